@@ -1,0 +1,104 @@
+/**
+ * The project's checkpoint directory, laid out as Hugging Face does so `transformers` can load it:
+ *   config.json               model config (pretty JSON)
+ *   model.safetensors         parameters (or shards listed in model.safetensors.index.json)
+ *   optimizer.safetensors     optional optimizer state
+ *   trainer_state.json        optional step counters, RNG state, ...
+ *   <extra files>             optional text, e.g. a tokenizer description
+ * Checking parameter shapes against the config is the model code's job, not this file's.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { mismatch } from '../errors.js';
+import { isPlainFileName, writeDirAtomic } from './atomic.js';
+import { isPlainObject, readJsonObject, readText, describeJson } from './read.js';
+import { encodeSafetensors, readSafetensors, type RawTensor } from './safetensors.js';
+
+export const CONFIG_FILE = 'config.json';
+export const MODEL_FILE = 'model.safetensors';
+export const MODEL_INDEX_FILE = 'model.safetensors.index.json';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const TRAINER_STATE_FILE = 'trainer_state.json';
+const RESERVED = new Set([CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE]);
+
+export interface CheckpointContents {
+  config: object;
+  params: Record<string, RawTensor>;
+  optimizer?: Record<string, RawTensor>;
+  trainerState?: object;
+  extraFiles?: Record<string, string>;
+}
+
+export interface LoadedCheckpoint {
+  config: Record<string, unknown>;
+  params: Record<string, RawTensor>;
+  optimizer?: Record<string, RawTensor>;
+  trainerState?: Record<string, unknown>;
+}
+
+const prettyJson = (value: object): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/** Writes a checkpoint atomically: `dir` holds either the previous checkpoint or this one. */
+export function saveCheckpoint(dir: string, contents: CheckpointContents): void {
+  const files: Record<string, Uint8Array | string> = {
+    [CONFIG_FILE]: prettyJson(contents.config),
+    // transformers refuses safetensors files whose metadata lacks format: 'pt'.
+    [MODEL_FILE]: encodeSafetensors(contents.params, { format: 'pt' }),
+  };
+  if (contents.optimizer) files[OPTIMIZER_FILE] = encodeSafetensors(contents.optimizer, { format: 'pt' });
+  if (contents.trainerState) files[TRAINER_STATE_FILE] = prettyJson(contents.trainerState);
+  for (const [name, text] of Object.entries(contents.extraFiles ?? {})) {
+    if (RESERVED.has(name)) throw mismatch(`${dir}: extra file name`, 'a name not used by the checkpoint itself', name);
+    files[name] = text;
+  }
+  writeDirAtomic(dir, files);
+}
+
+/** Reads the parameters of a sharded checkpoint: the index's weight_map names each tensor's shard. */
+function readShardedParams(dir: string): Record<string, RawTensor> {
+  const indexFile = path.join(dir, MODEL_INDEX_FILE);
+  const weightMap = readJsonObject(indexFile).weight_map;
+  if (!isPlainObject(weightMap)) throw mismatch(`${indexFile}: weight_map`, 'an object of tensor name → shard file', describeJson(weightMap));
+  const shards = new Map<string, string[]>();
+  for (const [name, shard] of Object.entries(weightMap)) {
+    if (typeof shard !== 'string' || !isPlainFileName(shard)) {
+      throw mismatch(`${indexFile}: weight_map ${JSON.stringify(name)}`, 'a shard file name in the same directory', describeJson(shard));
+    }
+    shards.set(shard, [...(shards.get(shard) ?? []), name]);
+  }
+  const params: Array<[string, RawTensor]> = [];
+  for (const [shard, names] of shards) {
+    const shardFile = path.join(dir, shard);
+    const { tensors } = readSafetensors(shardFile);
+    for (const name of names) {
+      if (!Object.hasOwn(tensors, name)) throw mismatch(shardFile, `tensor ${JSON.stringify(name)} (listed in ${MODEL_INDEX_FILE})`, 'no such tensor');
+      params.push([name, tensors[name]]);
+    }
+  }
+  return Object.fromEntries(params);
+}
+
+/** Reads a checkpoint directory written by saveCheckpoint or by Hugging Face (single file or sharded). */
+export function loadCheckpointFiles(dir: string): LoadedCheckpoint {
+  if (!fs.existsSync(dir)) throw mismatch(dir, 'a checkpoint directory', 'nothing at that path');
+  if (!fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a checkpoint directory', 'a file');
+  const at = (name: string) => path.join(dir, name);
+  if (!fs.existsSync(at(CONFIG_FILE))) throw mismatch(dir, `a checkpoint directory containing ${CONFIG_FILE}`, `no ${CONFIG_FILE}`);
+  const config = readJsonObject(at(CONFIG_FILE));
+
+  let params: Record<string, RawTensor>;
+  if (fs.existsSync(at(MODEL_FILE))) params = readSafetensors(at(MODEL_FILE)).tensors;
+  else if (fs.existsSync(at(MODEL_INDEX_FILE))) params = readShardedParams(dir);
+  else throw mismatch(dir, `a checkpoint directory containing ${MODEL_FILE} or ${MODEL_INDEX_FILE}`, 'neither');
+
+  const loaded: LoadedCheckpoint = { config, params };
+  if (fs.existsSync(at(OPTIMIZER_FILE))) loaded.optimizer = readSafetensors(at(OPTIMIZER_FILE)).tensors;
+  if (fs.existsSync(at(TRAINER_STATE_FILE))) loaded.trainerState = readJsonObject(at(TRAINER_STATE_FILE));
+  return loaded;
+}
+
+/** Reads an extra text file saved with the checkpoint (e.g. the tokenizer); undefined when absent. */
+export function readCheckpointText(dir: string, name: string): string | undefined {
+  const file = path.join(dir, name);
+  return fs.existsSync(file) ? readText(file, 'a text file') : undefined;
+}

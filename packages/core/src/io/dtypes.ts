@@ -1,0 +1,87 @@
+/**
+ * The safetensors element types and their conversion to the two types the project computes in
+ * (F32 and I32). Multi-byte reads go through DataView with explicit little-endianness, so decoding
+ * does not depend on the host's byte order.
+ */
+import { mismatch } from '../errors.js';
+
+export type DType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I32' | 'I64' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+export const DTYPE_SIZE: Readonly<Record<DType, number>> = {
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F64: 8,
+  I32: 4,
+  I64: 8,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
+
+export function isDType(value: unknown): value is DType {
+  return typeof value === 'string' && Object.hasOwn(DTYPE_SIZE, value);
+}
+
+/** IEEE 754 binary16 → number (Node 20 has no Float16Array). */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/**
+ * Converts `count` elements of `dtype` starting at `view`'s offset 0 into F32 or I32.
+ * `what` names the tensor in error messages (I64 overflow, BOOL bytes other than 0/1).
+ */
+export function convertToComputeType(
+  dtype: Exclude<DType, 'F32' | 'I32'>,
+  view: DataView,
+  count: number,
+  what: string,
+): Float32Array | Int32Array {
+  switch (dtype) {
+    case 'F16':
+    case 'BF16':
+    case 'F64': {
+      const out = new Float32Array(count);
+      const bits = new Uint32Array(out.buffer); // bfloat16 is the top half of a float32
+      for (let i = 0; i < count; i++) {
+        if (dtype === 'F64') out[i] = view.getFloat64(i * 8, true);
+        else if (dtype === 'F16') out[i] = halfToFloat(view.getUint16(i * 2, true));
+        else bits[i] = view.getUint16(i * 2, true) << 16;
+      }
+      return out;
+    }
+    case 'I64': {
+      const out = new Int32Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = view.getBigInt64(i * 8, true);
+        if (v < -2147483648n || v > 2147483647n) {
+          throw mismatch(`${what} element ${i}`, 'an I64 value that fits in int32', String(v));
+        }
+        out[i] = Number(v);
+      }
+      return out;
+    }
+    case 'I16':
+    case 'I8':
+    case 'U8':
+    case 'BOOL': {
+      const out = new Int32Array(count);
+      for (let i = 0; i < count; i++) {
+        if (dtype === 'I16') out[i] = view.getInt16(i * 2, true);
+        else if (dtype === 'I8') out[i] = view.getInt8(i);
+        else out[i] = view.getUint8(i);
+        if (dtype === 'BOOL' && out[i] > 1) {
+          throw mismatch(`${what} element ${i}`, 'a BOOL byte of 0 or 1', String(out[i]));
+        }
+      }
+      return out;
+    }
+  }
+}

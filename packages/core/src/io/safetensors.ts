@@ -1,0 +1,216 @@
+/**
+ * The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian
+ * header length N, N bytes of UTF-8 JSON describing each tensor, then the tensor bytes.
+ * The decoder validates as strictly as the reference implementation, because a checkpoint that
+ * loads with silently wrong shapes or offsets is worse than one that fails to load.
+ */
+import { mismatch } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
+import { DTYPE_SIZE, convertToComputeType, isDType, type DType } from './dtypes.js';
+import { decodeUtf8, describeJson, isPlainObject, parseJsonObject, readBytes } from './read.js';
+
+export type { DType } from './dtypes.js';
+
+export interface RawTensor {
+  dtype: 'F32' | 'I32';
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
+export interface DecodedSafetensors {
+  tensors: Record<string, RawTensor>;
+  metadata: Record<string, string>;
+}
+
+const METADATA_KEY = '__metadata__';
+
+// Typed-array views use host byte order; the zero-copy path is only valid on little-endian hosts.
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function isShape(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((d) => Number.isSafeInteger(d) && d >= 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+/** Rust's `str` ordering: by UTF-8 bytes (differs from JS's UTF-16 order beyond the BMP). */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+// The reference writer orders tensors by dtype (descending in its enum, where F32 > I32), then
+// name; matching it makes our files byte-identical to Hugging Face's for the same tensors.
+const DTYPE_RANK: Record<RawTensor['dtype'], number> = { F32: 0, I32: 1 };
+
+function checkTensorForEncoding(name: string, t: RawTensor): void {
+  const what = `tensor ${JSON.stringify(name)}`;
+  if (name === METADATA_KEY) throw mismatch('tensor name', `anything but "${METADATA_KEY}"`, name);
+  const expectedArray = t.dtype === 'F32' ? Float32Array : t.dtype === 'I32' ? Int32Array : undefined;
+  if (!expectedArray) throw mismatch(`${what} dtype`, 'F32 or I32', String(t.dtype));
+  if (!(t.data instanceof expectedArray)) {
+    throw mismatch(`${what} data`, expectedArray.name, t.data?.constructor?.name ?? typeof t.data);
+  }
+  if (!isShape(t.shape)) throw mismatch(`${what} shape`, 'an array of non-negative integers', JSON.stringify(t.shape));
+  if (product(t.shape) !== t.data.length) {
+    throw mismatch(`${what} data length`, `${product(t.shape)} (shape [${t.shape}])`, String(t.data.length));
+  }
+}
+
+/** Serialises tensors (and optional string metadata) to safetensors bytes. */
+export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Uint8Array {
+  const names = Object.keys(tensors).sort(
+    (a, b) => DTYPE_RANK[tensors[a].dtype] - DTYPE_RANK[tensors[b].dtype] || compareUtf8(a, b),
+  );
+  // The JSON is assembled by hand because JS objects put integer-like keys ("0") first.
+  const entries: string[] = [];
+  if (metadata && Object.keys(metadata).length > 0) {
+    for (const [key, value] of Object.entries(metadata)) {
+      if (typeof value !== 'string') throw mismatch(`metadata ${JSON.stringify(key)}`, 'a string', describeJson(value));
+    }
+    entries.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`);
+  }
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors[name];
+    checkTensorForEncoding(name, t);
+    const info = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    entries.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
+    offset += t.data.byteLength;
+  }
+  const json = Buffer.from(`{${entries.join(',')}}`, 'utf8');
+  // Pad the header with spaces so the data starts 8-byte aligned, as the reference does.
+  const headerLength = json.length + ((8 - (json.length % 8)) % 8);
+  const out = new Uint8Array(8 + headerLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLength);
+  let position = 8 + headerLength;
+  for (const name of names) {
+    const data = tensors[name].data;
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), position);
+    position += data.byteLength;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+interface Entry {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+function parseEntry(source: string, name: string, info: unknown, bufferLength: number): Entry {
+  const what = `${source}: tensor ${JSON.stringify(name)}`;
+  if (!isPlainObject(info)) throw mismatch(what, 'an object with dtype, shape, data_offsets', describeJson(info));
+  const { dtype, shape, data_offsets: offsets } = info;
+  if (!isDType(dtype)) {
+    throw mismatch(`${what} dtype`, `one of ${Object.keys(DTYPE_SIZE).join(', ')}`, describeJson(dtype));
+  }
+  if (!isShape(shape)) throw mismatch(`${what} shape`, 'an array of non-negative integers', JSON.stringify(shape));
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+    offsets[0] > offsets[1]
+  ) {
+    throw mismatch(`${what} data_offsets`, '[begin, end] with 0 <= begin <= end', JSON.stringify(offsets));
+  }
+  const [begin, end] = offsets as [number, number];
+  const expectedBytes = product(shape) * DTYPE_SIZE[dtype];
+  if (end - begin !== expectedBytes) {
+    throw mismatch(`${what} byte length`, `${expectedBytes} (${dtype} [${shape}])`, `${end - begin} (data_offsets [${begin},${end}])`);
+  }
+  if (end > bufferLength) {
+    throw mismatch(`${what} data_offsets`, `within the ${bufferLength}-byte data buffer`, `[${begin},${end}]`);
+  }
+  return { name, dtype, shape, begin, end };
+}
+
+/** The tensors must tile the data buffer exactly, in offset order, with no gap or overlap. */
+function checkCoverage(source: string, entries: Entry[], bufferLength: number): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expected = 0;
+  for (const e of sorted) {
+    if (e.begin !== expected) {
+      const problem = e.begin < expected ? 'overlapping the previous tensor' : `leaving a gap of ${e.begin - expected} bytes`;
+      throw mismatch(`${source}: tensor ${JSON.stringify(e.name)} data_offsets`, `to begin at byte ${expected}`, `[${e.begin},${e.end}], ${problem}`);
+    }
+    expected = e.end;
+  }
+  if (expected !== bufferLength) {
+    throw mismatch(`${source}: tensor data`, `${expected} bytes (the end of the last tensor)`, `${bufferLength} bytes after the header`);
+  }
+}
+
+function parseMetadata(source: string, value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw mismatch(`${source}: ${METADATA_KEY}`, 'an object of strings', describeJson(value));
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw mismatch(`${source}: ${METADATA_KEY} ${JSON.stringify(key)}`, 'a string', describeJson(v));
+  }
+  return value as Record<string, string>;
+}
+
+function tensorFromBytes(bytes: Uint8Array, start: number, e: Entry, what: string): RawTensor {
+  const count = product(e.shape);
+  const absolute = bytes.byteOffset + start;
+  if (e.dtype === 'F32' || e.dtype === 'I32') {
+    const ArrayType = e.dtype === 'F32' ? Float32Array : Int32Array;
+    // Zero-copy view when aligned (it shares the file's buffer); otherwise copy into an aligned one.
+    // The cast only narrows the type: typed arrays accept shared buffers too.
+    if (absolute % 4 === 0) return { dtype: e.dtype, shape: e.shape, data: new ArrayType(bytes.buffer as ArrayBuffer, absolute, count) };
+    const data = new ArrayType(count);
+    new Uint8Array(data.buffer).set(bytes.subarray(start, start + count * 4));
+    return { dtype: e.dtype, shape: e.shape, data };
+  }
+  const data = convertToComputeType(e.dtype, new DataView(bytes.buffer, absolute, e.end - e.begin), count, what);
+  return { dtype: data instanceof Float32Array ? 'F32' : 'I32', shape: e.shape, data };
+}
+
+/**
+ * Parses safetensors bytes, converting F16/BF16/F64 to F32 and I64/I16/I8/U8/BOOL to I32.
+ * `source` (usually the file path) is named in every error.
+ */
+export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSafetensors {
+  if (!HOST_IS_LITTLE_ENDIAN) throw new Error('safetensors decoding needs a little-endian host');
+  if (bytes.length < 8) throw mismatch(`${source}: safetensors file`, 'at least 8 bytes (the header length)', `${bytes.length} bytes`);
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (headerLength > BigInt(bytes.length - 8)) {
+    throw mismatch(`${source}: safetensors header length`, `at most the ${bytes.length - 8} bytes after it`, `${headerLength}`);
+  }
+  const dataStart = 8 + Number(headerLength);
+  const text = decodeUtf8(bytes.subarray(8, dataStart), `${source}: safetensors header`, 'JSON');
+  const header = parseJsonObject(text, `${source}: safetensors header`);
+  const bufferLength = bytes.length - dataStart;
+
+  const metadata = parseMetadata(source, header[METADATA_KEY]);
+  const entries = Object.entries(header)
+    .filter(([name]) => name !== METADATA_KEY)
+    .map(([name, info]) => parseEntry(source, name, info, bufferLength));
+  checkCoverage(source, entries, bufferLength);
+
+  // fromEntries defines own properties, so a tensor named "__proto__" stays a tensor.
+  const tensors = Object.fromEntries(
+    entries.map((e) => [e.name, tensorFromBytes(bytes, dataStart + e.begin, e, `${source}: tensor ${JSON.stringify(e.name)}`)]),
+  );
+  return { tensors, metadata };
+}
+
+export function readSafetensors(file: string): DecodedSafetensors {
+  return decodeSafetensors(readBytes(file, 'a safetensors file'), file);
+}
+
+/** Writes a safetensors file atomically (a crash leaves the previous file intact). */
+export function writeSafetensors(file: string, tensors: Record<string, RawTensor>, metadata?: Record<string, string>): void {
+  writeFileAtomic(file, encodeSafetensors(tensors, metadata));
+}
