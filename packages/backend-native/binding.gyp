@@ -1,0 +1,29 @@
+{
+  "targets": [
+    {
+      "target_name": "efficientscale_native",
+      "sources": [
+        "src/native/addon.cc",
+        "src/native/pool.cc",
+        "src/native/elementwise.cc",
+        "src/native/reduce.cc",
+        "src/native/shape.cc",
+        "src/native/matmul.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!(node scripts/blas-config.mjs include)"
+      ],
+      "libraries": ["<!@(node scripts/blas-config.mjs libs)", "-lpthread"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-fexceptions"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno"]
+      }
+    }
+  ]
+}
