@@ -1,0 +1,5 @@
+export { ByteTokenizer, tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
+export { loadDefaultCorpus, loadTextCorpus, type Corpus } from './corpus.js';
+export { createRng, restoreRng, type Rng, type RngState } from './rng.js';
+export { splitTrainVal, BatchSampler, evalBatches, type Batch, type SamplerOptions, type SamplerState } from './batches.js';
+export { unigramEntropy } from './unigram.js';
