@@ -64,6 +64,20 @@ function checkPlainName(dir: string, name: string): void {
 }
 
 /**
+ * Previous contents of `dir` that an interrupted writeDirAtomic left renamed aside (a crash
+ * between its two renames leaves `dir` absent and the old content in `dir.old-<random>`).
+ */
+export function findInterruptedDirSwap(dir: string): string[] {
+  const target = path.resolve(dir);
+  const prefix = `${path.basename(target)}.old-`;
+  try {
+    return fs.readdirSync(path.dirname(target)).filter((name) => name.startsWith(prefix)).map((name) => path.join(path.dirname(target), name));
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Replaces directory `dir` with exactly `files` (name → content). The new content is written to
  * `dir.tmp-<random>` first; only when all of it is on disk is the old directory renamed aside to
  * `dir.old-<random>`, the new one renamed into place and the old one removed. On any failure the

@@ -98,6 +98,10 @@ describe('loadCheckpointFiles errors', () => {
   beforeEach(() => saveCheckpoint(dir, { config: { a: 1 }, params, trainerState: { step: 1 } }));
 
   it('a missing directory', () => expectUserError(() => loadCheckpointFiles(path.join(root, 'nope')), /nope: expected a checkpoint directory, found nothing/));
+  it('a directory an interrupted save renamed aside', () => {
+    fs.renameSync(dir, `${dir}.old-abc123`);
+    expectUserError(() => loadCheckpointFiles(dir), /found nothing at that path \(an interrupted save left the previous checkpoint in .*ckpt\.old-abc123\)/);
+  });
   it('a file instead of a directory', () => expectUserError(() => loadCheckpointFiles(path.join(dir, 'config.json')), /found a file/));
   it('a missing config.json', () => {
     fs.rmSync(path.join(dir, 'config.json'));

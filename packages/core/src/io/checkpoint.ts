@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mismatch } from '../errors.js';
-import { isPlainFileName, writeDirAtomic } from './atomic.js';
+import { findInterruptedDirSwap, isPlainFileName, writeDirAtomic } from './atomic.js';
 import { isPlainObject, readJsonObject, readText, describeJson } from './read.js';
 import { encodeSafetensors, readSafetensors, type RawTensor } from './safetensors.js';
 
@@ -80,7 +80,11 @@ function readShardedParams(dir: string): Record<string, RawTensor> {
 
 /** Reads a checkpoint directory written by saveCheckpoint or by Hugging Face (single file or sharded). */
 export function loadCheckpointFiles(dir: string): LoadedCheckpoint {
-  if (!fs.existsSync(dir)) throw mismatch(dir, 'a checkpoint directory', 'nothing at that path');
+  if (!fs.existsSync(dir)) {
+    const leftover = findInterruptedDirSwap(dir)[0];
+    const hint = leftover ? ` (an interrupted save left the previous checkpoint in ${leftover})` : '';
+    throw mismatch(dir, 'a checkpoint directory', `nothing at that path${hint}`);
+  }
   if (!fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a checkpoint directory', 'a file');
   const at = (name: string) => path.join(dir, name);
   if (!fs.existsSync(at(CONFIG_FILE))) throw mismatch(dir, `a checkpoint directory containing ${CONFIG_FILE}`, `no ${CONFIG_FILE}`);
