@@ -1,0 +1,183 @@
+import { mismatch } from './errors.js';
+import { lbfgs } from './lbfgs.js';
+import { getLaw, thetaToParams, type LawForm, type LawName } from './laws.js';
+import { validatePoints, type Point } from './points.js';
+
+/** The fitting objective on the residuals r = log L̂ − log L. */
+export type LossName = 'huber' | 'l2';
+
+export interface FitOptions {
+  /** Law form; default 'chinchilla'. */
+  law?: LawName;
+  /** 'huber' (Chinchilla Approach 3, default) or 'l2' (plain least squares on log L). */
+  loss?: LossName;
+  /** Huber threshold δ on log-loss residuals; default 1e-3 as in Hoffmann et al. */
+  delta?: number;
+  /**
+   * How many starting points of the grid to run L-BFGS from: the grid is ranked by the objective at
+   * each start and the best `starts` are optimised ('all' runs every one). Default 8. On more than
+   * 256 points, ranking and this first optimisation use an evenly spaced subsample of 256 points,
+   * and the two best results are then optimised again on all points.
+   */
+  starts?: number | 'all';
+  /** Extra starting points (log-space theta), tried besides the grid; bootstrap refits pass the full fit here. */
+  extraStarts?: readonly (readonly number[])[];
+  /** Skip the grid and start only from `extraStarts`. */
+  gridless?: boolean;
+  maxIterations?: number;
+}
+
+/** A fitted law: everything needed to predict, plan and report. */
+export interface FittedLaw {
+  law: LawName;
+  formula: string;
+  loss: LossName;
+  delta: number;
+  /** Log-space parameters (a = log A, ...). */
+  theta: number[];
+  /** Natural-space parameters ({A, B, E, alpha, beta}). */
+  params: Record<string, number>;
+  /** Final objective: mean of the per-point loss on log-loss residuals (Huber divided by δ). */
+  objective: number;
+  /** Points and distinct model sizes the fit used. */
+  points: number;
+  modelSizes: number;
+  /** Starts optimised, and of those the one kept. */
+  startsRun: number;
+  iterations: number;
+}
+
+/** Log-space data in a canonical order, so the fit does not depend on the order of rows. */
+export interface LogData {
+  logN: Float64Array;
+  logD: Float64Array;
+  logL: Float64Array;
+}
+
+export function toLogData(points: readonly Point[]): LogData {
+  const sorted = [...points].sort((p, q) => p.params - q.params || p.tokens - q.tokens || p.loss - q.loss);
+  return {
+    logN: Float64Array.from(sorted, (p) => Math.log(p.params)),
+    logD: Float64Array.from(sorted, (p) => Math.log(p.tokens)),
+    logL: Float64Array.from(sorted, (p) => Math.log(p.loss)),
+  };
+}
+
+/** The objective (and its gradient when `grad` is given) at theta. */
+export function objective(
+  law: LawForm,
+  data: LogData,
+  loss: LossName,
+  delta: number,
+  theta: Float64Array,
+  grad?: Float64Array,
+): number {
+  const n = data.logN.length;
+  const k = theta.length;
+  const gPoint = grad ? new Float64Array(k) : undefined;
+  if (grad) grad.fill(0);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const r = law.logPredict(theta, data.logN[i], data.logD[i], gPoint) - data.logL[i];
+    let dr: number;
+    if (loss === 'l2') {
+      total += r * r;
+      dr = 2 * r;
+    } else if (Math.abs(r) <= delta) {
+      total += (0.5 * r * r) / delta;
+      dr = r / delta;
+    } else {
+      total += Math.abs(r) - 0.5 * delta;
+      dr = Math.sign(r);
+    }
+    if (grad && gPoint) for (let j = 0; j < k; j++) grad[j] += dr * gPoint[j];
+  }
+  if (grad) for (let j = 0; j < k; j++) grad[j] /= n;
+  return total / n;
+}
+
+/** Points used to rank the grid and run the first stage of L-BFGS on large data sets. */
+const RANKING_POINTS = 256;
+/** First-stage results polished on all points. */
+const POLISHED = 2;
+
+/** At most `max` points, evenly spaced through the canonical order (all of them when there are fewer). */
+function subsample(data: LogData, max: number): LogData {
+  const n = data.logN.length;
+  if (n <= max) return data;
+  const idx = Array.from({ length: max }, (_, i) => Math.floor((i * n) / max));
+  const pick = (a: Float64Array) => Float64Array.from(idx, (i) => a[i]);
+  return { logN: pick(data.logN), logD: pick(data.logD), logL: pick(data.logL) };
+}
+
+/** Every point of the law's starting grid (Cartesian product), in a fixed order. */
+export function gridStarts(law: LawForm): number[][] {
+  let out: number[][] = [[]];
+  for (const values of law.grid) out = out.flatMap((prefix) => values.map((v) => [...prefix, v]));
+  return out;
+}
+
+/**
+ * Fits a law to (N, D, L) points: Chinchilla Approach 3 by default (Huber on log L, L-BFGS from a grid
+ * of starts, best start kept). Deterministic for a given set of points, whatever their order.
+ */
+export function fitLaw(points: readonly Point[], options: FitOptions = {}): FittedLaw {
+  const law = getLaw(options.law ?? 'chinchilla');
+  const loss = options.loss ?? 'huber';
+  if (loss !== 'huber' && loss !== 'l2') throw mismatch('loss', 'huber or l2', JSON.stringify(loss));
+  const delta = options.delta ?? 1e-3;
+  if (!(delta > 0)) throw mismatch('huber delta', 'a positive number', String(delta));
+  const { modelSizes } = validatePoints(points);
+  const data = toLogData(points);
+
+  const candidates: number[][] = [];
+  if (!options.gridless) {
+    const grid = gridStarts(law);
+    const sample = subsample(data, RANKING_POINTS);
+    const ranked = grid
+      .map((theta, index) => ({ theta, index, f: objective(law, sample, loss, delta, Float64Array.from(theta)) }))
+      .map((c) => ({ ...c, f: Number.isFinite(c.f) ? c.f : Infinity }))
+      .sort((p, q) => p.f - q.f || p.index - q.index);
+    const starts = options.starts ?? 8;
+    const keep = starts === 'all' ? ranked.length : Math.max(1, Math.min(ranked.length, Math.floor(starts)));
+    for (const c of ranked.slice(0, keep)) candidates.push(c.theta);
+  }
+  for (const s of options.extraStarts ?? []) {
+    if (s.length !== law.thetaNames.length) throw mismatch('start point length', String(law.thetaNames.length), String(s.length));
+    candidates.push([...s]);
+  }
+  if (candidates.length === 0) throw mismatch('starting points', 'at least one', 'none');
+
+  const maxIterations = options.maxIterations ?? 1000;
+  const run = (d: LogData, start: ArrayLike<number>) =>
+    lbfgs((theta, grad) => objective(law, d, loss, delta, theta, grad), start, { maxIterations });
+  // Stage 1: every start on the subsample. Stage 2 (large data only): the best few polished on all points.
+  const sample = subsample(data, RANKING_POINTS);
+  const stage1 = candidates
+    .map((start, index) => ({ index, r: run(sample, start) }))
+    .filter((c) => Number.isFinite(c.r.f))
+    .sort((p, q) => p.r.f - q.r.f || p.index - q.index);
+  let best: { x: Float64Array; f: number; iterations: number } | undefined;
+  if (sample === data) best = stage1[0]?.r;
+  else {
+    for (const c of stage1.slice(0, POLISHED)) {
+      const r = run(data, c.r.x);
+      if (Number.isFinite(r.f) && (!best || r.f < best.f)) best = r;
+    }
+  }
+  if (!best) throw mismatch('fit', 'a finite objective from at least one start', 'none');
+  const theta = Array.from(best.x);
+  return {
+    law: law.name,
+    formula: law.formula,
+    loss,
+    delta,
+    theta,
+    params: thetaToParams(law, theta),
+    objective: best.f,
+    points: points.length,
+    modelSizes,
+    startsRun: candidates.length,
+    iterations: best.iterations,
+  };
+}
