@@ -1,3 +1,26 @@
 export { tf } from './tf.js';
 export type { Tensor, NamedTensors } from './tf.js';
 export { UserError, mismatch } from './errors.js';
+export { selectBackend, backendNames, type BackendName, type BackendChoice } from './backend.js';
+
+export * from './io/index.js';
+export * from './data/index.js';
+export { readText, readBytes, readJsonObject } from './io/read.js';
+
+export { dimsOf, ffnKinds, parseConfig, validateConfig, llamaConfig, type ModelConfig, type Dims, type EfficientScaleExtras } from './model/config.js';
+export { registerFfnKind, getFfnKind, registeredFfnKinds, type FfnKind, type FfnContext, type FfnOutput } from './model/ffn-slot.js';
+export { denseFfn } from './model/dense-ffn.js';
+export { paramShapes, checkParams, countParams, initParams, disposeParams, layerPrefix, type Params } from './model/params.js';
+export { forward, forwardWithAux, type ForwardResult } from './model/forward.js';
+export { flopsPerToken, type FlopCount } from './model/flops.js';
+export { loadModel, saveModel, disposeModel, type LoadedModel } from './model/load.js';
+export { generate, type GenerateOptions } from './model/generate.js';
+export { toRaw, fromRaw, mapValues } from './model/raw.js';
+
+export { crossEntropy } from './train/loss.js';
+export { AdamW, defaultAdamW, type AdamWOptions } from './train/adamw.js';
+export { clipByGlobalNorm } from './train/clip.js';
+export { learningRate, checkSchedule, type ScheduleSpec } from './train/schedule.js';
+export { Trainer, defaultTrainerOptions, type TrainerOptions, type TrainerState, type StepMetrics } from './train/trainer.js';
+export { startRun, resumeRun, runPaths, resolveCheckpointDir, type RunSpec, type RunResult, type Progress, type StartOptions, type ResumeOptions } from './train/run.js';
+export { presets, getPreset, type Preset } from './train/presets.js';

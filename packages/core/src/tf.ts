@@ -12,3 +12,7 @@ import '@tensorflow/tfjs';
 export { tf };
 export type Tensor = tf.Tensor;
 export type NamedTensors = Record<string, tf.Tensor>;
+
+// Production mode: skips tfjs's debug checks and its "install tfjs-node" banner; the project picks and
+// reports backends itself (backend.ts).
+tf.env().set('PROD', true);

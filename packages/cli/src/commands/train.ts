@@ -1,0 +1,140 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import {
+  ByteTokenizer,
+  UserError,
+  countParams,
+  getPreset,
+  loadDefaultCorpus,
+  loadTextCorpus,
+  parseConfig,
+  readText,
+  resumeRun,
+  splitTrainVal,
+  startRun,
+  unigramEntropy,
+  type BackendName,
+  type RunResult,
+} from '@efficientscale/core';
+import { backendOption, nonNegativeInt, positiveInt, positiveNumber, useBackend } from './options.js';
+import { trainingProgress } from './progress.js';
+
+interface TrainFlags {
+  preset: string;
+  config?: string;
+  corpus?: string;
+  steps?: number;
+  tokens?: number;
+  out?: string;
+  resume?: string;
+  backend: BackendName;
+  seed?: number;
+  lr?: number;
+  batch?: number;
+  seq?: number;
+  accumulation?: number;
+  schedule?: 'cosine' | 'wsd' | 'constant';
+  json?: boolean;
+}
+
+const timestamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+function corpusFrom(flag?: string) {
+  return flag ? loadTextCorpus(flag) : loadDefaultCorpus();
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train a Llama-style model on the embedded corpus (or a text file), with checkpoints and metrics.jsonl')
+    .option('--preset <name>', 'tiny | small', 'tiny')
+    .option('--config <file>', 'a Hugging Face config.json (LlamaForCausalLM) instead of the preset model')
+    .option('--corpus <file>', 'a UTF-8 text file instead of the embedded Brown Corpus')
+    .option('--steps <n>', 'optimizer steps', positiveInt)
+    .option('--tokens <n>', 'training tokens (sets --steps from batch × seq)', positiveInt)
+    .option('--out <dir>', 'run directory (default runs/<preset>-<time>)')
+    .option('--resume <dir>', 'continue a run from its checkpoint (its settings are reused)')
+    .addOption(backendOption())
+    .option('--seed <n>', 'seed for weights and data order', nonNegativeInt)
+    .option('--lr <x>', 'peak learning rate', positiveNumber)
+    .option('--batch <n>', 'sequences per micro-batch', positiveInt)
+    .option('--seq <n>', 'tokens per sequence', positiveInt)
+    .option('--accumulation <n>', 'micro-batches per optimizer step', positiveInt)
+    .option('--schedule <kind>', 'cosine | wsd | constant (after linear warmup)')
+    .option('--json', 'print one JSON object with the results at the end')
+    .action(async (flags: TrainFlags) => {
+      if (flags.steps !== undefined && flags.tokens !== undefined) {
+        throw new UserError('--steps and --tokens: expected at most one of them, found both');
+      }
+      const backend = await useBackend(flags.backend, false);
+      const corpus = corpusFrom(flags.corpus);
+      const progress = trainingProgress(0);
+      const onProgress = progress.update;
+      let result: RunResult;
+      let totalSteps: number;
+      if (flags.resume) {
+        const outDir = flags.out ?? flags.resume;
+        result = resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps });
+        totalSteps = result.steps;
+      } else {
+        const preset = getPreset(flags.preset);
+        const config = flags.config ? parseConfig(readText(flags.config, 'a config.json'), flags.config) : preset.config;
+        const tokenizer = new ByteTokenizer();
+        if (config.vocab_size < tokenizer.vocabSize) {
+          throw new UserError(`${flags.config}: vocab_size: expected at least ${tokenizer.vocabSize} (byte-level tokenizer), found ${config.vocab_size}`);
+        }
+        const spec = preset.spec;
+        const t = spec.trainer;
+        if (flags.batch) t.batchSize = flags.batch;
+        if (flags.seq) t.seqLen = flags.seq;
+        if (flags.accumulation) t.accumulation = flags.accumulation;
+        if (flags.seed !== undefined) t.seed = flags.seed;
+        if (flags.lr) t.schedule.lr = flags.lr;
+        if (flags.schedule) {
+          if (!['cosine', 'wsd', 'constant'].includes(flags.schedule)) throw new UserError(`--schedule: expected cosine|wsd|constant, found "${flags.schedule}"`);
+          t.schedule = { ...t.schedule, kind: flags.schedule } as typeof t.schedule;
+        }
+        if (flags.tokens) spec.totalSteps = Math.max(1, Math.ceil(flags.tokens / (t.batchSize * t.seqLen * t.accumulation)));
+        if (flags.steps) spec.totalSteps = flags.steps;
+        if ('total' in t.schedule) t.schedule.total = spec.totalSteps;
+        t.schedule.warmup = Math.min(t.schedule.warmup ?? 0, Math.floor(spec.totalSteps / 5));
+        spec.evalEvery = Math.max(1, Math.floor(spec.totalSteps / 10));
+        spec.checkpointEvery = Math.max(1, Math.floor(spec.totalSteps / 4));
+        spec.corpus = corpus.name;
+        const outDir = flags.out ?? path.join('runs', `${flags.preset}-${timestamp()}`);
+        if (!flags.json) {
+          process.stderr.write(`training ${countParams(config).toLocaleString('en')} parameters for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
+        }
+        result = startRun({ outDir, text: corpus.text, tokenizer, config, spec, onProgress });
+        totalSteps = spec.totalSteps;
+      }
+      progress.stop();
+      const tokenizer = new ByteTokenizer();
+      const unigram = unigramEntropy(splitTrainVal(tokenizer.encode(corpus.text), 0.02).train, tokenizer.vocabSize);
+      const summary = {
+        out: result.outDir,
+        checkpoint: result.checkpointDir,
+        backend: backend.name,
+        steps: result.steps,
+        tokens: result.tokens,
+        flops: result.flops,
+        params: result.params,
+        train_loss: result.trainLoss,
+        eval_loss: result.evalLoss,
+        unigram_entropy: unigram,
+        tokens_per_s: result.tokensPerSecond,
+        wall_s: result.wallSeconds,
+      };
+      fs.mkdirSync(result.outDir, { recursive: true });
+      if (flags.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else {
+        process.stdout.write(
+          `done: ${totalSteps} steps, ${result.tokens.toLocaleString('en')} tokens, ${result.flops.toExponential(2)} FLOPs\n` +
+            `train loss ${result.trainLoss.toFixed(3)}, eval loss ${result.evalLoss.toFixed(3)} nats/token ` +
+            `(corpus unigram entropy ${unigram.toFixed(3)})\n` +
+            `${Math.round(result.tokensPerSecond)} tokens/s on ${backend.name}; checkpoint in ${result.checkpointDir}\n`,
+        );
+      }
+    });
+}

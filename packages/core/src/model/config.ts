@@ -1,0 +1,173 @@
+import { UserError, mismatch } from '../errors.js';
+import { parseJsonObject } from '../io/read.js';
+
+/**
+ * A model config: the Hugging Face `config.json` of `LlamaForCausalLM` / `MixtralForCausalLM`, kept as the
+ * JSON object it is (unknown keys survive a round trip), plus one extra key, `efficientscale`, for what HF
+ * has no field for (per-layer FFN kinds, a low-rank FFN's rank, ...).
+ */
+export interface ModelConfig {
+  architectures?: string[];
+  model_type?: string;
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads?: number;
+  head_dim?: number;
+  rms_norm_eps?: number;
+  rope_theta?: number;
+  rope_parameters?: { rope_theta?: number; rope_type?: string; [k: string]: unknown };
+  max_position_embeddings?: number;
+  tie_word_embeddings?: boolean;
+  attention_bias?: boolean;
+  mlp_bias?: boolean;
+  efficientscale?: EfficientScaleExtras;
+  [key: string]: unknown;
+}
+
+/** What HF config.json has no field for. */
+export interface EfficientScaleExtras {
+  /** FFN kind per layer (`dense`, `moe`, `lowrank`, ...); absent = the architecture's default kind. */
+  ffn_kinds?: string[];
+  /** Options of each FFN kind, keyed by kind (e.g. `{ lowrank: { rank: 32 } }`). */
+  ffn_options?: Record<string, Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+/** The numbers the forward pass needs, checked once. */
+export interface Dims {
+  vocab: number;
+  hidden: number;
+  ffn: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  eps: number;
+  ropeTheta: number;
+  maxPositions: number;
+  tied: boolean;
+}
+
+function positiveInt(cfg: Record<string, unknown>, key: string, fallback?: number): number {
+  const v = cfg[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw mismatch(`config.json field "${key}"`, 'a positive integer', JSON.stringify(v));
+  }
+  return v;
+}
+
+/** Validates a config and returns its dimensions; throws one UserError naming the first impossible field. */
+export function dimsOf(config: ModelConfig): Dims {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw mismatch('config', 'a JSON object', Array.isArray(config) ? 'an array' : String(config));
+  }
+  const c = config as Record<string, unknown>;
+  const hidden = positiveInt(c, 'hidden_size');
+  const heads = positiveInt(c, 'num_attention_heads');
+  const kvHeads = positiveInt(c, 'num_key_value_heads', heads);
+  if (c.head_dim == null && hidden % heads !== 0) {
+    throw mismatch('config.json', `hidden_size divisible by num_attention_heads (${heads})`, `hidden_size ${hidden}`);
+  }
+  const headDim = positiveInt(c, 'head_dim', hidden / heads);
+  if (heads % kvHeads !== 0) {
+    throw mismatch('config.json', `num_attention_heads divisible by num_key_value_heads (${kvHeads})`, `num_attention_heads ${heads}`);
+  }
+  if (headDim % 2 !== 0) throw mismatch('config.json field "head_dim"', 'an even number (RoPE rotates pairs)', String(headDim));
+  const ropeTheta = (config.rope_parameters?.rope_theta ?? config.rope_theta ?? 10000) as number;
+  if (typeof ropeTheta !== 'number' || !(ropeTheta > 0)) throw mismatch('config.json rope_theta', 'a positive number', JSON.stringify(ropeTheta));
+  const ropeType = config.rope_parameters?.rope_type ?? (config.rope_scaling as { rope_type?: string } | undefined)?.rope_type;
+  if (ropeType !== undefined && ropeType !== 'default') {
+    throw mismatch('config.json rope_type', '"default" (scaled RoPE variants are not supported)', JSON.stringify(ropeType));
+  }
+  const eps = (config.rms_norm_eps ?? 1e-6) as number;
+  if (typeof eps !== 'number' || !(eps > 0)) throw mismatch('config.json field "rms_norm_eps"', 'a positive number', JSON.stringify(eps));
+  if (config.attention_bias) throw mismatch('config.json field "attention_bias"', 'false', 'true');
+  if (config.mlp_bias) throw mismatch('config.json field "mlp_bias"', 'false', 'true');
+  const act = c.hidden_act ?? 'silu';
+  if (act !== 'silu') throw mismatch('config.json field "hidden_act"', '"silu"', JSON.stringify(act));
+  const layers = positiveInt(c, 'num_hidden_layers');
+  const kinds = config.efficientscale?.ffn_kinds;
+  if (kinds !== undefined && (!Array.isArray(kinds) || kinds.length !== layers)) {
+    throw mismatch('config.json efficientscale.ffn_kinds', `an array of ${layers} kinds (one per layer)`, JSON.stringify(kinds));
+  }
+  return {
+    vocab: positiveInt(c, 'vocab_size'),
+    hidden,
+    ffn: positiveInt(c, 'intermediate_size'),
+    layers,
+    heads,
+    kvHeads,
+    headDim,
+    eps,
+    ropeTheta,
+    maxPositions: positiveInt(c, 'max_position_embeddings', 2048),
+    tied: config.tie_word_embeddings === true,
+  };
+}
+
+/** The FFN kind of each layer: the config's explicit list, else the architecture's default. */
+export function ffnKinds(config: ModelConfig): string[] {
+  const kinds = config.efficientscale?.ffn_kinds;
+  if (kinds) return kinds;
+  const moe = config.model_type === 'mixtral' || (config.architectures ?? []).includes('MixtralForCausalLM');
+  return Array.from({ length: config.num_hidden_layers }, () => (moe ? 'moe' : 'dense'));
+}
+
+/** Validates a parsed config.json; `source` names the file in errors. */
+export function validateConfig(json: unknown, source: string): ModelConfig {
+  const config = json as ModelConfig;
+  try {
+    dimsOf(config);
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`${source}: ${err.message}`);
+    throw err;
+  }
+  return config;
+}
+
+/** Parses and validates config.json text; `source` names the file in errors. */
+export function parseConfig(text: string, source: string): ModelConfig {
+  return validateConfig(parseJsonObject(text, source), source);
+}
+
+/** A config for a new Llama-style model, written so that transformers 4 and 5 both read it. */
+export function llamaConfig(o: {
+  vocab: number;
+  hidden: number;
+  ffn: number;
+  layers: number;
+  heads: number;
+  kvHeads?: number;
+  maxPositions?: number;
+  tied?: boolean;
+  ropeTheta?: number;
+}): ModelConfig {
+  const ropeTheta = o.ropeTheta ?? 10000;
+  const config: ModelConfig = {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    vocab_size: o.vocab,
+    hidden_size: o.hidden,
+    intermediate_size: o.ffn,
+    num_hidden_layers: o.layers,
+    num_attention_heads: o.heads,
+    num_key_value_heads: o.kvHeads ?? o.heads,
+    head_dim: o.hidden / o.heads,
+    hidden_act: 'silu',
+    rms_norm_eps: 1e-5,
+    rope_theta: ropeTheta,
+    rope_parameters: { rope_type: 'default', rope_theta: ropeTheta },
+    max_position_embeddings: o.maxPositions ?? 1024,
+    tie_word_embeddings: o.tied ?? false,
+    attention_bias: false,
+    mlp_bias: false,
+    torch_dtype: 'float32',
+    bos_token_id: null,
+    eos_token_id: null,
+  };
+  dimsOf(config);
+  return config;
+}

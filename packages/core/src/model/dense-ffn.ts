@@ -1,0 +1,21 @@
+import { tf } from '../tf.js';
+import { registerFfnKind, type FfnKind } from './ffn-slot.js';
+
+/** SwiGLU FFN of Llama: down(silu(gate(x)) * up(x)). */
+export const denseFfn: FfnKind = {
+  kind: 'dense',
+  paramShapes: (_config, d) => ({
+    'mlp.gate_proj.weight': [d.ffn, d.hidden],
+    'mlp.up_proj.weight': [d.ffn, d.hidden],
+    'mlp.down_proj.weight': [d.hidden, d.ffn],
+  }),
+  forward(ctx, x) {
+    const gate = tf.matMul(x, ctx.param('mlp.gate_proj.weight') as tf.Tensor2D, false, true);
+    const up = tf.matMul(x, ctx.param('mlp.up_proj.weight') as tf.Tensor2D, false, true);
+    const h = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
+    return { y: tf.matMul(h, ctx.param('mlp.down_proj.weight') as tf.Tensor2D, false, true) };
+  },
+  activeParamsPerToken: (_config, d) => 3 * d.hidden * d.ffn,
+};
+
+registerFfnKind(denseFfn);

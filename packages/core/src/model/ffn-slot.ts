@@ -1,0 +1,60 @@
+import type { tf as TF } from '../tf.js';
+import { UserError } from '../errors.js';
+import type { Dims, ModelConfig } from './config.js';
+
+type Tensor2D = TF.Tensor2D;
+type Tensor = TF.Tensor;
+
+/** What an FFN kind sees of one layer: its config, dims, its index and a lookup of its own weights. */
+export interface FfnContext {
+  config: ModelConfig;
+  dims: Dims;
+  layer: number;
+  /** Full HF weight name of a weight of this layer's FFN, e.g. `model.layers.3.mlp.up_proj.weight`. */
+  name(suffix: string): string;
+  /** The tensor for a suffix; throws a clear error if absent. */
+  param(suffix: string): Tensor;
+}
+
+export interface FfnOutput {
+  y: Tensor2D;
+  /** Auxiliary loss to add to the training loss (e.g. an MoE load-balancing term), already weighted. */
+  auxLoss?: TF.Scalar;
+}
+
+/**
+ * The contract of an FFN slot kind. core knows `dense`; technique packages register theirs
+ * (`moe`, `lowrank`) so that core's forward pass, parameter checks and FLOP counts need no change.
+ */
+export interface FfnKind {
+  kind: string;
+  /** Weight suffixes (relative to `model.layers.{i}.`) and their `[out, in]` shapes. */
+  paramShapes(config: ModelConfig, dims: Dims, layer: number): Record<string, number[]>;
+  /** Standard deviation to initialise each weight with (suffix → std); weights not listed get `initStd`. */
+  initStd?(config: ModelConfig, dims: Dims, layer: number, initStd: number): Record<string, number>;
+  /** x: [tokens, hidden] → y: [tokens, hidden]. */
+  forward(ctx: FfnContext, x: Tensor2D): FfnOutput;
+  /** Multiply-accumulates per token of this layer's FFN (parameters that actually run, for FLOP accounting). */
+  activeParamsPerToken(config: ModelConfig, dims: Dims, layer: number): number;
+}
+
+const registry = new Map<string, FfnKind>();
+
+export function registerFfnKind(kind: FfnKind): void {
+  registry.set(kind.kind, kind);
+}
+
+export function getFfnKind(kind: string): FfnKind {
+  const found = registry.get(kind);
+  if (!found) {
+    throw new UserError(
+      `FFN kind: expected one of ${[...registry.keys()].join(', ')}, found "${kind}" ` +
+        `(is the package that provides it, e.g. @efficientscale/${kind}, imported?)`,
+    );
+  }
+  return found;
+}
+
+export function registeredFfnKinds(): string[] {
+  return [...registry.keys()];
+}

@@ -1,0 +1,35 @@
+import * as path from 'node:path';
+import { tf } from '../tf.js';
+import { loadCheckpointFiles, saveCheckpoint } from '../io/checkpoint.js';
+import { validateConfig, type ModelConfig } from './config.js';
+import { checkParams, type Params } from './params.js';
+import { fromRaw, mapValues, toRaw } from './raw.js';
+
+export interface LoadedModel {
+  config: ModelConfig;
+  params: Params;
+}
+
+/** Loads config.json + model.safetensors from any Hugging Face-layout directory, checked against each other. */
+export function loadModel(dir: string): LoadedModel {
+  const files = loadCheckpointFiles(dir);
+  const config = validateConfig(files.config, path.join(dir, 'config.json'));
+  checkParams(config, files.params, path.join(dir, 'model.safetensors'));
+  const params = mapValues(files.params, fromRaw);
+  for (const name of Object.keys(params)) {
+    if (name.endsWith('rotary_emb.inv_freq')) {
+      params[name].dispose();
+      delete params[name];
+    }
+  }
+  return { config, params };
+}
+
+/** Writes a model (no optimizer state) as a Hugging Face-layout checkpoint directory, atomically. */
+export function saveModel(dir: string, config: ModelConfig, params: Params, extraFiles?: Record<string, string>): void {
+  saveCheckpoint(dir, { config, params: mapValues(params, toRaw), extraFiles });
+}
+
+export function disposeModel(model: LoadedModel): void {
+  tf.dispose(Object.values(model.params));
+}

@@ -1,0 +1,30 @@
+import { mismatch } from '../errors.js';
+
+/** Learning-rate schedules as pure functions of the step, so that a resumed run continues exactly. */
+export type ScheduleSpec =
+  | { kind: 'constant'; lr: number; warmup?: number }
+  | { kind: 'cosine'; lr: number; warmup: number; total: number; minRatio?: number }
+  | { kind: 'wsd'; lr: number; warmup: number; total: number; decayFraction?: number; minRatio?: number };
+
+/** LR at a step (0-based): linear warmup, then constant, cosine, or warmup-stable-decay (linear decay at the end). */
+export function learningRate(spec: ScheduleSpec, step: number): number {
+  const warmup = spec.warmup ?? 0;
+  if (step < warmup) return (spec.lr * (step + 1)) / warmup;
+  if (spec.kind === 'constant') return spec.lr;
+  const minLr = spec.lr * (spec.minRatio ?? 0.1);
+  const total = Math.max(spec.total, warmup + 1);
+  if (spec.kind === 'cosine') {
+    const progress = Math.min(1, (step - warmup) / Math.max(1, total - warmup));
+    return minLr + 0.5 * (spec.lr - minLr) * (1 + Math.cos(Math.PI * progress));
+  }
+  const decaySteps = Math.max(1, Math.round((total - warmup) * (spec.decayFraction ?? 0.2)));
+  const decayStart = total - decaySteps;
+  if (step < decayStart) return spec.lr;
+  const progress = Math.min(1, (step - decayStart) / decaySteps);
+  return spec.lr + (minLr - spec.lr) * progress;
+}
+
+export function checkSchedule(spec: ScheduleSpec): void {
+  if (!['constant', 'cosine', 'wsd'].includes(spec.kind)) throw mismatch('LR schedule', 'constant, cosine or wsd', JSON.stringify(spec.kind));
+  if (!(spec.lr > 0)) throw mismatch('learning rate', 'a positive number', String(spec.lr));
+}

@@ -1,0 +1,222 @@
+import { tf } from '../tf.js';
+import { UserError } from '../errors.js';
+import type { ModelConfig } from '../model/config.js';
+import { forwardWithAux } from '../model/forward.js';
+import { checkParams, initParams, type Params } from '../model/params.js';
+import { flopsPerToken } from '../model/flops.js';
+import { BatchSampler, evalBatches, type SamplerState } from '../data/batches.js';
+import { AdamW, defaultAdamW, type AdamWOptions } from './adamw.js';
+import { clipByGlobalNorm } from './clip.js';
+import { crossEntropy } from './loss.js';
+import { learningRate, type ScheduleSpec } from './schedule.js';
+
+export interface TrainerOptions {
+  batchSize: number;
+  seqLen: number;
+  /** Micro-batches whose gradients are averaged into one optimizer step. */
+  accumulation: number;
+  schedule: ScheduleSpec;
+  adamw: AdamWOptions;
+  /** Global gradient-norm clip; 0 disables. */
+  clipNorm: number;
+  seed: number;
+  /** Batches of the held-out split that make one eval loss. */
+  evalBatches: number;
+}
+
+export const defaultTrainerOptions: Omit<TrainerOptions, 'schedule'> = {
+  batchSize: 8,
+  seqLen: 64,
+  accumulation: 1,
+  adamw: defaultAdamW,
+  clipNorm: 1,
+  seed: 0,
+  evalBatches: 8,
+};
+
+/** What a resumed run needs besides params and optimizer moments. */
+export interface TrainerState {
+  step: number;
+  tokens: number;
+  flops: number;
+  sampler: SamplerState;
+}
+
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  auxLoss: number;
+  lr: number;
+  gradNorm: number;
+  tokens: number;
+  flops: number;
+  stepSeconds: number;
+}
+
+let trainerIds = 0;
+
+/**
+ * One model being trained: variables, AdamW state and data position. `step()` runs one optimizer step
+ * (forward, backward, clip, AdamW) and leaves no tensors behind.
+ */
+export class Trainer {
+  readonly vars: Record<string, tf.Variable> = {};
+  readonly optimizer: AdamW;
+  readonly sampler: BatchSampler;
+  state: TrainerState;
+  private readonly id = ++trainerIds;
+  private flopsPerStep: number;
+
+  constructor(
+    public config: ModelConfig,
+    params: Params,
+    private readonly trainIds: Int32Array,
+    private readonly valIds: Int32Array,
+    readonly options: TrainerOptions,
+    resume?: { state: TrainerState; optimizer: Record<string, tf.Tensor>; optimizerStep: number },
+  ) {
+    checkParams(config, params, 'params');
+    for (const [name, t] of Object.entries(params)) this.vars[name] = tf.variable(t, true, `${name}@trainer${this.id}`);
+    this.optimizer = new AdamW(options.adamw);
+    const samplerOpts = { batchSize: options.batchSize, seqLen: options.seqLen, seed: options.seed };
+    if (resume) {
+      this.sampler = BatchSampler.restore(trainIds, samplerOpts, resume.state.sampler);
+      this.optimizer.loadState(resume.optimizer, resume.optimizerStep);
+      this.state = { ...resume.state };
+    } else {
+      this.sampler = new BatchSampler(trainIds, samplerOpts);
+      this.state = { step: 0, tokens: 0, flops: 0, sampler: this.sampler.state };
+    }
+    this.flopsPerStep = this.computeFlopsPerStep();
+  }
+
+  /** Starts from fresh weights (seeded). */
+  static fresh(config: ModelConfig, trainIds: Int32Array, valIds: Int32Array, options: TrainerOptions): Trainer {
+    const params = initParams(config, options.seed);
+    const trainer = new Trainer(config, params, trainIds, valIds, options);
+    tf.dispose(Object.values(params));
+    return trainer;
+  }
+
+  private computeFlopsPerStep(): number {
+    const { batchSize, seqLen, accumulation } = this.options;
+    return flopsPerToken(this.config, seqLen).trainPerToken * batchSize * seqLen * accumulation;
+  }
+
+  get params(): Params {
+    return this.vars;
+  }
+
+  private lossOf(inputs: tf.Tensor2D, targets: tf.Tensor2D): { total: tf.Scalar; ce: tf.Scalar; aux: tf.Scalar } {
+    const { logits, auxLoss } = forwardWithAux(this.config, this.vars, inputs);
+    const ce = crossEntropy(logits, targets);
+    logits.dispose();
+    return { total: tf.add(ce, auxLoss) as tf.Scalar, ce, aux: auxLoss };
+  }
+
+  /** One optimizer step over `accumulation` micro-batches. */
+  step(): StepMetrics {
+    const started = performance.now();
+    const { batchSize, seqLen, accumulation, clipNorm } = this.options;
+    const varList = Object.values(this.vars);
+    let summed: Record<string, tf.Tensor> | undefined;
+    let lossSum = 0;
+    let auxSum = 0;
+    for (let micro = 0; micro < accumulation; micro++) {
+      const batch = this.sampler.next();
+      const inputs = tf.tensor2d(batch.inputs, [batchSize, seqLen], 'int32');
+      const targets = tf.tensor2d(batch.targets, [batchSize, seqLen], 'int32');
+      let ce: tf.Scalar | undefined;
+      let aux: tf.Scalar | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const l = this.lossOf(inputs, targets);
+        ce = tf.keep(l.ce);
+        aux = tf.keep(l.aux);
+        return l.total;
+      }, varList);
+      lossSum += ce!.dataSync()[0];
+      auxSum += aux!.dataSync()[0];
+      tf.dispose([value, inputs, targets, ce!, aux!]);
+      if (!summed) summed = grads;
+      else {
+        for (const k of Object.keys(grads)) {
+          const next = tf.add(summed[k], grads[k]);
+          tf.dispose([summed[k], grads[k]]);
+          summed[k] = next;
+        }
+      }
+    }
+    const loss = lossSum / accumulation;
+    if (!Number.isFinite(loss)) {
+      tf.dispose(Object.values(summed!));
+      throw new UserError(
+        `training loss at step ${this.state.step + 1}: expected a finite number, found ${loss} (lower the learning rate or check the data)`,
+      );
+    }
+    // variableGrads keys gradients by variable name; map back to HF weight names.
+    const grads: Record<string, tf.Tensor> = {};
+    for (const [name, v] of Object.entries(this.vars)) {
+      const g = summed![v.name];
+      if (g) grads[name] = accumulation > 1 ? tf.tidy(() => tf.div(g, accumulation)) : g;
+      if (g && accumulation > 1) g.dispose();
+    }
+    const clipped = clipByGlobalNorm(grads, clipNorm);
+    const lr = learningRate(this.options.schedule, this.state.step);
+    this.optimizer.apply(this.vars, clipped.grads, lr);
+    tf.dispose(Object.values(clipped.grads));
+    const tokens = batchSize * seqLen * accumulation;
+    this.state = {
+      step: this.state.step + 1,
+      tokens: this.state.tokens + tokens,
+      flops: this.state.flops + this.flopsPerStep,
+      sampler: this.sampler.state,
+    };
+    return {
+      step: this.state.step,
+      loss,
+      auxLoss: auxSum / accumulation,
+      lr,
+      gradNorm: clipped.norm,
+      tokens: this.state.tokens,
+      flops: this.state.flops,
+      stepSeconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  /** Mean cross-entropy (nats/token) on fixed windows of the held-out split. */
+  evaluate(): number {
+    const { batchSize, seqLen, evalBatches: n } = this.options;
+    const batches = evalBatches(this.valIds, batchSize, seqLen, n);
+    let sum = 0;
+    for (const b of batches) {
+      sum += tf.tidy(() => {
+        const inputs = tf.tensor2d(b.inputs, [batchSize, seqLen], 'int32');
+        const targets = tf.tensor2d(b.targets, [batchSize, seqLen], 'int32');
+        return this.lossOf(inputs, targets).ce.dataSync()[0];
+      });
+    }
+    return sum / batches.length;
+  }
+
+  /**
+   * Swaps in a new model mid-run (a growth step): new config, params and optimizer moments in the
+   * new shapes. Step, tokens, FLOPs so far and the data position carry over.
+   */
+  replaceModel(config: ModelConfig, params: Params, optimizerState?: Record<string, tf.Tensor>): void {
+    checkParams(config, params, 'params');
+    for (const v of Object.values(this.vars)) v.dispose();
+    for (const k of Object.keys(this.vars)) delete this.vars[k];
+    this.config = config;
+    for (const [name, t] of Object.entries(params)) this.vars[name] = tf.variable(t, true, `${name}@trainer${this.id}`);
+    const step = this.optimizer.step;
+    this.optimizer.dispose();
+    if (optimizerState) this.optimizer.loadState(optimizerState, step);
+    else this.optimizer.step = step;
+    this.flopsPerStep = this.computeFlopsPerStep();
+  }
+
+  dispose(): void {
+    for (const v of Object.values(this.vars)) v.dispose();
+    this.optimizer.dispose();
+  }
+}
