@@ -10,12 +10,11 @@ import {
   type DataType,
   type KernelFunc,
   type NamedAttrMap,
-  type NamedTensorInfoMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { isNumeric, type NativeBackend, type NumericArray } from './backend.js';
 
-export type KernelArgs = { inputs: NamedTensorInfoMap; backend: NativeBackend; attrs?: NamedAttrMap };
+export type KernelArgs = { inputs: Record<string, TensorInfo>; backend: NativeBackend; attrs?: NamedAttrMap };
 /** A ported kernel: returns null to let the cpu kernel handle the call. */
 export type NativeKernel = (args: KernelArgs, fallback: KernelFunc) => TensorInfo | TensorInfo[] | null;
 
@@ -86,10 +85,7 @@ const addN: NativeKernel = ({ inputs, backend }) => {
 const select: NativeKernel = ({ inputs, backend }) => {
   const { condition, t, e } = inputs;
   if (condition.dtype !== 'bool' || t.dtype !== e.dtype || !isNumeric(t.dtype)) return null;
-  if (!util.arraysEqual(t.shape, e.shape)) return null;
-  const sameShape = util.arraysEqual(condition.shape, t.shape);
-  const rowwise = condition.shape.length === 1 && t.shape.length >= 1 && condition.shape[0] === t.shape[0];
-  if (!sameShape && !rowwise) return null;
+  if (!util.arraysEqual(t.shape, e.shape) || !util.arraysEqual(condition.shape, t.shape)) return null;
   const cv = backend.values(condition), tv = backend.values(t), ev = backend.values(e);
   if (!(cv instanceof Uint8Array) || !tv || !ev) return null;
   const out = backend.alloc(t.dtype, tv.length);
@@ -317,7 +313,8 @@ const gatherV2: NativeKernel = ({ inputs, backend, attrs }) => {
 const unsortedSegmentSum: NativeKernel = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs;
   const numSegments = Number(attrs?.numSegments);
-  if ((x.dtype !== 'float32' && x.dtype !== 'int32') || segmentIds.dtype !== 'int32') return null;
+  // (cpu returns float32 for int32 input; that case stays with cpu)
+  if (x.dtype !== 'float32' || segmentIds.dtype !== 'int32') return null;
   const idShape = segmentIds.shape;
   if (idShape.length === 0 || !util.arraysEqual(x.shape.slice(0, idShape.length), idShape)) return null;
   const xv = backend.values(x), iv = backend.values(segmentIds);
@@ -353,9 +350,9 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   Sub: binaryKernel(BinaryOp.Sub, NUM),
   Multiply: binaryKernel(BinaryOp.Mul, NUM),
   RealDiv: binaryKernel(BinaryOp.Div, F32),
-  Maximum: binaryKernel(BinaryOp.Max, F32),
-  Minimum: binaryKernel(BinaryOp.Min, F32),
-  SquaredDifference: binaryKernel(BinaryOp.SquaredDiff, F32),
+  Maximum: binaryKernel(BinaryOp.Max, NUM),
+  Minimum: binaryKernel(BinaryOp.Min, NUM),
+  SquaredDifference: binaryKernel(BinaryOp.SquaredDiff, NUM),
   Pow: binaryKernel(BinaryOp.Pow, F32),
   Prelu: binaryKernel(BinaryOp.Prelu, F32),
   AddN: addN,

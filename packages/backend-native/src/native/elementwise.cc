@@ -21,28 +21,32 @@ struct DivF { static float f(float a, float b) { return a / b; } };
 struct MaxF { static float f(float a, float b) { return (a != a || b != b) ? fnan() : (a > b ? a : b); } };
 struct MinF { static float f(float a, float b) { return (a != a || b != b) ? fnan() : (a < b ? a : b); } };
 struct SqDiffF { static float f(float a, float b) { float d = a - b; return d * d; } };
-struct PowF { static float f(float a, float b) { return static_cast<float>(std::pow(static_cast<double>(a), static_cast<double>(b))); } };
+// Math.pow: NaN exponent gives NaN, and (+-1) ** (+-Infinity) is NaN (C's pow gives 1 for both).
+struct PowF {
+  static float f(float a, float b) {
+    if (b != b || (std::isinf(b) && std::fabs(a) == 1.f)) return fnan();
+    return static_cast<float>(std::pow(static_cast<double>(a), static_cast<double>(b)));
+  }
+};
 struct PreluF { static float f(float x, float alpha) { return x < 0.f ? alpha * x : x; } };
 struct SigmoidGradF { static float f(float y, float dy) { return dy * (y * (1.f - y)); } };
 struct TanhGradF { static float f(float y, float dy) { return dy * (1.f - y * y); } };
 struct ReluGradF { static float f(float dy, float x) { return x > 0.f ? dy : 0.f; } };
 
-// int32 arithmetic wraps modulo 2^32 as JS stores into an Int32Array.
-struct AddI { static int32_t f(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b)); } };
-struct SubI { static int32_t f(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b)); } };
-struct MulI {
-  static int32_t f(int32_t a, int32_t b) {
-    // JS multiplies in double; products above 2^53 lose low bits before ToInt32, so emulate that.
-    double p = static_cast<double>(a) * static_cast<double>(b);
-    if (std::fabs(p) < 9007199254740992.0) return static_cast<int32_t>(static_cast<uint32_t>(static_cast<int64_t>(p)));
-    double m = std::fmod(std::trunc(p), 4294967296.0);
-    if (m < 0) m += 4294967296.0;
-    return static_cast<int32_t>(static_cast<uint32_t>(m));
-  }
-};
+// int32 results follow JS: the double result of the operation, stored into an Int32Array (ToInt32).
+inline int32_t toInt32(double v) {
+  if (!std::isfinite(v)) return 0;
+  if (std::fabs(v) < 2147483648.0) return static_cast<int32_t>(v);
+  double m = std::fmod(std::trunc(v), 4294967296.0);
+  if (m < 0) m += 4294967296.0;
+  return static_cast<int32_t>(static_cast<uint32_t>(m));
+}
+struct AddI { static int32_t f(int32_t a, int32_t b) { return toInt32(static_cast<double>(a) + b); } };
+struct SubI { static int32_t f(int32_t a, int32_t b) { return toInt32(static_cast<double>(a) - b); } };
+struct MulI { static int32_t f(int32_t a, int32_t b) { return toInt32(static_cast<double>(a) * b); } };
 struct MaxI { static int32_t f(int32_t a, int32_t b) { return a > b ? a : b; } };
 struct MinI { static int32_t f(int32_t a, int32_t b) { return a < b ? a : b; } };
-struct SqDiffI { static int32_t f(int32_t a, int32_t b) { return MulI::f(SubI::f(a, b), SubI::f(a, b)); } };
+struct SqDiffI { static int32_t f(int32_t a, int32_t b) { const double d = static_cast<double>(a) - b; return toInt32(d * d); } };
 
 // Broadcast geometry collapsed to the fewest dims: out dims with per-input strides (0 = broadcast).
 struct Geometry {
@@ -228,8 +232,8 @@ void unaryI32(UnaryOp op, const int32_t* x, int32_t* out, int64_t n) {
     parallelFor(n, kGrain, [&](int64_t s, int64_t e) { for (int64_t i = s; i < e; ++i) out[i] = f(x[i]); });
   };
   switch (op) {
-    case UnaryOp::Neg: return map([](int32_t v) { return static_cast<int32_t>(0u - static_cast<uint32_t>(v)); });
-    case UnaryOp::Abs: return map([](int32_t v) { return v < 0 ? static_cast<int32_t>(0u - static_cast<uint32_t>(v)) : v; });
+    case UnaryOp::Neg: return map([](int32_t v) { return toInt32(-static_cast<double>(v)); });
+    case UnaryOp::Abs: return map([](int32_t v) { return toInt32(std::fabs(static_cast<double>(v))); });
     case UnaryOp::Square: return map([](int32_t v) { return MulI::f(v, v); });
     case UnaryOp::Relu: return map([](int32_t v) { return v < 0 ? 0 : v; });
     default: break;
