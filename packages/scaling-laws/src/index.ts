@@ -6,3 +6,8 @@ export { validatePoints, modelKey, MIN_MODEL_SIZES, type Point } from './points.
 export { parseCsv, parseJsonl, parseDataset, splitCsv, parseSize, dropHighestLoss, GPT3_PARAMS, type ParseOptions } from './data.js';
 export { readDataset } from './read.js';
 export { mulberry32 } from './random.js';
+export { bootstrapFit, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
+export { predictLoss, planCompute, chinchillaOptimum, estimateParams, type LawEstimate, type Estimate, type ComputePlan } from './plan.js';
+export { toLawFile, parseLawFile, LAW_FILE_FORMAT, LAW_FILE_VERSION, type LawFile } from './lawfile.js';
+export { evaluateFamily, evaluateFamilies, type ProtocolOptions, type FamilyEvaluation, type TestPrediction } from './protocol.js';
+export { quantile, percentileInterval, standardDeviation } from './stats.js';

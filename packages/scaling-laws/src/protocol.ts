@@ -1,0 +1,118 @@
+import { mismatch } from './errors.js';
+import { fitLaw, type FitOptions, type FittedLaw } from './fit.js';
+import { getLaw, predictWithTheta } from './laws.js';
+import { modelKey, type Point } from './points.js';
+
+/**
+ * The evaluation protocol of Choshen, Zhang & Andreas, "A Hitchhiker's Guide to Scaling Law
+ * Estimation" (ICML 2025): per family, the largest model is the target; its checkpoints past
+ * `testFraction` of its tokens are the test points; the law is fitted on the smaller models'
+ * checkpoints past `minTokens` tokens; the score is the absolute relative error mean |L − L̂| / L.
+ */
+export interface ProtocolOptions extends FitOptions {
+  /** Training checkpoints at or below this many tokens are dropped (early checkpoints). Default 1e10. */
+  minTokens?: number;
+  /** Target checkpoints past this fraction of the target's tokens are the test points. Default 0.7. */
+  testFraction?: number;
+  /** Partial runs: only the first `trainFraction` of each smaller model's tokens is used. Default 1. */
+  trainFraction?: number;
+  /** Use only the this many largest of the smaller models. Default: all. */
+  smallerModels?: number;
+}
+
+export interface TestPrediction {
+  tokens: number;
+  loss: number;
+  predicted: number;
+}
+
+export interface FamilyEvaluation {
+  family: string;
+  target: { model: string; params: number; maxTokens: number };
+  /** The smaller models used for the fit, smallest first. */
+  trainModels: { model: string; params: number; points: number }[];
+  fit: FittedLaw;
+  test: TestPrediction[];
+  /** Mean |L − L̂| / L over the test points. */
+  are: number;
+}
+
+interface Run {
+  key: string;
+  params: number;
+  points: Point[];
+  maxTokens: number;
+}
+
+function runsOf(points: readonly Point[]): Run[] {
+  const byKey = new Map<string, Point[]>();
+  for (const p of points) {
+    const k = modelKey(p);
+    byKey.set(k, [...(byKey.get(k) ?? []), p]);
+  }
+  return [...byKey.entries()]
+    .map(([key, pts]) => {
+      const sizes = new Set(pts.map((p) => p.params));
+      if (sizes.size !== 1) throw mismatch(`model ${key}`, 'one parameter count', [...sizes].join(' and '));
+      return { key, params: pts[0].params, points: pts, maxTokens: Math.max(...pts.map((p) => p.tokens)) };
+    })
+    .sort((a, b) => a.params - b.params || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+function fraction(what: string, v: number): number {
+  if (!(v > 0 && v <= 1)) throw mismatch(what, 'a fraction in (0, 1]', String(v));
+  return v;
+}
+
+/** Runs the protocol on one family's points. */
+export function evaluateFamily(points: readonly Point[], family: string, options: ProtocolOptions = {}): FamilyEvaluation {
+  const minTokens = options.minTokens ?? 1e10;
+  const testFraction = fraction('test fraction', options.testFraction ?? 0.7);
+  const trainFraction = fraction('train fraction', options.trainFraction ?? 1);
+  const runs = runsOf(points);
+  const target = runs[runs.length - 1];
+  if (!target) throw mismatch(`family ${family}`, 'at least one model', 'none');
+  if (runs.filter((r) => r.params === target.params).length > 1) {
+    throw mismatch(`family ${family}: largest model`, 'a single run of the largest size', `several of ${target.params} parameters`);
+  }
+  let smaller = runs.slice(0, -1);
+  if (options.smallerModels !== undefined) {
+    if (!(Number.isInteger(options.smallerModels) && options.smallerModels >= 1)) {
+      throw mismatch('smaller models', 'a positive integer', String(options.smallerModels));
+    }
+    smaller = smaller.slice(-options.smallerModels);
+  }
+  const train = smaller
+    .map((r) => ({ ...r, points: r.points.filter((p) => p.tokens <= trainFraction * r.maxTokens && p.tokens > minTokens) }))
+    .filter((r) => r.points.length > 0);
+  const trainPoints = train.flatMap((r) => r.points);
+  const trainSizes = new Set(train.map((r) => r.params)).size;
+  if (trainSizes < 3) {
+    throw mismatch(`family ${family}: smaller models with checkpoints past ${minTokens} tokens`, 'at least 3 sizes', String(trainSizes));
+  }
+  const testPoints = target.points.filter((p) => p.tokens > testFraction * target.maxTokens);
+  const fit = fitLaw(trainPoints, options);
+  const law = getLaw(fit.law);
+  const test = testPoints
+    .map((p) => ({ tokens: p.tokens, loss: p.loss, predicted: predictWithTheta(law, fit.theta, p.params, p.tokens) }))
+    .sort((a, b) => a.tokens - b.tokens || a.loss - b.loss);
+  const are = test.reduce((s, t) => s + Math.abs(t.loss - t.predicted) / t.loss, 0) / test.length;
+  return {
+    family,
+    target: { model: target.key, params: target.params, maxTokens: target.maxTokens },
+    trainModels: train.map((r) => ({ model: r.key, params: r.params, points: r.points.length })),
+    fit,
+    test,
+    are,
+  };
+}
+
+/** Runs the protocol on every family (points without a family form the family 'all'), sorted by name. */
+export function evaluateFamilies(points: readonly Point[], options: ProtocolOptions = {}): FamilyEvaluation[] {
+  const families = new Map<string, Point[]>();
+  for (const p of points) {
+    const f = p.family ?? 'all';
+    families.set(f, [...(families.get(f) ?? []), p]);
+  }
+  return [...families.keys()].sort().map((f) => evaluateFamily(families.get(f)!, f, options));
+}
