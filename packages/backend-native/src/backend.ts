@@ -14,10 +14,15 @@ export class NativeBackend extends MathBackendCPU {
     super();
   }
 
-  /** The typed array behind a tensor, or null for strings and complex numbers. */
+  /**
+   * The typed array behind a tensor, or null when it is not the array type of its dtype (strings,
+   * complex numbers, and the few cpu kernels that store e.g. int32 values in a Float32Array).
+   */
   values(t: TensorInfo): NumericArray | null {
     const v = this.data.get(t.dataId).values as unknown;
-    if (v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint8Array) return v;
+    if (t.dtype === 'float32') return v instanceof Float32Array ? v : null;
+    if (t.dtype === 'int32') return v instanceof Int32Array ? v : null;
+    if (t.dtype === 'bool') return v instanceof Uint8Array ? v : null;
     return null;
   }
 
