@@ -1,7 +1,21 @@
 import type { Command } from 'commander';
 import { registerTrain } from './train.js';
+import { registerFit } from './fit.js';
+import { registerPredict } from './predict.js';
+import { registerPlan } from './plan.js';
+import { registerEvaluate } from './evaluate.js';
+import { registerEval } from './eval.js';
+import { registerGenerate } from './generate.js';
+import { registerForward } from './forward.js';
 
 /** Every sub-command registers itself here; one line per command file. */
 export function registerCommands(program: Command): void {
   registerTrain(program);
+  registerFit(program);
+  registerPredict(program);
+  registerPlan(program);
+  registerEvaluate(program);
+  registerEval(program);
+  registerGenerate(program);
+  registerForward(program);
 }

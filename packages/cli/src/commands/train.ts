@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
   ByteTokenizer,
+  assertNewRunDir,
   UserError,
   countParams,
   getPreset,
@@ -103,6 +104,7 @@ export function registerTrain(program: Command): void {
         spec.checkpointEvery = Math.max(1, Math.floor(spec.totalSteps / 4));
         spec.corpus = corpus.name;
         const outDir = flags.out ?? path.join('runs', `${flags.preset}-${timestamp()}`);
+        assertNewRunDir(outDir);
         if (!flags.json) {
           process.stderr.write(`training ${countParams(config).toLocaleString('en')} parameters for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
         }

@@ -54,7 +54,7 @@ export interface Dims {
 function positiveInt(cfg: Record<string, unknown>, key: string, fallback?: number): number {
   const v = cfg[key] ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw mismatch(`config.json field "${key}"`, 'a positive integer', JSON.stringify(v));
+    throw mismatch(`"${key}"`, 'a positive integer', JSON.stringify(v));
   }
   return v;
 }
@@ -69,29 +69,29 @@ export function dimsOf(config: ModelConfig): Dims {
   const heads = positiveInt(c, 'num_attention_heads');
   const kvHeads = positiveInt(c, 'num_key_value_heads', heads);
   if (c.head_dim == null && hidden % heads !== 0) {
-    throw mismatch('config.json', `hidden_size divisible by num_attention_heads (${heads})`, `hidden_size ${hidden}`);
+    throw mismatch('"num_attention_heads"', `a divisor of hidden_size (${hidden}) unless head_dim is given`, String(heads));
   }
   const headDim = positiveInt(c, 'head_dim', hidden / heads);
   if (heads % kvHeads !== 0) {
-    throw mismatch('config.json', `num_attention_heads divisible by num_key_value_heads (${kvHeads})`, `num_attention_heads ${heads}`);
+    throw mismatch('"num_key_value_heads"', `a divisor of num_attention_heads (${heads})`, String(kvHeads));
   }
-  if (headDim % 2 !== 0) throw mismatch('config.json field "head_dim"', 'an even number (RoPE rotates pairs)', String(headDim));
+  if (headDim % 2 !== 0) throw mismatch('"head_dim"', 'an even number (RoPE rotates pairs)', String(headDim));
   const ropeTheta = (config.rope_parameters?.rope_theta ?? config.rope_theta ?? 10000) as number;
-  if (typeof ropeTheta !== 'number' || !(ropeTheta > 0)) throw mismatch('config.json rope_theta', 'a positive number', JSON.stringify(ropeTheta));
+  if (typeof ropeTheta !== 'number' || !(ropeTheta > 0)) throw mismatch('"rope_theta"', 'a positive number', JSON.stringify(ropeTheta));
   const ropeType = config.rope_parameters?.rope_type ?? (config.rope_scaling as { rope_type?: string } | undefined)?.rope_type;
   if (ropeType !== undefined && ropeType !== 'default') {
-    throw mismatch('config.json rope_type', '"default" (scaled RoPE variants are not supported)', JSON.stringify(ropeType));
+    throw mismatch('"rope_type"', '"default" (scaled RoPE variants are not supported)', JSON.stringify(ropeType));
   }
   const eps = (config.rms_norm_eps ?? 1e-6) as number;
-  if (typeof eps !== 'number' || !(eps > 0)) throw mismatch('config.json field "rms_norm_eps"', 'a positive number', JSON.stringify(eps));
-  if (config.attention_bias) throw mismatch('config.json field "attention_bias"', 'false', 'true');
-  if (config.mlp_bias) throw mismatch('config.json field "mlp_bias"', 'false', 'true');
+  if (typeof eps !== 'number' || !(eps > 0)) throw mismatch('"rms_norm_eps"', 'a positive number', JSON.stringify(eps));
+  if (config.attention_bias) throw mismatch('"attention_bias"', 'false', 'true');
+  if (config.mlp_bias) throw mismatch('"mlp_bias"', 'false', 'true');
   const act = c.hidden_act ?? 'silu';
-  if (act !== 'silu') throw mismatch('config.json field "hidden_act"', '"silu"', JSON.stringify(act));
+  if (act !== 'silu') throw mismatch('"hidden_act"', '"silu"', JSON.stringify(act));
   const layers = positiveInt(c, 'num_hidden_layers');
   const kinds = config.efficientscale?.ffn_kinds;
   if (kinds !== undefined && (!Array.isArray(kinds) || kinds.length !== layers)) {
-    throw mismatch('config.json efficientscale.ffn_kinds', `an array of ${layers} kinds (one per layer)`, JSON.stringify(kinds));
+    throw mismatch('"efficientscale.ffn_kinds"', `an array of ${layers} kinds (one per layer)`, JSON.stringify(kinds));
   }
   return {
     vocab: positiveInt(c, 'vocab_size'),

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { tf } from '../tf.js';
+import { mismatch } from '../errors.js';
 import { loadCheckpointFiles, saveCheckpoint } from '../io/checkpoint.js';
 import { validateConfig, type ModelConfig } from './config.js';
 import { checkParams, type Params } from './params.js';
@@ -14,7 +15,11 @@ export interface LoadedModel {
 export function loadModel(dir: string): LoadedModel {
   const files = loadCheckpointFiles(dir);
   const config = validateConfig(files.config, path.join(dir, 'config.json'));
-  checkParams(config, files.params, path.join(dir, 'model.safetensors'));
+  const source = path.join(dir, 'model.safetensors');
+  for (const [name, t] of Object.entries(files.params)) {
+    if (t.dtype !== 'F32') throw mismatch(`${source}: weight "${name}"`, 'a floating-point tensor (F32, F16, BF16 or F64)', t.dtype);
+  }
+  checkParams(config, files.params, source);
   const params = mapValues(files.params, fromRaw);
   for (const name of Object.keys(params)) {
     if (name.endsWith('rotary_emb.inv_freq')) {

@@ -103,12 +103,16 @@ export interface ResumeOptions {
   totalSteps?: number;
 }
 
+/** Throws unless `outDir` holds no run yet (a fresh run never overwrites one). */
+export function assertNewRunDir(outDir: string): void {
+  if (fs.existsSync(runPaths(outDir).checkpoint)) {
+    throw mismatch(`--out ${outDir}`, 'a new or empty run directory (use --resume to continue)', 'an existing checkpoint');
+  }
+}
+
 /** Starts a fresh training run in `outDir`. Refuses to overwrite an existing run. */
 export function startRun(o: StartOptions): RunResult {
-  const paths = runPaths(o.outDir);
-  if (fs.existsSync(paths.checkpoint)) {
-    throw mismatch(`--out ${o.outDir}`, 'a new or empty run directory (use --resume to continue)', 'an existing checkpoint');
-  }
+  assertNewRunDir(o.outDir);
   const ids = o.tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
   const trainer = Trainer.fresh(o.config, train, val, o.spec.trainer);

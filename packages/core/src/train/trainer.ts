@@ -2,7 +2,7 @@ import { tf } from '../tf.js';
 import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { forwardWithAux } from '../model/forward.js';
-import { checkParams, initParams, type Params } from '../model/params.js';
+import { checkParams, initParams, paramShapes, type Params } from '../model/params.js';
 import { flopsPerToken } from '../model/flops.js';
 import { BatchSampler, evalBatches, type SamplerState } from '../data/batches.js';
 import { AdamW, defaultAdamW, type AdamWOptions } from './adamw.js';
@@ -75,8 +75,7 @@ export class Trainer {
     readonly options: TrainerOptions,
     resume?: { state: TrainerState; optimizer: Record<string, tf.Tensor>; optimizerStep: number },
   ) {
-    checkParams(config, params, 'params');
-    for (const [name, t] of Object.entries(params)) this.vars[name] = tf.variable(t, true, `${name}@trainer${this.id}`);
+    this.adopt(config, params);
     this.optimizer = new AdamW(options.adamw);
     const samplerOpts = { batchSize: options.batchSize, seqLen: options.seqLen, seed: options.seed };
     if (resume) {
@@ -88,6 +87,17 @@ export class Trainer {
       this.state = { step: 0, tokens: 0, flops: 0, sampler: this.sampler.state };
     }
     this.flopsPerStep = this.computeFlopsPerStep();
+  }
+
+  /**
+   * Makes trainable variables of `params` in the config's canonical weight order, whatever order they
+   * came in (a checkpoint file sorts them differently): gradient sums then add up in the same order,
+   * which keeps a resumed run bit-identical to an uninterrupted one.
+   */
+  private adopt(config: ModelConfig, params: Params): void {
+    checkParams(config, params, 'params');
+    this.config = config;
+    for (const name of Object.keys(paramShapes(config))) this.vars[name] = tf.variable(params[name], true, `${name}@trainer${this.id}`);
   }
 
   /** Starts from fresh weights (seeded). */
@@ -203,11 +213,9 @@ export class Trainer {
    * new shapes. Step, tokens, FLOPs so far and the data position carry over.
    */
   replaceModel(config: ModelConfig, params: Params, optimizerState?: Record<string, tf.Tensor>): void {
-    checkParams(config, params, 'params');
     for (const v of Object.values(this.vars)) v.dispose();
     for (const k of Object.keys(this.vars)) delete this.vars[k];
-    this.config = config;
-    for (const [name, t] of Object.entries(params)) this.vars[name] = tf.variable(t, true, `${name}@trainer${this.id}`);
+    this.adopt(config, params);
     const step = this.optimizer.step;
     this.optimizer.dispose();
     if (optimizerState) this.optimizer.loadState(optimizerState, step);

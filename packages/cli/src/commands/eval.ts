@@ -1,0 +1,68 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import {
+  ByteTokenizer,
+  crossEntropy,
+  disposeModel,
+  evalBatches,
+  forward,
+  loadDefaultCorpus,
+  loadModel,
+  loadTextCorpus,
+  readCheckpointText,
+  resolveCheckpointDir,
+  splitTrainVal,
+  tf,
+  type BackendName,
+} from '@efficientscale/core';
+import { backendOption, positiveInt, useBackend } from './options.js';
+
+interface EvalFlags {
+  corpus?: string;
+  batch: number;
+  seq: number;
+  batches: number;
+  backend: BackendName;
+  json?: boolean;
+}
+
+/** The held-out split a run trained against: from its trainer state, else the default 2% tail. */
+function valFractionOf(dir: string): number {
+  const text = readCheckpointText(dir, 'trainer_state.json');
+  const stored = text ? (JSON.parse(text) as { spec?: { valFraction?: number } }) : undefined;
+  return stored?.spec?.valFraction ?? 0.02;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('held-out loss (nats/token) of a checkpoint on the validation split of the corpus')
+    .argument('<dir>', 'a run directory or a checkpoint directory (ours or transformers\')')
+    .option('--corpus <file>', 'a UTF-8 text file instead of the embedded Brown Corpus')
+    .option('--batch <n>', 'sequences per batch', positiveInt, 8)
+    .option('--seq <n>', 'tokens per sequence', positiveInt, 64)
+    .option('--batches <n>', 'batches to average', positiveInt, 16)
+    .addOption(backendOption())
+    .option('--json', 'print one JSON object')
+    .action(async (dirArg: string, flags: EvalFlags) => {
+      const backend = await useBackend(flags.backend, true);
+      const dir = resolveCheckpointDir(dirArg);
+      const model = loadModel(dir);
+      const corpus = flags.corpus ? loadTextCorpus(flags.corpus) : loadDefaultCorpus();
+      const tokenizer = new ByteTokenizer();
+      const { val } = splitTrainVal(tokenizer.encode(corpus.text), valFractionOf(dir));
+      const batches = evalBatches(val, flags.batch, flags.seq, flags.batches);
+      let sum = 0;
+      for (const b of batches) {
+        sum += tf.tidy(() => {
+          const logits = forward(model.config, model.params, tf.tensor2d(b.inputs, [flags.batch, flags.seq], 'int32'));
+          return crossEntropy(logits, tf.tensor2d(b.targets, [flags.batch, flags.seq], 'int32')).dataSync()[0];
+        });
+      }
+      disposeModel(model);
+      const loss = sum / batches.length;
+      const result = { checkpoint: path.resolve(dir), corpus: corpus.name, eval_loss: loss, tokens: batches.length * flags.batch * flags.seq, backend: backend.name };
+      if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else process.stdout.write(`eval loss ${loss.toFixed(4)} nats/token on ${result.tokens} held-out tokens of ${corpus.name}\n`);
+    });
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { disposeModel, forward, loadModel, mismatch, readSafetensors, resolveCheckpointDir, tf, toRaw, writeSafetensors, type BackendName } from '@efficientscale/core';
+import { backendOption, useBackend } from './options.js';
+
+interface ForwardFlags {
+  input: string;
+  out: string;
+  backend: BackendName;
+}
+
+export function registerForward(program: Command): void {
+  program
+    .command('forward')
+    .description('run the forward pass on input_ids ([batch, seq] int32) from a safetensors file; write float32 logits')
+    .argument('<dir>', 'a checkpoint directory in the Hugging Face layout (ours or transformers\')')
+    .requiredOption('--input <file>', 'safetensors file with an integer tensor "input_ids" [batch, seq]')
+    .requiredOption('--out <file>', 'safetensors file to write "logits" [batch, seq, vocab] to')
+    .addOption(backendOption())
+    .action(async (dirArg: string, flags: ForwardFlags) => {
+      await useBackend(flags.backend, true);
+      const ids = readSafetensors(flags.input).tensors.input_ids;
+      if (!ids) throw mismatch(flags.input, 'a tensor named "input_ids"', 'none');
+      if (ids.dtype !== 'I32' || ids.shape.length !== 2) {
+        throw mismatch(`${flags.input}: input_ids`, 'an integer tensor of rank 2 [batch, seq]', `${ids.dtype} of shape [${ids.shape}]`);
+      }
+      const model = loadModel(resolveCheckpointDir(dirArg));
+      const vocab = model.config.vocab_size;
+      const bad = (ids.data as Int32Array).findIndex((v) => v < 0 || v >= vocab);
+      if (bad >= 0) throw mismatch(`${flags.input}: input_ids[${bad}]`, `a token id in [0, ${vocab})`, String(ids.data[bad]));
+      const logits = tf.tidy(() => forward(model.config, model.params, tf.tensor2d(ids.data as Int32Array, ids.shape as [number, number], 'int32')));
+      writeSafetensors(flags.out, { logits: toRaw(logits) }, { format: 'pt' });
+      logits.dispose();
+      disposeModel(model);
+    });
+}

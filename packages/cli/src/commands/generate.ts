@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { ByteTokenizer, disposeModel, generate, loadModel, resolveCheckpointDir, type BackendName } from '@efficientscale/core';
+import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, useBackend } from './options.js';
+
+interface GenerateFlags {
+  prompt: string;
+  tokens: number;
+  temperature: number;
+  topK: number;
+  seed: number;
+  backend: BackendName;
+}
+
+export function registerGenerate(program: Command): void {
+  program
+    .command('generate')
+    .description('continue a prompt with a trained checkpoint (byte-level tokenizer)')
+    .argument('<dir>', 'a run directory or a checkpoint directory')
+    .requiredOption('--prompt <text>', 'the text to continue')
+    .option('--tokens <n>', 'new tokens to generate', positiveInt, 200)
+    .option('--temperature <x>', 'sampling temperature (0 = greedy)', nonNegativeNumber, 0.8)
+    .option('--top-k <k>', 'sample among the k most likely tokens (0 = all)', nonNegativeInt, 40)
+    .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
+    .addOption(backendOption())
+    .action(async (dirArg: string, flags: GenerateFlags) => {
+      await useBackend(flags.backend, true);
+      const model = loadModel(resolveCheckpointDir(dirArg));
+      const tokenizer = new ByteTokenizer();
+      const ids = generate(model.config, model.params, tokenizer.encode(flags.prompt), {
+        maxNewTokens: flags.tokens,
+        temperature: flags.temperature,
+        topK: flags.topK,
+        seed: flags.seed,
+      });
+      disposeModel(model);
+      process.stdout.write(flags.prompt + tokenizer.decode(ids) + '\n');
+    });
+}

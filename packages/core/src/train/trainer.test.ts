@@ -1,0 +1,102 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tf } from '../tf.js';
+import { UserError } from '../errors.js';
+import { llamaConfig } from '../model/config.js';
+import { ByteTokenizer } from '../data/tokenizer.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { splitTrainVal } from '../data/batches.js';
+import { Trainer } from './trainer.js';
+import { resumeRun, runPaths, startRun, type RunSpec } from './run.js';
+import { defaultAdamW } from './adamw.js';
+
+const config = llamaConfig({ vocab: 256, hidden: 16, ffn: 40, layers: 2, heads: 4, kvHeads: 2, maxPositions: 64 });
+const text = 'the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs. '.repeat(40);
+const spec = (steps: number): RunSpec => ({
+  totalSteps: steps,
+  valFraction: 0.1,
+  evalEvery: 3,
+  checkpointEvery: 2,
+  corpus: 'test',
+  trainer: {
+    batchSize: 2,
+    seqLen: 16,
+    accumulation: 2,
+    schedule: { kind: 'cosine', lr: 1e-2, warmup: 2, total: steps },
+    adamw: defaultAdamW,
+    clipNorm: 1,
+    seed: 7,
+    evalBatches: 2,
+  },
+});
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'es-train-'));
+const weights = (dir: string) => readSafetensors(path.join(runPaths(dir).checkpoint, 'model.safetensors')).tensors;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('Trainer', () => {
+  it('lowers the loss and keeps the tensor count flat across steps', () => {
+    const ids = new ByteTokenizer().encode(text);
+    const { train, val } = splitTrainVal(ids, 0.1);
+    const trainer = Trainer.fresh(config, train, val, spec(12).trainer);
+    const first = trainer.step();
+    const after1 = tf.memory().numTensors;
+    let last = first;
+    for (let i = 0; i < 11; i++) last = trainer.step();
+    expect(tf.memory().numTensors).toBe(after1);
+    trainer.evaluate();
+    expect(tf.memory().numTensors).toBe(after1);
+    expect(last.loss).toBeLessThan(first.loss - 0.5);
+    expect(last.tokens).toBe(12 * 2 * 16 * 2);
+    trainer.dispose();
+  });
+
+  it('N steps straight equal N/2 + checkpoint + resume + N/2, bit for bit', () => {
+    const straight = tmp();
+    const split = tmp();
+    const tokenizer = new ByteTokenizer();
+    const full = startRun({ outDir: straight, text, tokenizer, config, spec: spec(8) });
+    const half = startRun({ outDir: split, text, tokenizer, config, spec: spec(8), stopAfter: 4 });
+    expect(half.steps).toBe(4);
+    const resumed = resumeRun({ outDir: split, text });
+    expect(resumed.steps).toBe(8);
+    expect(resumed.tokens).toBe(full.tokens);
+    expect(resumed.flops).toBe(full.flops);
+    const a = weights(straight);
+    const b = weights(split);
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    for (const name of Object.keys(a)) expect(Buffer.from(b[name].data.buffer, b[name].data.byteOffset, b[name].data.byteLength).equals(Buffer.from(a[name].data.buffer, a[name].data.byteOffset, a[name].data.byteLength))).toBe(true);
+    expect(resumed.trainLoss).toBe(full.trainLoss);
+    expect(resumed.evalLoss).toBe(full.evalLoss);
+    const lines = fs.readFileSync(runPaths(split).metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('stops on a NaN loss with one clear error and leaves the checkpoint and metrics untouched', () => {
+    const dir = tmp();
+    startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(4), stopAfter: 2 });
+    const modelFile = path.join(runPaths(dir).checkpoint, 'model.safetensors');
+    const poisoned = readSafetensors(modelFile).tensors;
+    const norm = poisoned['model.norm.weight'].data as Float32Array;
+    norm.fill(NaN);
+    writeSafetensors(modelFile, poisoned, { format: 'pt' });
+    const snapshot = (f: string) => fs.readFileSync(f);
+    const before = fs.readdirSync(runPaths(dir).checkpoint).map((f) => snapshot(path.join(runPaths(dir).checkpoint, f)));
+    const metricsBefore = snapshot(runPaths(dir).metrics);
+    expect(() => resumeRun({ outDir: dir, text })).toThrowError(UserError);
+    expect(() => resumeRun({ outDir: dir, text })).toThrowError(/training loss at step 3: expected a finite number, found NaN/);
+    const after = fs.readdirSync(runPaths(dir).checkpoint).map((f) => snapshot(path.join(runPaths(dir).checkpoint, f)));
+    expect(after).toEqual(before);
+    expect(snapshot(runPaths(dir).metrics)).toEqual(metricsBefore);
+  });
+
+  it('refuses to start over an existing run', () => {
+    const dir = tmp();
+    startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(1) });
+    expect(() => startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(1) })).toThrowError(/expected a new or empty run directory/);
+  });
+});
