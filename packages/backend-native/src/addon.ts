@@ -12,6 +12,7 @@ type AnyTypedArray = Float32Array | Int32Array | Uint8Array;
 /** The functions the addon exports; every kernel works on the given arrays' memory in place. */
 export interface NativeAddon {
   binary(op: number, a: AnyTypedArray, aShape: number[], b: AnyTypedArray, bShape: number[], out: AnyTypedArray, outShape: number[]): void;
+  compare(op: number, a: AnyTypedArray, aShape: number[], b: AnyTypedArray, bShape: number[], out: Uint8Array, outShape: number[]): void;
   unary(op: number, x: AnyTypedArray, out: AnyTypedArray, alpha?: number): void;
   reduce(op: number, x: AnyTypedArray, out: AnyTypedArray, outer: number, r: number, inner: number): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number, log?: boolean): void;

@@ -71,11 +71,27 @@ describe.skipIf(!registration.ok)('native kernels vs cpu', () => {
     });
   }
 
+  const comparisons: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['equal', tf.equal], ['notEqual', tf.notEqual], ['less', tf.less], ['lessEqual', tf.lessEqual],
+    ['greater', tf.greater], ['greaterEqual', tf.greaterEqual],
+  ];
+  for (const [name, op] of comparisons) {
+    it(`${name} float32 and int32 with broadcasting`, () => {
+      fc.assert(
+        fc.property(broadcastPairArb(), seedArb, fc.boolean(), ({ a, b }, seed, int) => {
+          // small integer ranges make ties common
+          expectSame(() => (int ? op(ti(seed, a, -3, 3), ti(seed + 1, b, -3, 3)) : op(t(seed, a, -2, 2).round(), t(seed + 1, b, -2, 2).round())));
+        }),
+        FC_RUNS,
+      );
+    });
+  }
+
   it('binary float32 propagates NaN and infinities as cpu does', () => {
     const special = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 3.5];
     const a = () => tf.tensor(special.flatMap((x) => special.map(() => x)), [8, 8]);
     const b = () => tf.tensor(special.flatMap(() => special), [8, 8]);
-    for (const op of [tf.add, tf.sub, tf.mul, tf.div, tf.maximum, tf.minimum, tf.squaredDifference, tf.pow, tf.prelu]) {
+    for (const op of [tf.add, tf.sub, tf.mul, tf.div, tf.maximum, tf.minimum, tf.squaredDifference, tf.pow, tf.prelu, ...comparisons.map((c) => c[1])]) {
       expectSame(() => op(a(), b()));
     }
   });
@@ -302,6 +318,20 @@ describe.skipIf(!registration.ok)('native kernels vs cpu', () => {
     fc.assert(fc.property(arb, seedArb, dtypeArb, ([shape, axis, widths], seed, dtype) => {
       expectSame(() => tf.concat(widths.map((w, i) => anyTensor(seed + i, shape.map((d, j) => (j === axis ? w : d)), dtype)), axis));
     }), { numRuns: 100 });
+  });
+
+  it('split into equal parts or given sizes', () => {
+    const arb = shapeArb(1, 4, 6).chain((shape) =>
+      fc.tuple(fc.constant(shape), fc.nat(shape.length - 1)).chain(([sh, axis]) =>
+        fc.tuple(fc.constant(sh), fc.constant(axis), fc.array(fc.nat(sh[axis]), { minLength: 0, maxLength: 3 })),
+      ),
+    );
+    fc.assert(fc.property(arb, seedArb, dtypeArb, ([shape, axis, cuts], seed, dtype) => {
+      const sorted = [...cuts].sort((p, q) => p - q);
+      const sizes = [...sorted, shape[axis]].map((c, i) => c - (i ? sorted[i - 1] : 0));
+      expectSame(() => tf.split(anyTensor(seed, shape, dtype), sizes, axis));
+      if (shape[axis] % 2 === 0 && shape[axis] > 0) expectSame(() => tf.split(anyTensor(seed, shape, dtype), 2, axis));
+    }), FC_RUNS);
   });
 
   it('tile', () => {

@@ -26,6 +26,7 @@ export const UnaryOp = {
   Exp: 0, Log: 1, Neg: 2, Sqrt: 3, Rsqrt: 4, Square: 5, Sigmoid: 6, Reciprocal: 7, Tanh: 8, Relu: 9, Relu6: 10,
   Elu: 11, LeakyRelu: 12, Abs: 13, Softplus: 14, Step: 15, Log1p: 16, Expm1: 17, Sin: 18, Cos: 19,
 } as const;
+export const CompareOp = { Equal: 0, NotEqual: 1, Less: 2, LessEqual: 3, Greater: 4, GreaterEqual: 5 } as const;
 export const ReduceOp = { Sum: 0, Max: 1, Min: 2, Mean: 3, Prod: 4, Any: 5, All: 6 } as const;
 
 function broadcastShape(a: number[], b: number[]): number[] | null {
@@ -50,6 +51,19 @@ function binaryKernel(op: number, dtypes: DataType[]): NativeKernel {
     const out = backend.alloc(a.dtype, size(outShape));
     backend.addon.binary(op, av, a.shape, bv, b.shape, out, outShape);
     return backend.output(outShape, a.dtype, out);
+  };
+}
+
+function compareKernel(op: number): NativeKernel {
+  return ({ inputs, backend }) => {
+    const { a, b } = inputs;
+    if (a.dtype !== b.dtype || (a.dtype !== 'float32' && a.dtype !== 'int32')) return null;
+    const outShape = broadcastShape(a.shape, b.shape);
+    const av = backend.values(a), bv = backend.values(b);
+    if (!outShape || !av || !bv) return null;
+    const out = new Uint8Array(size(outShape));
+    backend.addon.compare(op, av, a.shape, bv, b.shape, out, outShape);
+    return backend.output(outShape, 'bool', out);
   };
 }
 
@@ -256,6 +270,24 @@ const slice: NativeKernel = ({ inputs, backend, attrs }) => {
   return backend.output(sz, x.dtype, out);
 };
 
+const splitV: NativeKernel = ({ inputs, backend, attrs }) => {
+  const x = inputs.x;
+  if (!isNumeric(x.dtype)) return null;
+  const xv = backend.values(x);
+  if (!xv) return null;
+  const axis = util.parseAxisParam(attrs?.axis as number, x.shape)[0];
+  const sizes = backend_util.prepareSplitSize(x, attrs?.numOrSizeSplits as number | number[], axis);
+  const begin = new Array(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const sz = x.shape.slice();
+    sz[axis] = s;
+    const out = backend.alloc(x.dtype, size(sz));
+    if (out.length > 0) backend.addon.slice(xv, out, x.shape, begin, sz);
+    begin[axis] += s;
+    return backend.output(sz, x.dtype, out);
+  });
+};
+
 const concat: NativeKernel = ({ inputs, backend, attrs }) => {
   const tensors = inputs as unknown as TensorInfo[];
   if (!Array.isArray(tensors) || tensors.length === 0) return null;
@@ -356,6 +388,12 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   Pow: binaryKernel(BinaryOp.Pow, F32),
   Prelu: binaryKernel(BinaryOp.Prelu, F32),
   AddN: addN,
+  Equal: compareKernel(CompareOp.Equal),
+  NotEqual: compareKernel(CompareOp.NotEqual),
+  Less: compareKernel(CompareOp.Less),
+  LessEqual: compareKernel(CompareOp.LessEqual),
+  Greater: compareKernel(CompareOp.Greater),
+  GreaterEqual: compareKernel(CompareOp.GreaterEqual),
   Select: select,
   Exp: unaryKernel(UnaryOp.Exp),
   Log: unaryKernel(UnaryOp.Log),
@@ -388,6 +426,7 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   Transpose: transpose,
   Slice: slice,
   Concat: concat,
+  SplitV: splitV,
   Tile: tile,
   GatherV2: gatherV2,
   UnsortedSegmentSum: unsortedSegmentSum,

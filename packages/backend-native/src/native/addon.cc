@@ -73,6 +73,24 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// compare(op, a, aShape, b, bShape, out: Uint8Array, outShape)
+Napi::Value Compare(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto op = static_cast<es::CompareOp>(info[0].As<Napi::Number>().Int32Value());
+  Buf a = buf(info[1], "a"), b = buf(info[3], "b"), out = bufOf(info[5], napi_uint8_array, "out");
+  Shape as = shape(info[2]), bs = shape(info[4]), os = shape(info[6]);
+  check(env, a.type == b.type, "compare: dtypes differ");
+  check(env, static_cast<int64_t>(a.length) == sizeOf(as) && static_cast<int64_t>(b.length) == sizeOf(bs) &&
+                 static_cast<int64_t>(out.length) == sizeOf(os), "compare: sizes do not match shapes");
+  if (a.type == napi_float32_array)
+    es::compare<float>(op, static_cast<float*>(a.data), as, static_cast<float*>(b.data), bs, static_cast<uint8_t*>(out.data), os);
+  else if (a.type == napi_int32_array)
+    es::compare<int32_t>(op, static_cast<int32_t*>(a.data), as, static_cast<int32_t*>(b.data), bs, static_cast<uint8_t*>(out.data), os);
+  else
+    throw Napi::TypeError::New(env, "compare: unsupported dtype");
+  return env.Undefined();
+}
+
 // unary(op, x, out, alpha)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -333,6 +351,7 @@ Napi::Function guarded(Napi::Env env, const char* name, F f) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", guarded(env, "binary", Binary));
+  exports.Set("compare", guarded(env, "compare", Compare));
   exports.Set("unary", guarded(env, "unary", Unary));
   exports.Set("reduce", guarded(env, "reduce", Reduce));
   exports.Set("softmax", guarded(env, "softmax", Softmax));

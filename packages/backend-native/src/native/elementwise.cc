@@ -87,8 +87,8 @@ Geometry makeGeometry(const Shape& aShape, const Shape& bShape, const Shape& out
   return g;
 }
 
-template <typename T, typename F>
-void binaryRange(const T* __restrict a, const T* __restrict b, T* out, const Geometry& g, int64_t begin, int64_t end) {
+template <typename T, typename F, typename TOut = T>
+void binaryRange(const T* __restrict a, const T* __restrict b, TOut* out, const Geometry& g, int64_t begin, int64_t end) {
   const int r = static_cast<int>(g.dims.size());
   const int64_t inner = g.dims[r - 1];
   const int64_t ia = g.sa[r - 1], ib = g.sb[r - 1];
@@ -105,7 +105,7 @@ void binaryRange(const T* __restrict a, const T* __restrict b, T* out, const Geo
     const int64_t cnt = std::min(inner - idx[r - 1], end - pos);
     const T* pa = a + offA;
     const T* pb = b + offB;
-    T* po = out + pos;
+    TOut* po = out + pos;
     if (ia == 1 && ib == 1) {
       for (int64_t i = 0; i < cnt; ++i) po[i] = F::f(pa[i], pb[i]);
     } else if (ia == 1 && ib == 0) {
@@ -138,14 +138,34 @@ void binaryRange(const T* __restrict a, const T* __restrict b, T* out, const Geo
   }
 }
 
-template <typename T, typename F>
-void runBinary(const T* a, const Shape& aShape, const T* b, const Shape& bShape, T* out, const Shape& outShape) {
+template <typename T, typename F, typename TOut = T>
+void runBinary(const T* a, const Shape& aShape, const T* b, const Shape& bShape, TOut* out, const Shape& outShape) {
   int64_t n = 1;
   for (int64_t d : outShape) n *= d;
   if (n == 0) return;
   Geometry g = makeGeometry(aShape, bShape, outShape);
   if (g.dims.size() > 16) throw std::runtime_error("binary: rank above 16");
-  parallelFor(n, kGrain, [&](int64_t s, int64_t e) { binaryRange<T, F>(a, b, out, g, s, e); });
+  parallelFor(n, kGrain, [&](int64_t s, int64_t e) { binaryRange<T, F, TOut>(a, b, out, g, s, e); });
+}
+
+template <typename T> struct EqF { static uint8_t f(T a, T b) { return a == b; } };
+template <typename T> struct NeF { static uint8_t f(T a, T b) { return a != b; } };
+template <typename T> struct LtF { static uint8_t f(T a, T b) { return a < b; } };
+template <typename T> struct LeF { static uint8_t f(T a, T b) { return a <= b; } };
+template <typename T> struct GtF { static uint8_t f(T a, T b) { return a > b; } };
+template <typename T> struct GeF { static uint8_t f(T a, T b) { return a >= b; } };
+
+template <typename T>
+void runCompare(CompareOp op, const T* a, const Shape& as, const T* b, const Shape& bs, uint8_t* out, const Shape& os) {
+  switch (op) {
+    case CompareOp::Equal: return runBinary<T, EqF<T>, uint8_t>(a, as, b, bs, out, os);
+    case CompareOp::NotEqual: return runBinary<T, NeF<T>, uint8_t>(a, as, b, bs, out, os);
+    case CompareOp::Less: return runBinary<T, LtF<T>, uint8_t>(a, as, b, bs, out, os);
+    case CompareOp::LessEqual: return runBinary<T, LeF<T>, uint8_t>(a, as, b, bs, out, os);
+    case CompareOp::Greater: return runBinary<T, GtF<T>, uint8_t>(a, as, b, bs, out, os);
+    case CompareOp::GreaterEqual: return runBinary<T, GeF<T>, uint8_t>(a, as, b, bs, out, os);
+  }
+  throw std::runtime_error("compare: unknown op");
 }
 
 }  // namespace
@@ -182,6 +202,13 @@ void binary<int32_t>(BinaryOp op, const int32_t* a, const Shape& as, const int32
   }
   throw std::runtime_error("binary: op not supported for int32");
 }
+
+template <typename T>
+void compare(CompareOp op, const T* a, const Shape& as, const T* b, const Shape& bs, uint8_t* out, const Shape& os) {
+  runCompare<T>(op, a, as, b, bs, out, os);
+}
+template void compare<float>(CompareOp, const float*, const Shape&, const float*, const Shape&, uint8_t*, const Shape&);
+template void compare<int32_t>(CompareOp, const int32_t*, const Shape&, const int32_t*, const Shape&, uint8_t*, const Shape&);
 
 namespace {
 template <typename F>

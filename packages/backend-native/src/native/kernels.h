@@ -21,12 +21,19 @@ enum class UnaryOp : int {
   Expm1 = 17, Sin = 18, Cos = 19, Silu = 20, Erf = 21,
 };
 
+enum class CompareOp : int { Equal = 0, NotEqual = 1, Less = 2, LessEqual = 3, Greater = 4, GreaterEqual = 5 };
+
 enum class ReduceOp : int { Sum = 0, Max = 1, Min = 2, Mean = 3, Prod = 4, Any = 5, All = 6 };
 
 // out[outShape] = a[aShape] (op) b[bShape] with numpy broadcasting (shapes right-aligned).
 template <typename T>
 void binary(BinaryOp op, const T* a, const Shape& aShape, const T* b, const Shape& bShape, T* out,
             const Shape& outShape);
+
+// out (bool, one byte each) = a (op) b with broadcasting.
+template <typename T>
+void compare(CompareOp op, const T* a, const Shape& aShape, const T* b, const Shape& bShape, uint8_t* out,
+             const Shape& outShape);
 
 void unaryF32(UnaryOp op, const float* x, float* out, int64_t n, float alpha);
 void unaryI32(UnaryOp op, const int32_t* x, int32_t* out, int64_t n);
