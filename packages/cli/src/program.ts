@@ -21,7 +21,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode; // commander already printed the message
-    if (err instanceof UserError) {
+    if (err instanceof UserError || (err instanceof Error && err.name === 'ScalingLawError')) {
       process.stderr.write(`error: ${err.message}\n`);
       return 1;
     }

@@ -1,0 +1,89 @@
+import { extname } from 'node:path';
+import type { Command } from 'commander';
+import { evaluateFamilies, type FamilyEvaluation } from '@efficientscale/scaling-laws';
+import { writeLineChartSvg } from '../plot/index.js';
+import { addDataOptions, fmt, loadPoints, type DataFlags } from './fit.js';
+import { positiveInt, positiveNumber } from './options.js';
+
+interface EvaluateFlags extends DataFlags {
+  minTokens: number;
+  testFraction: number;
+  trainFraction: number;
+  smallerModels?: number;
+}
+
+/** `fit.svg` for one family; `fit-<family>.svg` for each of several. */
+function plotPath(path: string, family: string, many: boolean): string {
+  if (!many) return path;
+  const ext = extname(path);
+  return `${path.slice(0, path.length - ext.length)}-${family.replace(/[^A-Za-z0-9._-]+/g, '_')}${ext || '.svg'}`;
+}
+
+async function plotTarget(path: string, e: FamilyEvaluation): Promise<void> {
+  await writeLineChartSvg(path, {
+    title: `${e.family}: ${e.target.model} predicted from ${e.trainModels.length} smaller models (ARE ${(e.are * 100).toFixed(2)}%)`,
+    xLabel: 'training tokens D',
+    yLabel: 'loss',
+    logX: true,
+    series: [
+      { name: 'observed', mark: 'point', points: e.test.map((t) => ({ x: t.tokens, y: t.loss })) },
+      { name: 'predicted', mark: 'line', points: e.test.map((t) => ({ x: t.tokens, y: t.predicted })) },
+    ],
+  });
+}
+
+export function registerEvaluate(program: Command): void {
+  addDataOptions(
+    program
+      .command('evaluate')
+      .description("score a law form per family with the protocol of \"A Hitchhiker's Guide to Scaling Law Estimation\"")
+      .argument('<data...>', 'data files (.csv, .jsonl) with model and family columns'),
+  )
+    .option('--min-tokens <n>', 'drop smaller models\' checkpoints at or below this many tokens', Number, 1e10)
+    .option('--test-fraction <x>', "the target's checkpoints past this fraction of its tokens are the test points", positiveNumber, 0.7)
+    .option('--train-fraction <x>', 'use only the first x of each smaller run (partial runs)', positiveNumber, 1)
+    .option('--smaller-models <k>', 'use only the k largest smaller models', positiveInt)
+    .action(async (files: string[], flags: EvaluateFlags) => {
+      const points = loadPoints(files, flags);
+      const started = performance.now();
+      const results = evaluateFamilies(points, {
+        law: flags.law,
+        loss: flags.loss,
+        delta: flags.delta,
+        starts: flags.starts,
+        minTokens: flags.minTokens,
+        testFraction: flags.testFraction,
+        trainFraction: flags.trainFraction,
+        smallerModels: flags.smallerModels,
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const plots: string[] = [];
+      if (flags.plot) {
+        for (const e of results) {
+          const path = plotPath(flags.plot, e.family, results.length > 1);
+          await plotTarget(path, e);
+          plots.push(path);
+        }
+      }
+      if (flags.json) {
+        const families = results.map((e) => ({
+          family: e.family,
+          target: e.target,
+          trainModels: e.trainModels,
+          params: e.fit.params,
+          testPoints: e.test.length,
+          are: e.are,
+          test: e.test,
+        }));
+        process.stdout.write(`${JSON.stringify({ law: flags.law, loss: flags.loss, families, seconds, plots })}\n`);
+        return;
+      }
+      const lines = results.map(
+        (e) =>
+          `${e.family}: target ${e.target.model} (N=${fmt(e.target.params)}), fit on ${e.trainModels.length} smaller models, ` +
+          `${e.test.length} test points, ARE ${(e.are * 100).toFixed(2)}%`,
+      );
+      lines.push(...plots.map((p) => `plot written to ${p}`));
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

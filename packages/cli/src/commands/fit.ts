@@ -1,0 +1,162 @@
+import { Option, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import {
+  LAW_NAMES,
+  bootstrapFit,
+  type BootstrapResult,
+  dropHighestLoss,
+  fitLaw,
+  getLaw,
+  predictWithTheta,
+  readDataset,
+  toLawFile,
+  type Estimate,
+  type FittedLaw,
+  type LawName,
+  type LossName,
+  type Point,
+} from '@efficientscale/scaling-laws';
+import { writeFileAtomic, writeLineChartSvg, type ChartSeries } from '../plot/index.js';
+import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+
+/** Flags shared by the commands that read observations (fit, evaluate). */
+export interface DataFlags {
+  law: LawName;
+  loss: LossName;
+  delta: number;
+  starts?: number;
+  params?: number;
+  lossColumn?: string;
+  dropHighestLoss?: number;
+  json?: boolean;
+  plot?: string;
+}
+
+/** Adds the data and fitting flags to a command. */
+export function addDataOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--law <form>', 'law form').choices([...LAW_NAMES]).default('chinchilla'))
+    .addOption(new Option('--loss <kind>', 'huber (Chinchilla Approach 3) or l2 (least squares), on log L').choices(['huber', 'l2']).default('huber'))
+    .option('--delta <x>', 'Huber threshold on log-loss residuals', positiveNumber, 1e-3)
+    .option('--starts <n>', 'grid starts optimised with L-BFGS (best-ranked first)', positiveInt)
+    .option('--params <n>', 'parameter count for rows that have none (a run\'s metrics.jsonl)', positiveNumber)
+    .option('--loss-column <name>', 'GPT-3 curves: train_loss or val_loss', 'train_loss')
+    .option('--drop-highest-loss <k>', 'drop the k highest-loss points first (5 for the Chinchilla data)', nonNegativeInt)
+    .option('--plot <file.svg>', 'write a plot')
+    .option('--json', 'print one JSON object');
+}
+
+/** Reads and concatenates the observations of every data file. */
+export function loadPoints(files: readonly string[], flags: DataFlags): Point[] {
+  const points = files.flatMap((file) => readDataset(file, { params: flags.params, lossColumn: flags.lossColumn }));
+  return dropHighestLoss(points, flags.dropHighestLoss ?? 0);
+}
+
+/** Four significant digits, in exponent form for large or small magnitudes. */
+export function fmt(x: number): string {
+  const a = Math.abs(x);
+  return a !== 0 && (a >= 1e5 || a < 1e-3) ? x.toExponential(3) : String(Number(x.toPrecision(4)));
+}
+
+/** `2.081 (95% interval 2.03–2.12)` */
+export function estimateText(e: Estimate, confidence?: number): string {
+  return e.interval ? `${fmt(e.value)} (${Math.round((confidence ?? 0.95) * 100)}% interval ${fmt(e.interval[0])} – ${fmt(e.interval[1])})` : fmt(e.value);
+}
+
+/** A progress bar on stderr for slow loops (shown on terminals only). */
+export function progressBar(label: string, total: number) {
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} |{bar}| {value}/{total} | ETA {eta}s`, stream: process.stderr, hideCursor: true, barsize: 24 },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return { update: (done: number) => bar.update(done), stop: () => bar.stop() };
+}
+
+/** Observed points and fitted curves per model size. */
+async function plotFit(path: string, points: readonly Point[], fit: FittedLaw): Promise<void> {
+  const law = getLaw(fit.law);
+  const sizes = [...new Set(points.map((p) => p.params))].sort((a, b) => a - b);
+  const series: ChartSeries[] = sizes.flatMap((N) => {
+    const own = points.filter((p) => p.params === N);
+    const lo = Math.min(...own.map((p) => p.tokens));
+    const hi = Math.max(...own.map((p) => p.tokens));
+    const curve = Array.from({ length: 40 }, (_, i) => {
+      const D = lo * (hi / lo) ** (i / 39);
+      return { x: D, y: predictWithTheta(law, fit.theta, N, D) };
+    });
+    const name = `N=${fmt(N)}`;
+    return [
+      { name, mark: 'point' as const, points: own.map((p) => ({ x: p.tokens, y: p.loss })) },
+      ...(hi > lo ? [{ name, mark: 'line' as const, points: curve }] : []),
+    ];
+  });
+  await writeLineChartSvg(path, {
+    title: `${fit.formula} (${fit.loss}): observed points and fitted curves`,
+    xLabel: 'training tokens D',
+    yLabel: 'loss',
+    logX: true,
+    logY: true,
+    series,
+  });
+}
+
+interface FitFlags extends DataFlags {
+  bootstrap: number;
+  seed: number;
+  confidence: number;
+  out?: string;
+}
+
+export function registerFit(program: Command): void {
+  addDataOptions(
+    program
+      .command('fit')
+      .description('fit a scaling law to observations (CSV or JSONL with params, tokens, loss; or runs\' metrics.jsonl)')
+      .argument('<data...>', 'data files (.csv, .jsonl)'),
+  )
+    .option('--bootstrap <n>', 'bootstrap resamples over models, for confidence intervals (0: none)', nonNegativeInt, 0)
+    .option('--seed <n>', 'bootstrap seed', nonNegativeInt, 0)
+    .option('--confidence <p>', 'interval probability', positiveNumber, 0.95)
+    .option('--out <law.json>', 'write the fitted law (for predict and plan)')
+    .action(async (files: string[], flags: FitFlags) => {
+      const points = loadPoints(files, flags);
+      const started = performance.now();
+      const fit = fitLaw(points, { law: flags.law, loss: flags.loss, delta: flags.delta, starts: flags.starts });
+      const fitSeconds = (performance.now() - started) / 1000;
+      let boot: BootstrapResult | undefined;
+      if (flags.bootstrap > 0) {
+        const bar = progressBar('bootstrap', flags.bootstrap);
+        try {
+          boot = bootstrapFit(points, fit, {
+            samples: flags.bootstrap,
+            seed: flags.seed,
+            confidence: flags.confidence,
+            onProgress: (done) => bar.update(done),
+          });
+        } finally {
+          bar.stop();
+        }
+      }
+      const file = toLawFile(fit, boot);
+      if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(file, null, 2)}\n`);
+      if (flags.plot) await plotFit(flags.plot, points, fit);
+      const seconds = (performance.now() - started) / 1000;
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ ...file, fitSeconds, seconds, out: flags.out ?? null, plot: flags.plot ?? null })}\n`);
+        return;
+      }
+      const lines = [
+        `${fit.formula}  (${fit.loss === 'huber' ? `Huber δ=${fit.delta}` : 'least squares'} on log L)`,
+        `fitted on ${fit.points} points from ${fit.modelSizes} model sizes in ${fitSeconds.toFixed(2)} s (${fit.startsRun} L-BFGS starts)`,
+        ...Object.entries(fit.params).map(([name, value]) => {
+          const ci = boot?.intervals[name];
+          return `  ${name.padEnd(6)} ${estimateText({ value, interval: ci }, boot?.confidence)}`;
+        }),
+      ];
+      if (boot) lines.push(`intervals: bootstrap over models, ${boot.samples} resamples, seed ${boot.seed}`);
+      if (flags.out) lines.push(`law written to ${flags.out}`);
+      if (flags.plot) lines.push(`plot written to ${flags.plot}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

@@ -1,0 +1,2 @@
+export { lineChartSvg, writeLineChartSvg, type ChartPoint, type ChartSeries, type LineChart } from './chart.js';
+export { writeFileAtomic } from './atomic.js';
