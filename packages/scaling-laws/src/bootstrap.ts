@@ -1,7 +1,7 @@
 import { mismatch } from './errors.js';
 import { fitLaw, type FitOptions, type FittedLaw } from './fit.js';
 import { getLaw, thetaToParams } from './laws.js';
-import { MIN_MODEL_SIZES, modelKey, type Point } from './points.js';
+import { MIN_MODEL_SIZES, countModelSizes, modelKeys, validatePoints, type Point } from './points.js';
 import { mulberry32 } from './random.js';
 import { percentileInterval, standardDeviation } from './stats.js';
 
@@ -41,17 +41,12 @@ export function bootstrapFit(points: readonly Point[], full: FittedLaw, options:
   if (!Number.isInteger(samples) || samples < 2) throw mismatch('bootstrap samples', 'an integer ≥ 2', String(samples));
   if (!(confidence > 0 && confidence < 1)) throw mismatch('confidence', 'a number between 0 and 1', String(confidence));
   const law = getLaw(full.law);
+  const sorted = [...points].sort((a, b) => a.params - b.params || a.tokens - b.tokens || a.loss - b.loss);
+  const keys = modelKeys(sorted);
   const groups = new Map<string, Point[]>();
-  for (const p of [...points].sort((a, b) => a.params - b.params || a.tokens - b.tokens || a.loss - b.loss)) {
-    const key = modelKey(p);
-    const g = groups.get(key);
-    if (g) g.push(p);
-    else groups.set(key, [p]);
-  }
+  sorted.forEach((p, i) => groups.set(keys[i], [...(groups.get(keys[i]) ?? []), p]));
   const runs = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
-  if (new Set(points.map((p) => p.params)).size < MIN_MODEL_SIZES) {
-    throw mismatch('distinct model sizes', `at least ${MIN_MODEL_SIZES}`, String(new Set(points.map((p) => p.params)).size));
-  }
+  validatePoints(points);
 
   const rand = mulberry32(seed);
   const thetas: number[][] = [];
@@ -60,7 +55,7 @@ export function bootstrapFit(points: readonly Point[], full: FittedLaw, options:
     for (let attempt = 0; ; attempt++) {
       const drawn = Array.from({ length: runs.length }, () => runs[Math.floor(rand() * runs.length)]);
       resample = drawn.flat();
-      if (new Set(resample.map((p) => p.params)).size >= MIN_MODEL_SIZES) break;
+      if (countModelSizes(resample) >= MIN_MODEL_SIZES) break;
       if (attempt === 1000) throw mismatch('bootstrap resample', `${MIN_MODEL_SIZES} distinct model sizes within 1000 draws`, 'fewer');
     }
     const fit = fitLaw(resample, { ...options, law: full.law, loss: full.loss, delta: full.delta, gridless: true, extraStarts: [full.theta] });

@@ -18,6 +18,7 @@ describe('fitLaw on the Chinchilla data (Approach 3)', () => {
   it('lands on Epoch AI replication within each reported standard error', () => {
     expect(points).toHaveLength(240);
     const fit = fitLaw(points);
+    expect(fit.modelSizes).toBe(42); // digitised sizes within 0.5% are one model (the README's ~42)
     for (const [name, [value, se]] of Object.entries(EPOCH)) {
       expect(Math.abs(fit.params[name] - value), name).toBeLessThanOrEqual(se);
     }

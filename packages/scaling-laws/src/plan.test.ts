@@ -48,6 +48,17 @@ describe('bootstrap over models', () => {
     expect(boot.intervals.alpha[1]).toBeGreaterThan(TRUE.alpha);
   });
 
+  it('resamples whole models, counting sizes within 0.5% as one model', () => {
+    // Three models; the first one's points carry sizes that differ by 0.1% and no model name.
+    const pts = [1e8, 1.001e8, 3e8, 1e9].flatMap((N, i) =>
+      [10, 20, 40].map((r) => ({ params: N, tokens: N * r * (i + 1), loss: 1.9 + 400 / N ** 0.33 + 1500 / (N * r * (i + 1)) ** 0.35 })),
+    );
+    expect(() => bootstrapFit(pts.filter((p) => p.params < 5e8), fitLaw(pts))).toThrow(
+      'distinct model sizes: expected at least 3, found 2',
+    );
+    expect(bootstrapFit(pts, fitLaw(pts), { samples: 5 }).thetas).toHaveLength(5);
+  });
+
   it('gives prediction intervals that survive a round trip through a law file', () => {
     const file = parseLawFile(JSON.stringify(toLawFile(fit, boot)), 'law.json');
     const p = predictLoss(file, 7e10, 1.4e12);

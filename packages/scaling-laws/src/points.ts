@@ -16,9 +16,36 @@ export interface Point {
 /** Minimum number of distinct model sizes a fit needs. */
 export const MIN_MODEL_SIZES = 3;
 
-/** The run a point belongs to: its `model` name, or its parameter count when it has none. */
-export function modelKey(p: Point): string {
-  return p.model ?? `N=${p.params}`;
+/** Parameter counts within this relative distance of their neighbour count as one model size. */
+export const SIZE_TOLERANCE = 0.005;
+
+/**
+ * Clusters parameter counts: sorted, a count within SIZE_TOLERANCE of the previous one joins its
+ * cluster. Digitised data (the Chinchilla points read off a figure) give the same model slightly
+ * different counts; this folds them back into one size. Returns each count's cluster representative.
+ */
+export function sizeClusters(params: readonly number[]): Map<number, number> {
+  const sorted = [...new Set(params)].sort((a, b) => a - b);
+  const out = new Map<number, number>();
+  let rep = Number.NaN;
+  let prev = Number.NaN;
+  for (const n of sorted) {
+    if (!(n <= prev * (1 + SIZE_TOLERANCE))) rep = n;
+    out.set(n, rep);
+    prev = n;
+  }
+  return out;
+}
+
+/** The run each point belongs to: its `model` name, or else its model size (clustered by sizeClusters). */
+export function modelKeys(points: readonly Point[]): string[] {
+  const clusters = sizeClusters(points.map((p) => p.params));
+  return points.map((p) => p.model ?? `N=${clusters.get(p.params)}`);
+}
+
+/** Number of distinct model sizes (clustered by sizeClusters). */
+export function countModelSizes(points: readonly Point[]): number {
+  return new Set(sizeClusters(points.map((p) => p.params)).values()).size;
 }
 
 /**
@@ -34,7 +61,7 @@ export function validatePoints(points: readonly Point[]): { modelSizes: number }
       }
     }
   });
-  const modelSizes = new Set(points.map((p) => p.params)).size;
+  const modelSizes = countModelSizes(points);
   if (modelSizes < MIN_MODEL_SIZES) {
     throw mismatch('distinct model sizes', `at least ${MIN_MODEL_SIZES}`, String(modelSizes));
   }

@@ -1,7 +1,7 @@
 import { mismatch } from './errors.js';
 import { fitLaw, type FitOptions, type FittedLaw } from './fit.js';
 import { getLaw, predictWithTheta } from './laws.js';
-import { modelKey, type Point } from './points.js';
+import { modelKeys, type Point } from './points.js';
 
 /**
  * The evaluation protocol of Choshen, Zhang & Andreas, "A Hitchhiker's Guide to Scaling Law
@@ -46,14 +46,12 @@ interface Run {
 
 function runsOf(points: readonly Point[]): Run[] {
   const byKey = new Map<string, Point[]>();
-  for (const p of points) {
-    const k = modelKey(p);
-    byKey.set(k, [...(byKey.get(k) ?? []), p]);
-  }
+  const keys = modelKeys(points);
+  points.forEach((p, i) => byKey.set(keys[i], [...(byKey.get(keys[i]) ?? []), p]));
   return [...byKey.entries()]
     .map(([key, pts]) => {
       const sizes = new Set(pts.map((p) => p.params));
-      if (sizes.size !== 1) throw mismatch(`model ${key}`, 'one parameter count', [...sizes].join(' and '));
+      if (sizes.size !== 1 && pts[0].model !== undefined) throw mismatch(`model ${key}`, 'one parameter count', [...sizes].join(' and '));
       return { key, params: pts[0].params, points: pts, maxTokens: Math.max(...pts.map((p) => p.tokens)) };
     })
     .sort((a, b) => a.params - b.params || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
