@@ -66,6 +66,25 @@ describe('efficientscale fit / predict / plan', () => {
     expect(human.out).toContain('parameters N');
   });
 
+  it("fits a law to runs' metrics.jsonl files", async () => {
+    const files = [2e7, 6e7, 2e8, 6e8].map((N, i) => {
+      const lines = [1, 2, 4, 8, 16].map((k) => {
+        const tokens = N * 2 * k;
+        const loss = 1.9 + 400 / N ** 0.33 + 1500 / tokens ** 0.35;
+        return JSON.stringify({ step: k * 100, tokens, flops: 6 * N * tokens, loss, params: N });
+      });
+      const file = join(dir, `run${i}-metrics.jsonl`);
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      return file;
+    });
+    const r = await cli('fit', ...files, '--json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.fit.points).toBe(20);
+    expect(json.params.alpha).toBeCloseTo(0.33, 2);
+    expect(json.params.E).toBeCloseTo(1.9, 1);
+  });
+
   it('reports bad input as one line and exit code 1', async () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'params,tokens,loss\n1e7,1e9,4\n1e8,-5,3\n');
