@@ -24,6 +24,14 @@ describe('parseCsv', () => {
     expect(viaFlops[0].tokens).toBeCloseTo(2e9);
   });
 
+  it('reads unique tokens for repeated data', () => {
+    const pts = parseCsv('params,tokens,unique_tokens,loss\n1e8,4e9,1e9,3\n', 'r.csv');
+    expect(pts[0].uniqueTokens).toBe(1e9);
+    expect(() => parseCsv('params,tokens,unique_tokens,loss\n1e8,4e9,0,3\n', 'r.csv')).toThrow(
+      'r.csv row 2: uniqueTokens: expected a positive finite number, found 0',
+    );
+  });
+
   it('handles quoted fields and CRLF', () => {
     expect(splitCsv('a,"b,c"\r\n"d ""e""",f\r\n').map((r) => r.fields)).toEqual([['a', 'b,c'], ['d "e"', 'f']]);
   });

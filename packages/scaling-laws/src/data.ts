@@ -3,8 +3,8 @@ import type { Point } from './points.js';
 
 /**
  * Parsing of observations from CSV and JSONL text. Recognised inputs:
- * - generic tables with `params`, `tokens` (or `flops`, then D = C / 6N) and `loss`, optional `model`
- *   and `family` (header names case insensitive; Epoch AI's Chinchilla columns `Model Size` and
+ * - generic tables with `params`, `tokens` (or `flops`, then D = C / 6N) and `loss`, optional `model`,
+ *   `family` and `unique_tokens` (for repeated data; header names case insensitive; Epoch AI's Chinchilla columns `Model Size` and
  *   `Training FLOP` are understood as params and flops);
  * - the `metrics.jsonl` our training writes (`step, tokens, flops, loss`, `params` or the `params` option);
  * - the GPT-3 curves and OPT trajectories released with "A Hitchhiker's Guide to Scaling Law Estimation".
@@ -49,6 +49,9 @@ const ALIASES: Record<string, string> = {
   'training flops': 'flops',
   compute: 'flops',
   loss: 'loss',
+  unique_tokens: 'uniqueTokens',
+  'unique tokens': 'uniqueTokens',
+  uniquetokens: 'uniqueTokens',
   model: 'model',
   family: 'family',
 };
@@ -133,9 +136,18 @@ function genericPoint(row: Row, where: string, source: string, options: ParseOpt
     tokens = flops / (6 * params);
   }
   const loss = numberCell(row, 'loss', where, true)!;
+  const uniqueTokens = numberCell(row, 'uniqueTokens', where, false);
   const model = row.model == null || row.model === '' ? (options.model ?? (row.params == null ? source : undefined)) : String(row.model);
   const family = row.family == null || row.family === '' ? options.family : String(row.family);
-  return { params, tokens, loss, where, ...(model !== undefined ? { model } : {}), ...(family !== undefined ? { family } : {}) };
+  return {
+    params,
+    tokens,
+    loss,
+    where,
+    ...(uniqueTokens !== undefined ? { uniqueTokens } : {}),
+    ...(model !== undefined ? { model } : {}),
+    ...(family !== undefined ? { family } : {}),
+  };
 }
 
 function aliasRow(raw: Row): Row {

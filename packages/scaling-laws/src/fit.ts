@@ -51,14 +51,18 @@ export interface FittedLaw {
 export interface LogData {
   logN: Float64Array;
   logD: Float64Array;
+  /** log unique tokens (log D where the point has no `uniqueTokens`). */
+  logU: Float64Array;
   logL: Float64Array;
 }
 
 export function toLogData(points: readonly Point[]): LogData {
-  const sorted = [...points].sort((p, q) => p.params - q.params || p.tokens - q.tokens || p.loss - q.loss);
+  const unique = (p: Point) => p.uniqueTokens ?? p.tokens;
+  const sorted = [...points].sort((p, q) => p.params - q.params || p.tokens - q.tokens || p.loss - q.loss || unique(p) - unique(q));
   return {
     logN: Float64Array.from(sorted, (p) => Math.log(p.params)),
     logD: Float64Array.from(sorted, (p) => Math.log(p.tokens)),
+    logU: Float64Array.from(sorted, (p) => Math.log(unique(p))),
     logL: Float64Array.from(sorted, (p) => Math.log(p.loss)),
   };
 }
@@ -78,7 +82,7 @@ export function objective(
   if (grad) grad.fill(0);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const r = law.logPredict(theta, data.logN[i], data.logD[i], gPoint) - data.logL[i];
+    const r = law.logPredict(theta, data.logN[i], data.logD[i], gPoint, data.logU[i]) - data.logL[i];
     let dr: number;
     if (loss === 'l2') {
       total += r * r;
@@ -107,7 +111,7 @@ function subsample(data: LogData, max: number): LogData {
   if (n <= max) return data;
   const idx = Array.from({ length: max }, (_, i) => Math.floor((i * n) / max));
   const pick = (a: Float64Array) => Float64Array.from(idx, (i) => a[i]);
-  return { logN: pick(data.logN), logD: pick(data.logD), logL: pick(data.logL) };
+  return { logN: pick(data.logN), logD: pick(data.logD), logU: pick(data.logU), logL: pick(data.logL) };
 }
 
 /** Every point of the law's starting grid (Cartesian product), in a fixed order. */

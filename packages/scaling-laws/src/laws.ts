@@ -1,9 +1,9 @@
 import { mismatch } from './errors.js';
 
 /** The law forms this package fits. */
-export type LawName = 'chinchilla' | 'params' | 'compute';
+export type LawName = 'chinchilla' | 'params' | 'compute' | 'repetition';
 
-export const LAW_NAMES: readonly LawName[] = ['chinchilla', 'params', 'compute'];
+export const LAW_NAMES: readonly LawName[] = ['chinchilla', 'params', 'compute', 'repetition'];
 
 /**
  * A law in log space. `theta` holds the log of each multiplicative constant (a = log A, b = log B,
@@ -26,9 +26,10 @@ export interface LawForm {
   grid: readonly (readonly number[])[];
   /**
    * log L̂ at one point; when `grad` is given, writes d log L̂ / d theta into it.
-   * `logN` and `logD` are natural logs of parameters and tokens.
+   * `logN` and `logD` are natural logs of parameters and tokens; `logU` of unique tokens (only the
+   * repetition form reads it; pass logD, or leave it out, when no data was repeated).
    */
-  logPredict(theta: ArrayLike<number>, logN: number, logD: number, grad?: Float64Array): number;
+  logPredict(theta: ArrayLike<number>, logN: number, logD: number, grad?: Float64Array, logU?: number): number;
 }
 
 const LOG6 = Math.log(6);
@@ -37,6 +38,29 @@ const LOG6 = Math.log(6);
 const GRID_LOG_CONST = [0, 5, 10, 15, 20, 25];
 const GRID_E = [-1, -0.5, 0, 0.5, 1];
 const GRID_EXP = [0, 0.5, 1, 1.5, 2];
+
+/**
+ * log(E + A/N^α + B/D^β) for theta = [a, b, e, α, β, ...], as a log-sum-exp shifted by the largest term;
+ * writes the gradient in a, b, e, α, β into grad[0..4].
+ */
+function chinchillaLog(theta: ArrayLike<number>, logN: number, logD: number, grad?: Float64Array): number {
+  const t0 = theta[0] - theta[3] * logN;
+  const t1 = theta[1] - theta[4] * logD;
+  const t2 = theta[2];
+  const m = Math.max(t0, t1, t2);
+  const w0 = Math.exp(t0 - m);
+  const w1 = Math.exp(t1 - m);
+  const w2 = Math.exp(t2 - m);
+  const sum = w0 + w1 + w2;
+  if (grad) {
+    grad[0] = w0 / sum;
+    grad[1] = w1 / sum;
+    grad[2] = w2 / sum;
+    grad[3] = (-w0 / sum) * logN;
+    grad[4] = (-w1 / sum) * logD;
+  }
+  return m + Math.log(sum);
+}
 
 /** L(N, D) = E + A/N^α + B/D^β; theta = [a, b, e, α, β]. */
 const chinchilla: LawForm = {
@@ -47,24 +71,36 @@ const chinchilla: LawForm = {
   logScaled: [true, true, true, false, false],
   usesTokens: true,
   grid: [GRID_LOG_CONST, GRID_LOG_CONST, GRID_E, GRID_EXP, GRID_EXP],
-  logPredict(theta, logN, logD, grad) {
-    // log-sum-exp of the three terms' logs, shifted by their maximum.
-    const t0 = theta[0] - theta[3] * logN;
-    const t1 = theta[1] - theta[4] * logD;
-    const t2 = theta[2];
-    const m = Math.max(t0, t1, t2);
-    const w0 = Math.exp(t0 - m);
-    const w1 = Math.exp(t1 - m);
-    const w2 = Math.exp(t2 - m);
-    const sum = w0 + w1 + w2;
+  logPredict: (theta, logN, logD, grad) => chinchillaLog(theta, logN, logD, grad),
+};
+
+/**
+ * Data-constrained form of Muennighoff et al. 2023 ("Scaling Data-Constrained Language Models"), data
+ * term only: D is replaced by the effective data D' = U + U·R*·(1 − exp(−R/R*)), where U is the unique
+ * tokens and R = D/U − 1 the repetitions beyond the first epoch; theta = [a, b, e, α, β, log R*].
+ * Without repetition (U ≥ D) it is the Chinchilla form.
+ */
+const repetition: LawForm = {
+  name: 'repetition',
+  formula: "L(N, D, U) = E + A / N^alpha + B / D'^beta, D' = U (1 + R* (1 - exp(-(D/U - 1) / R*)))",
+  thetaNames: ['a', 'b', 'e', 'alpha', 'beta', 'r'],
+  paramNames: ['A', 'B', 'E', 'alpha', 'beta', 'Rstar'],
+  logScaled: [true, true, true, false, false, true],
+  usesTokens: true,
+  grid: [GRID_LOG_CONST, GRID_LOG_CONST, GRID_E, GRID_EXP, GRID_EXP, [Math.log(5), Math.log(15), Math.log(50)]],
+  logPredict(theta, logN, logD, grad, logU = logD) {
+    const rStar = Math.exp(theta[5]);
+    const R = logU < logD ? Math.exp(logD - logU) - 1 : 0;
+    const decay = Math.exp(-R / rStar);
+    const g = rStar * (1 - decay); // effective extra epochs
+    const logEff = logU + Math.log1p(g);
+    const y = chinchillaLog(theta, logN, logEff, grad);
     if (grad) {
-      grad[0] = w0 / sum;
-      grad[1] = w1 / sum;
-      grad[2] = w2 / sum;
-      grad[3] = (-w0 / sum) * logN;
-      grad[4] = (-w1 / sum) * logD;
+      // d log D' / d log R* = R* · dg/dR* / (1 + g), with dg/dR* = 1 − e^{−R/R*} − (R/R*) e^{−R/R*}.
+      const dEff = (rStar * (1 - decay - (R / rStar) * decay)) / (1 + g);
+      grad[5] = -theta[4] * grad[1] * dEff;
     }
-    return m + Math.log(sum);
+    return y;
   },
 };
 
@@ -114,7 +150,7 @@ const compute = oneVariableLaw(
   (logN, logD) => LOG6 + logN + logD,
 );
 
-const LAWS: Record<LawName, LawForm> = { chinchilla, params, compute };
+const LAWS: Record<LawName, LawForm> = { chinchilla, params, compute, repetition };
 
 /** The law form called `name`; throws a ScalingLawError naming the known forms otherwise. */
 export function getLaw(name: string): LawForm {
@@ -143,7 +179,8 @@ export function paramsToTheta(law: LawForm, params: Record<string, number>): num
   });
 }
 
-/** Predicted loss L̂(N, D) for log-space theta. */
-export function predictWithTheta(law: LawForm, theta: ArrayLike<number>, params: number, tokens: number): number {
-  return Math.exp(law.logPredict(theta, Math.log(params), Math.log(tokens)));
+/** Predicted loss L̂(N, D) for log-space theta; `uniqueTokens` (default: all tokens unique) matters to the repetition form. */
+export function predictWithTheta(law: LawForm, theta: ArrayLike<number>, params: number, tokens: number, uniqueTokens?: number): number {
+  const logD = Math.log(tokens);
+  return Math.exp(law.logPredict(theta, Math.log(params), logD, undefined, uniqueTokens === undefined ? logD : Math.log(uniqueTokens)));
 }

@@ -25,12 +25,16 @@ function withInterval(est: LawEstimate, f: (theta: readonly number[]) => number)
   return { value, interval: percentileInterval(est.bootstrap.thetas.map(f), est.bootstrap.confidence) };
 }
 
-/** Predicted loss of a model of `params` parameters trained on `tokens` tokens. */
-export function predictLoss(est: LawEstimate, params: number, tokens: number): Estimate {
+/**
+ * Predicted loss of a model of `params` parameters trained on `tokens` tokens, of which `uniqueTokens`
+ * are distinct (default: all; only the repetition law uses it).
+ */
+export function predictLoss(est: LawEstimate, params: number, tokens: number, uniqueTokens?: number): Estimate {
   positive('params', params);
   positive('tokens', tokens);
+  if (uniqueTokens !== undefined) positive('unique tokens', uniqueTokens);
   const law = getLaw(est.law);
-  return withInterval(est, (theta) => predictWithTheta(law, theta, params, tokens));
+  return withInterval(est, (theta) => predictWithTheta(law, theta, params, tokens, uniqueTokens));
 }
 
 /** The compute-optimal allocation of a budget of C = 6·N·D FLOPs and the loss it reaches. */
@@ -44,7 +48,7 @@ export interface ComputePlan {
 }
 
 /**
- * N_opt and D_opt for the Chinchilla form (Hoffmann et al. 2022, eq. 4):
+ * N_opt and D_opt for the Chinchilla form (theta's first five entries) (Hoffmann et al. 2022, eq. 4):
  * N_opt = G (C/6)^{β/(α+β)}, D_opt = G⁻¹ (C/6)^{α/(α+β)}, G = (αA / βB)^{1/(α+β)}.
  */
 export function chinchillaOptimum(theta: readonly number[], flops: number): { params: number; tokens: number } {
@@ -58,7 +62,10 @@ export function chinchillaOptimum(theta: readonly number[], flops: number): { pa
   return { params, tokens: flops / (6 * params) };
 }
 
-/** Compute-optimal N and D for a budget of `flops`, and the loss reachable with it. */
+/**
+ * Compute-optimal N and D for a budget of `flops`, and the loss reachable with it. For the repetition
+ * law the plan assumes enough unique data (no repetition), where it is the Chinchilla form.
+ */
 export function planCompute(est: LawEstimate, flops: number): ComputePlan {
   positive('flops', flops);
   const law = getLaw(est.law);

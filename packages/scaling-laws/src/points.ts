@@ -5,6 +5,8 @@ export interface Point {
   params: number;
   tokens: number;
   loss: number;
+  /** Distinct tokens in the training data, when it was repeated (D > U); used by the repetition law. */
+  uniqueTokens?: number;
   /** Run name; bootstrap resamples whole models, and the evaluation protocol picks models by it. */
   model?: string;
   /** Model family (for the evaluation protocol, which is run per family). */
@@ -54,8 +56,9 @@ export function countModelSizes(points: readonly Point[]): number {
  */
 export function validatePoints(points: readonly Point[]): { modelSizes: number } {
   points.forEach((p, i) => {
-    for (const key of ['params', 'tokens', 'loss'] as const) {
+    for (const key of ['params', 'tokens', 'loss', 'uniqueTokens'] as const) {
       const v = p[key];
+      if (key === 'uniqueTokens' && v === undefined) continue;
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
         throw mismatch(`${p.where ?? `point ${i + 1}`}: ${key}`, 'a positive finite number', String(v));
       }

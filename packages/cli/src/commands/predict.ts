@@ -22,13 +22,14 @@ export function registerPredict(program: Command): void {
     .requiredOption('--law <law.json>', 'a law written by `efficientscale fit --out`')
     .requiredOption('--params <N>', 'parameters', positiveNumber)
     .requiredOption('--tokens <D>', 'training tokens', positiveNumber)
+    .option('--unique-tokens <U>', 'distinct tokens when data is repeated (repetition law)', positiveNumber)
     .option('--json', 'print one JSON object')
-    .action((flags: { law: string; params: number; tokens: number; json?: boolean }) => {
+    .action((flags: { law: string; params: number; tokens: number; uniqueTokens?: number; json?: boolean }) => {
       const est = readLawFile(flags.law);
-      const loss = predictLoss(est, flags.params, flags.tokens);
+      const loss = predictLoss(est, flags.params, flags.tokens, flags.uniqueTokens);
       const confidence = est.bootstrap?.confidence;
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ law: est.law, params: flags.params, tokens: flags.tokens, loss: loss.value, interval: loss.interval ?? null, confidence: confidence ?? null })}\n`);
+        process.stdout.write(`${JSON.stringify({ law: est.law, params: flags.params, tokens: flags.tokens, uniqueTokens: flags.uniqueTokens ?? null, loss: loss.value, interval: loss.interval ?? null, confidence: confidence ?? null })}\n`);
         return;
       }
       process.stdout.write(`predicted loss at N=${fmt(flags.params)}, D=${fmt(flags.tokens)}: ${estimateText(loss, confidence)}\n`);
