@@ -76,7 +76,7 @@ export function registerTrain(program: Command): void {
       let totalSteps: number;
       if (flags.resume) {
         const outDir = flags.out ?? flags.resume;
-        result = resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps });
+        result = await resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps });
         totalSteps = result.steps;
       } else {
         const preset = getPreset(flags.preset);
@@ -108,7 +108,7 @@ export function registerTrain(program: Command): void {
         if (!flags.json) {
           process.stderr.write(`training ${countParams(config).toLocaleString('en')} parameters for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
         }
-        result = startRun({ outDir, text: corpus.text, tokenizer, config, spec, onProgress });
+        result = await startRun({ outDir, text: corpus.text, tokenizer, config, spec, onProgress });
         totalSteps = spec.totalSteps;
       }
       progress.stop();

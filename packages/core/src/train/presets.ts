@@ -38,7 +38,7 @@ export const presets: Record<string, Preset> = {
   tiny: preset(
     'byte-level, 2 layers, hidden 64: minutes on a laptop CPU, well below the corpus unigram entropy',
     { vocab: 256, hidden: 64, ffn: 172, layers: 2, heads: 4, kvHeads: 2, maxPositions: 256 },
-    { batch: 8, seq: 64, steps: 300, lr: 3e-3, warmup: 20 },
+    { batch: 8, seq: 64, steps: 120, lr: 5e-3, warmup: 10 },
   ),
   small: preset(
     'byte-level, 4 layers, hidden 256 (the benchmark shape): needs the native backend',

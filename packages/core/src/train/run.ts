@@ -111,7 +111,7 @@ export function assertNewRunDir(outDir: string): void {
 }
 
 /** Starts a fresh training run in `outDir`. Refuses to overwrite an existing run. */
-export function startRun(o: StartOptions): RunResult {
+export async function startRun(o: StartOptions): Promise<RunResult> {
   assertNewRunDir(o.outDir);
   const ids = o.tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
@@ -120,7 +120,7 @@ export function startRun(o: StartOptions): RunResult {
 }
 
 /** Continues a run from its checkpoint: same data position, optimizer moments and schedule. */
-export function resumeRun(o: ResumeOptions): RunResult {
+export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   const dir = resolveCheckpointDir(o.from ?? o.outDir);
   const files = loadCheckpointFiles(dir);
   const stored = files.trainerState as StoredTrainerState | undefined;
@@ -142,7 +142,7 @@ export function resumeRun(o: ResumeOptions): RunResult {
   return loop(trainer, o.outDir, spec, tokenizer, stored.wallSeconds, stored.lastTrainLoss, o.onProgress, o.stopAfter);
 }
 
-function loop(
+async function loop(
   trainer: Trainer,
   outDir: string,
   spec: RunSpec,
@@ -151,7 +151,7 @@ function loop(
   lastLoss: number,
   onProgress?: (p: Progress) => void,
   stopAfter?: number,
-): RunResult {
+): Promise<RunResult> {
   const paths = runPaths(outDir);
   fs.mkdirSync(outDir, { recursive: true });
   const params = countParams(trainer.config);
@@ -193,6 +193,8 @@ function loop(
       };
       fs.appendFileSync(paths.metrics, JSON.stringify(record) + '\n');
       onProgress?.(progress);
+      // Let timers run between steps (progress output, signals): the step itself is synchronous.
+      await new Promise((resolve) => setImmediate(resolve));
       if ((spec.checkpointEvery > 0 && m.step % spec.checkpointEvery === 0) || isLast) {
         save(paths.checkpoint, trainer, spec, tokenizer, elapsed(), trainLoss);
       }

@@ -55,14 +55,14 @@ describe('Trainer', () => {
     trainer.dispose();
   });
 
-  it('N steps straight equal N/2 + checkpoint + resume + N/2, bit for bit', () => {
+  it('N steps straight equal N/2 + checkpoint + resume + N/2, bit for bit', async () => {
     const straight = tmp();
     const split = tmp();
     const tokenizer = new ByteTokenizer();
-    const full = startRun({ outDir: straight, text, tokenizer, config, spec: spec(8) });
-    const half = startRun({ outDir: split, text, tokenizer, config, spec: spec(8), stopAfter: 4 });
+    const full = await startRun({ outDir: straight, text, tokenizer, config, spec: spec(8) });
+    const half = await startRun({ outDir: split, text, tokenizer, config, spec: spec(8), stopAfter: 4 });
     expect(half.steps).toBe(4);
-    const resumed = resumeRun({ outDir: split, text });
+    const resumed = await resumeRun({ outDir: split, text });
     expect(resumed.steps).toBe(8);
     expect(resumed.tokens).toBe(full.tokens);
     expect(resumed.flops).toBe(full.flops);
@@ -76,9 +76,9 @@ describe('Trainer', () => {
     expect(lines.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
-  it('stops on a NaN loss with one clear error and leaves the checkpoint and metrics untouched', () => {
+  it('stops on a NaN loss with one clear error and leaves the checkpoint and metrics untouched', async () => {
     const dir = tmp();
-    startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(4), stopAfter: 2 });
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(4), stopAfter: 2 });
     const modelFile = path.join(runPaths(dir).checkpoint, 'model.safetensors');
     const poisoned = readSafetensors(modelFile).tensors;
     const norm = poisoned['model.norm.weight'].data as Float32Array;
@@ -87,16 +87,16 @@ describe('Trainer', () => {
     const snapshot = (f: string) => fs.readFileSync(f);
     const before = fs.readdirSync(runPaths(dir).checkpoint).map((f) => snapshot(path.join(runPaths(dir).checkpoint, f)));
     const metricsBefore = snapshot(runPaths(dir).metrics);
-    expect(() => resumeRun({ outDir: dir, text })).toThrowError(UserError);
-    expect(() => resumeRun({ outDir: dir, text })).toThrowError(/training loss at step 3: expected a finite number, found NaN/);
+    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(UserError);
+    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(/training loss at step 3: expected a finite number, found NaN/);
     const after = fs.readdirSync(runPaths(dir).checkpoint).map((f) => snapshot(path.join(runPaths(dir).checkpoint, f)));
     expect(after).toEqual(before);
     expect(snapshot(runPaths(dir).metrics)).toEqual(metricsBefore);
   });
 
-  it('refuses to start over an existing run', () => {
+  it('refuses to start over an existing run', async () => {
     const dir = tmp();
-    startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(1) });
-    expect(() => startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(1) })).toThrowError(/expected a new or empty run directory/);
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(1) });
+    await expect(startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(1) })).rejects.toThrowError(/expected a new or empty run directory/);
   });
 });
