@@ -61,7 +61,7 @@ function compareKernel(op: number): NativeKernel {
     const outShape = broadcastShape(a.shape, b.shape);
     const av = backend.values(a), bv = backend.values(b);
     if (!outShape || !av || !bv) return null;
-    const out = new Uint8Array(size(outShape));
+    const out = backend.alloc('bool', size(outShape)) as Uint8Array;
     backend.addon.compare(op, av, a.shape, bv, b.shape, out, outShape);
     return backend.output(outShape, 'bool', out);
   };
@@ -107,6 +107,21 @@ const select: NativeKernel = ({ inputs, backend }) => {
   return backend.output(t.shape, t.dtype, out);
 };
 
+/**
+ * cpu's Cast to a wider dtype (int32 or bool to float32, bool to int32) keeps the source array under
+ * the new dtype, so a "float32" tensor can be backed by an Int32Array, which no ported kernel could
+ * take. Here such casts convert, so the result is the array type of its dtype; the rest stays with cpu.
+ */
+const cast: NativeKernel = ({ inputs, backend, attrs }) => {
+  const x = inputs.x;
+  const dtype = attrs?.dtype as DataType;
+  const widening = (x.dtype === 'int32' || x.dtype === 'bool') && dtype === 'float32' || (x.dtype === 'bool' && dtype === 'int32');
+  if (!widening) return null;
+  const v = backend.data.get(x.dataId).values as unknown;
+  if (!(v instanceof Int32Array || v instanceof Uint8Array || v instanceof Float32Array)) return null;
+  return backend.output(x.shape, dtype, dtype === 'float32' ? new Float32Array(v) : new Int32Array(v));
+};
+
 // ---------------------------------------------------------------------------------------------
 // Matrix products
 
@@ -147,7 +162,7 @@ function matMul(backend: NativeBackend, a: TensorInfo, b: TensorInfo, transposeA
   if (!outBatch || !(av instanceof Float32Array) || !(bv instanceof Float32Array)) return null;
   const batch = size(outBatch);
   const outShape = [...outBatch, m, n];
-  const out = new Float32Array(batch * m * n);
+  const out = backend.alloc('float32', batch * m * n) as Float32Array;
   if (out.length > 0) {
     backend.addon.sgemm(av, bv, out, batch, m, n, k, transposeA, transposeB, batchIndex(batchA, outBatch), batchIndex(batchB, outBatch));
   }
@@ -238,7 +253,7 @@ const softmax: NativeKernel = ({ inputs, backend, attrs }) => {
   const xv = backend.values(x);
   if (!(xv instanceof Float32Array)) return null;
   const cols = x.shape[rank - 1];
-  const out = new Float32Array(xv.length);
+  const out = backend.alloc('float32', xv.length) as Float32Array;
   if (xv.length > 0) backend.addon.softmax(xv, out, xv.length / cols, cols);
   return backend.output(x.shape, 'float32', out);
 };
@@ -388,6 +403,7 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   Pow: binaryKernel(BinaryOp.Pow, F32),
   Prelu: binaryKernel(BinaryOp.Prelu, F32),
   AddN: addN,
+  Cast: cast,
   Equal: compareKernel(CompareOp.Equal),
   NotEqual: compareKernel(CompareOp.NotEqual),
   Less: compareKernel(CompareOp.Less),

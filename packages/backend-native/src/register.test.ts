@@ -32,6 +32,34 @@ describe('registerNativeBackend', () => {
     expect(portedKernels()).toContain('_FusedMatMul');
   });
 
+  it.skipIf(!nativeAvailable())('recycles the memory of disposed outputs, but never memory user code has seen', () => {
+    registerNativeBackend();
+    tf.setBackend('native');
+    const backend = tf.engine().backend as unknown as { pooled: number };
+    const x = tf.fill([256, 256], 2);
+    const y = tf.mul(x, 3); // native output, 256 KiB
+    const seen = y.dataSync(); // escapes: must never be reused
+    const z = tf.add(x, 1);
+    const before = backend.pooled;
+    tf.dispose([y, z]);
+    expect(backend.pooled - before).toBe(256 * 256 * 4); // z's memory recycled, y's not
+    const w = tf.sub(x, 7); // takes z's memory
+    expect(backend.pooled).toBe(before);
+    const v = tf.mul(x, 10);
+    expect(seen[0]).toBe(6);
+    expect(seen[65535]).toBe(6);
+    expect(w.dataSync()[0]).toBe(-5);
+    expect(v.dataSync()[0]).toBe(20);
+    // a cpu kernel whose output aliases its input (slice of a whole row range as a subarray)
+    const big = tf.mul(x, 1);
+    const part = tf.stridedSlice(big, [0, 0], [128, 256], [1, 1]);
+    big.dispose();
+    const other = tf.mul(x, 5);
+    expect(part.dataSync()[0]).toBe(2);
+    tf.dispose([x, w, v, part, other]);
+    tf.setBackend('cpu');
+  });
+
   it.skipIf(!nativeAvailable())('shares storage with cpu: reading back a native tensor needs no conversion', () => {
     registerNativeBackend();
     tf.setBackend('native');

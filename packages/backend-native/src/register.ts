@@ -2,7 +2,7 @@
  * Registers the 'native' backend with tfjs-core: every cpu kernel under the name 'native' (so that
  * unported kernels run cpu's code on the same typed arrays), with the ported ones replaced.
  */
-import { getKernelsForBackend, registerBackend, registerKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
+import { getKernelsForBackend, registerBackend, registerKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadAddon } from './addon.js';
 import { NativeBackend } from './backend.js';
@@ -28,12 +28,16 @@ function registerKernels(): void {
   for (const config of cpuKernels) {
     seen.add(config.kernelName);
     const native = NATIVE_KERNELS[config.kernelName];
-    if (!native) {
-      registerKernel({ ...config, backendName: NATIVE_BACKEND_NAME });
-      continue;
-    }
-    const fallback = config.kernelFunc;
-    const kernelFunc: KernelFunc = (args) => native(args as unknown as KernelArgs, fallback) ?? fallback(args);
+    const cpuKernel = config.kernelFunc;
+    // cpu's kernels run on native's storage; outputs that alias an input's memory are marked so that
+    // the memory is not recycled while they live.
+    const fallback: KernelFunc = (args) => {
+      const out = cpuKernel(args);
+      const inputs = Object.values(args.inputs ?? {}) as TensorInfo[];
+      (args.backend as NativeBackend).markAliases(inputs, out);
+      return out;
+    };
+    const kernelFunc: KernelFunc = native ? (args) => native(args as unknown as KernelArgs, fallback) ?? fallback(args) : fallback;
     registerKernel({ ...config, backendName: NATIVE_BACKEND_NAME, kernelFunc } as KernelConfig);
   }
   for (const name of Object.keys(NATIVE_KERNELS)) {
