@@ -16,7 +16,8 @@ import {
   type LossName,
   type Point,
 } from '@efficientscale/scaling-laws';
-import { writeFileAtomic, writeLineChartSvg, type ChartSeries } from '../plot/index.js';
+import { writeFileAtomic } from '@efficientscale/core';
+import { writeLineChartSvg, type ChartSeries } from '../plot/index.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 
 /** Flags shared by the commands that read observations (fit, evaluate). */

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -20,6 +19,7 @@ import {
 } from '@efficientscale/core';
 import { backendOption, nonNegativeInt, positiveInt, positiveNumber, useBackend } from './options.js';
 import { trainingProgress } from './progress.js';
+import { writeLossPlot } from './loss-plot.js';
 
 interface TrainFlags {
   preset: string;
@@ -114,6 +114,7 @@ export function registerTrain(program: Command): void {
       progress.stop();
       const tokenizer = new ByteTokenizer();
       const unigram = unigramEntropy(splitTrainVal(tokenizer.encode(corpus.text), 0.02).train, tokenizer.vocabSize);
+      const plot = await writeLossPlot(result.outDir, unigram);
       const summary = {
         out: result.outDir,
         checkpoint: result.checkpointDir,
@@ -127,15 +128,15 @@ export function registerTrain(program: Command): void {
         unigram_entropy: unigram,
         tokens_per_s: result.tokensPerSecond,
         wall_s: result.wallSeconds,
+        plot,
       };
-      fs.mkdirSync(result.outDir, { recursive: true });
       if (flags.json) process.stdout.write(JSON.stringify(summary) + '\n');
       else {
         process.stdout.write(
           `done: ${totalSteps} steps, ${result.tokens.toLocaleString('en')} tokens, ${result.flops.toExponential(2)} FLOPs\n` +
             `train loss ${result.trainLoss.toFixed(3)}, eval loss ${result.evalLoss.toFixed(3)} nats/token ` +
             `(corpus unigram entropy ${unigram.toFixed(3)})\n` +
-            `${Math.round(result.tokensPerSecond)} tokens/s on ${backend.name}; checkpoint in ${result.checkpointDir}\n`,
+            `${Math.round(result.tokensPerSecond)} tokens/s on ${backend.name}; checkpoint in ${result.checkpointDir}; loss curve in ${plot}\n`,
         );
       }
     });

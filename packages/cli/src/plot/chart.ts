@@ -1,6 +1,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '@efficientscale/core';
 
 export interface ChartPoint {
   x: number;

@@ -1,2 +1,1 @@
 export { lineChartSvg, writeLineChartSvg, type ChartPoint, type ChartSeries, type LineChart } from './chart.js';
-export { writeFileAtomic } from './atomic.js';

@@ -42,6 +42,7 @@ function fsyncDir(dir: string): void {
 /** Replaces `file` with `data` atomically (temp file in the same directory + fsync + rename). */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const tmp = `${file}.tmp-${randomSuffix()}`;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   try {
     writeNewFileSynced(tmp, data);
     fs.renameSync(tmp, file);

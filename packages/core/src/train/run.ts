@@ -167,7 +167,8 @@ async function loop(
       const m = trainer.step();
       trainLoss = m.loss;
       const isLast = trainer.state.step === end;
-      if ((spec.evalEvery > 0 && m.step % spec.evalEvery === 0) || isLast) evalLoss = trainer.evaluate();
+      const evaluated = (spec.evalEvery > 0 && m.step % spec.evalEvery === 0) || isLast;
+      if (evaluated) evalLoss = trainer.evaluate();
       const runSeconds = (performance.now() - started) / 1000;
       const tokensPerSecond = (m.tokens - startTokens) / Math.max(runSeconds, 1e-9);
       const stepsLeft = end - m.step;
@@ -185,7 +186,7 @@ async function loop(
         params,
         loss: m.loss,
         aux_loss: m.auxLoss,
-        eval_loss: progress.evalLoss,
+        eval_loss: evaluated ? evalLoss : undefined,
         lr: m.lr,
         grad_norm: m.gradNorm,
         tokens_per_s: tokensPerSecond,

@@ -1,0 +1,42 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeLineChartSvg, type ChartPoint } from '../plot/index.js';
+
+interface MetricsLine {
+  step: number;
+  tokens: number;
+  loss: number;
+  eval_loss?: number;
+}
+
+/** Reads a run's metrics.jsonl; a resumed run may repeat steps, and the last record of a step wins. */
+export function readMetrics(file: string): MetricsLine[] {
+  const byStep = new Map<number, MetricsLine>();
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim()) {
+      const m = JSON.parse(line) as MetricsLine;
+      byStep.set(m.step, m);
+    }
+  }
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+/** Plots train and eval loss against tokens seen, with the unigram entropy as the bar to beat. */
+export async function writeLossPlot(runDir: string, unigramEntropy: number): Promise<string> {
+  const metrics = readMetrics(path.join(runDir, 'metrics.jsonl'));
+  const train: ChartPoint[] = metrics.map((m) => ({ x: m.tokens, y: m.loss }));
+  const evals: ChartPoint[] = metrics.filter((m) => m.eval_loss != null).map((m) => ({ x: m.tokens, y: m.eval_loss! }));
+  const xs = [metrics[0]?.tokens ?? 0, metrics[metrics.length - 1]?.tokens ?? 1];
+  const out = path.join(runDir, 'loss.svg');
+  await writeLineChartSvg(out, {
+    title: `Training loss (${path.basename(path.resolve(runDir))})`,
+    xLabel: 'tokens seen',
+    yLabel: 'loss (nats/token)',
+    series: [
+      { name: 'train loss', points: train, mark: 'line' },
+      { name: 'eval loss', points: evals, mark: 'point' },
+      { name: 'unigram entropy', points: xs.map((x) => ({ x, y: unigramEntropy })), mark: 'line', dashed: true },
+    ],
+  });
+  return out;
+}
