@@ -7,6 +7,7 @@ import { registerEvaluate } from './evaluate.js';
 import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
 import { registerForward } from './forward.js';
+import { registerBench } from './bench.js';
 
 /** Every sub-command registers itself here; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerEval(program);
   registerGenerate(program);
   registerForward(program);
+  registerBench(program);
 }
