@@ -13,29 +13,28 @@ export interface BackendChoice {
   detail: string;
 }
 
-/** Imports an optional package by name; undefined when it is not installed. */
-async function importOptional(name: string): Promise<Record<string, unknown> | undefined> {
+type Loaded = { ok: true; module: Record<string, unknown> } | { ok: false; reason: string };
+
+/** Imports an optional package by name; says why not when it is missing or fails to load. */
+async function importOptional(name: string): Promise<Loaded> {
   try {
-    return (await import(/* @vite-ignore */ name)) as Record<string, unknown>;
+    return { ok: true, module: (await import(/* @vite-ignore */ name)) as Record<string, unknown> };
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(String(err))) return undefined;
-    throw err;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)|Could not resolve/.test(String(err))) {
+      return { ok: false, reason: `the optional package ${name} is not installed (npm i ${name})` };
+    }
+    // Installed but broken (e.g. a native binding that was never built): report its first line.
+    return { ok: false, reason: `${name} failed to load: ${String((err as Error).message ?? err).split('\n')[0]}` };
   }
 }
 
 type NativeResult = { ok: true; name: string; threads?: number; blas?: string } | { ok: false; reason: string };
 
 async function tryNative(): Promise<NativeResult> {
-  const mod = await importOptional('@efficientscale/backend-native');
-  if (!mod) return { ok: false, reason: 'the optional package @efficientscale/backend-native is not installed' };
-  return (mod.registerNativeBackend as () => NativeResult)();
-}
-
-async function tryTfjsNode(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Promise<string | undefined> {
-  const mod = await importOptional(pkg);
-  if (!mod) return `the optional package ${pkg} is not installed (npm i ${pkg}@4.22.0)`;
-  return undefined;
+  const loaded = await importOptional('@efficientscale/backend-native');
+  if (!loaded.ok) return loaded;
+  return (loaded.module.registerNativeBackend as () => NativeResult)();
 }
 
 async function activate(name: string): Promise<void> {
@@ -68,36 +67,40 @@ export async function selectBackend(requested: BackendName = 'auto'): Promise<Ba
     case 'tensorflow':
     case 'cuda': {
       const pkg = requested === 'cuda' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-      const missing = await tryTfjsNode(pkg);
-      if (missing) throw new UserError(`backend ${requested}: expected ${pkg}, found ${missing}`);
+      const loaded = await importOptional(pkg);
+      if (!loaded.ok) throw new UserError(`backend ${requested}: expected ${pkg}, found that ${loaded.reason}`);
       await activate('tensorflow');
       return { name: 'tensorflow', requested, detail: `libtensorflow via ${pkg}` };
     }
     case 'wasm': {
-      const mod = await importOptional('@tensorflow/tfjs-backend-wasm');
-      if (!mod) throw new UserError('backend wasm: expected @tensorflow/tfjs-backend-wasm, found it not installed (npm i @tensorflow/tfjs-backend-wasm@4.22.0)');
+      const loaded = await importOptional('@tensorflow/tfjs-backend-wasm');
+      if (!loaded.ok) throw new UserError(`backend wasm: expected @tensorflow/tfjs-backend-wasm, found that ${loaded.reason}`);
       await activate('wasm');
       return { name: 'wasm', requested, detail: 'tfjs-backend-wasm' };
     }
     case 'auto': {
       const skipped: string[] = [];
-      const gpu = await tryTfjsNode('@tensorflow/tfjs-node-gpu');
-      if (!gpu) {
+      const gpu = await importOptional('@tensorflow/tfjs-node-gpu');
+      if (gpu.ok) {
         await activate('tensorflow');
         return { name: 'tensorflow', requested, detail: 'libtensorflow via @tensorflow/tfjs-node-gpu (auto)' };
       }
+      if (!gpu.reason.includes('not installed')) skipped.push(`cuda: ${gpu.reason}`);
       const native = await tryNative();
+      let choice: BackendChoice;
       if (native.ok) {
         await activate(native.name);
-        return { name: native.name, requested, detail: `native C++ backend (${native.blas ?? 'BLAS'}, ${native.threads ?? '?'} threads) (auto)` };
+        choice = { name: native.name, requested, detail: `native C++ backend (${native.blas ?? 'BLAS'}, ${native.threads ?? '?'} threads) (auto)` };
+      } else {
+        skipped.push(`native: ${native.reason}`);
+        await activate('cpu');
+        choice = { name: 'cpu', requested, detail: 'tfjs-backend-cpu (auto; stock and slow)' };
       }
-      skipped.push(`native: ${native.reason}`);
-      await activate('cpu');
-      if (!announced) {
+      if (skipped.length > 0 && !announced) {
         announced = true;
-        process.stderr.write(`backend auto: using the stock cpu backend (slow); skipped ${skipped.join('; ')}\n`);
+        process.stderr.write(`backend auto: using ${choice.name}; skipped ${skipped.join('; ')}\n`);
       }
-      return { name: 'cpu', requested, detail: `tfjs-backend-cpu (auto; ${skipped.join('; ')})` };
+      return choice;
     }
   }
 }
