@@ -88,8 +88,8 @@ async function plotFit(path: string, points: readonly Point[], fit: FittedLaw): 
     });
     const name = `N=${fmt(N)}`;
     return [
-      { name, mark: 'point' as const, points: own.map((p) => ({ x: p.tokens, y: p.loss })) },
-      ...(hi > lo ? [{ name, mark: 'line' as const, points: curve }] : []),
+      { name, value: N, mark: 'point' as const, points: own.map((p) => ({ x: p.tokens, y: p.loss })) },
+      ...(hi > lo ? [{ name, value: N, mark: 'line' as const, points: curve }] : []),
     ];
   });
   await writeLineChartSvg(path, {
@@ -99,6 +99,7 @@ async function plotFit(path: string, points: readonly Point[], fit: FittedLaw): 
     logX: true,
     logY: true,
     series,
+    colorScale: { title: 'parameters N', log: true },
   });
 }
 

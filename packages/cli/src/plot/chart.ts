@@ -14,6 +14,8 @@ export interface ChartSeries {
   mark: 'line' | 'point';
   /** Dashed line (e.g. a reference such as y = x). */
   dashed?: boolean;
+  /** A number to colour by, when the chart has a `colorScale` (e.g. the model size of a curve). */
+  value?: number;
 }
 
 export interface LineChart {
@@ -25,6 +27,11 @@ export interface LineChart {
   series: readonly ChartSeries[];
   width?: number;
   height?: number;
+  /**
+   * Colour series by their `value` on a continuous scale with a gradient legend, instead of one legend
+   * entry per series (which cannot show dozens of model sizes).
+   */
+  colorScale?: { title: string; log?: boolean };
 }
 
 /** Renders a chart of lines and points to an SVG string (Vega-Lite, rendered headlessly). */
@@ -32,7 +39,7 @@ export async function lineChartSvg(chart: LineChart): Promise<string> {
   const rows = chart.series.flatMap((s, order) =>
     s.points
       .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!chart.logX || p.x > 0) && (!chart.logY || p.y > 0))
-      .map((p) => ({ x: p.x, y: p.y, series: s.name, mark: s.mark, order, dashed: s.dashed ? 1 : 0 })),
+      .map((p) => ({ x: p.x, y: p.y, series: s.name, mark: s.mark, order, dashed: s.dashed ? 1 : 0, value: s.value })),
   );
   const names = [...new Set(chart.series.map((s) => s.name))];
   // Log axes span the data (not whole decades) and label with SI prefixes (2G rather than 2,000,000,000).
@@ -44,7 +51,10 @@ export async function lineChartSvg(chart: LineChart): Promise<string> {
   const encoding = {
     x: { field: 'x', type: 'quantitative' as const, ...axis(chart.xLabel, chart.logX) },
     y: { field: 'y', type: 'quantitative' as const, ...axis(chart.yLabel, chart.logY) },
-    color: { field: 'series', type: 'nominal' as const, title: null, sort: names, scale: { scheme: 'tableau10' } },
+    color: chart.colorScale
+      ? { field: 'value', type: 'quantitative' as const, title: chart.colorScale.title, scale: { type: chart.colorScale.log ? ('log' as const) : ('linear' as const), scheme: 'viridis' }, legend: { format: '~s' } }
+      : { field: 'series', type: 'nominal' as const, title: null, sort: names, scale: { scheme: 'tableau10' } },
+    detail: { field: 'series', type: 'nominal' as const },
   };
   const layer = (mark: 'line' | 'point') => ({
     transform: [{ filter: { field: 'mark', equal: mark } }],
