@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
 import { registerFfnKind, type FfnKind } from './ffn-slot.js';
+import { swiglu } from '../ops/fused.js';
 
 /** SwiGLU FFN of Llama: down(silu(gate(x)) * up(x)). */
 export const denseFfn: FfnKind = {
@@ -10,9 +11,9 @@ export const denseFfn: FfnKind = {
     'mlp.down_proj.weight': [d.hidden, d.ffn],
   }),
   forward(ctx, x) {
-    const gate = tf.matMul(x, ctx.param('mlp.gate_proj.weight') as tf.Tensor2D, false, true);
-    const up = tf.matMul(x, ctx.param('mlp.up_proj.weight') as tf.Tensor2D, false, true);
-    const h = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
+    const gate = tf.matMul(x, ctx.param('mlp.gate_proj.weight') as tf.Tensor2D, false, true) as tf.Tensor2D;
+    const up = tf.matMul(x, ctx.param('mlp.up_proj.weight') as tf.Tensor2D, false, true) as tf.Tensor2D;
+    const h = swiglu(gate, up);
     return { y: tf.matMul(h, ctx.param('mlp.down_proj.weight') as tf.Tensor2D, false, true) };
   },
   activeParamsPerToken: (_config, d) => 3 * d.hidden * d.ffn,

@@ -4,6 +4,7 @@ import { dimsOf, ffnKinds, type Dims, type ModelConfig } from './config.js';
 import { getFfnKind, type FfnContext } from './ffn-slot.js';
 import { layerPrefix, type Params } from './params.js';
 import { embeddingLookup } from './embedding.js';
+import { causalSoftmax, rmsNorm, rope } from '../ops/fused.js';
 import './dense-ffn.js';
 
 export interface ForwardResult {
@@ -11,11 +12,6 @@ export interface ForwardResult {
   logits: tf.Tensor3D;
   /** Sum of the FFN slots' auxiliary losses (0 for dense models). */
   auxLoss: tf.Scalar;
-}
-
-function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor, eps: number): tf.Tensor2D {
-  const variance = tf.mean(tf.square(x), -1, true);
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), weight);
 }
 
 /** cos and sin of the rotary angles, [seq, headDim/2], as transformers computes them (float32). */
@@ -34,37 +30,18 @@ function ropeTables(seq: number, d: Dims): { cos: tf.Tensor2D; sin: tf.Tensor2D 
   return { cos: tf.tensor2d(cos, [seq, half]), sin: tf.tensor2d(sin, [seq, half]) };
 }
 
-/** Rotates pairs (i, i + headDim/2) of x: [b, h, seq, headDim] (the "rotate_half" convention of HF Llama). */
-function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
-  const half = x.shape[3] / 2;
-  const [x1, x2] = tf.split(x, [half, half], 3);
-  return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], 3) as tf.Tensor4D;
-}
-
-/** Additive causal mask for queries grouped [rep, seq] against keys [seq]: 0 where allowed, -1e9 where not. */
-function causalMask(rep: number, seq: number): tf.Tensor2D {
-  const mask = new Float32Array(rep * seq * seq);
-  for (let r = 0; r < rep; r++) {
-    for (let i = 0; i < seq; i++) {
-      const row = (r * seq + i) * seq;
-      for (let j = i + 1; j < seq; j++) mask[row + j] = -1e9;
-    }
-  }
-  return tf.tensor2d(mask, [rep * seq, seq]);
-}
-
-function attention(x: tf.Tensor2D, p: (s: string) => tf.Tensor, d: Dims, batch: number, seq: number, rope: { cos: tf.Tensor2D; sin: tf.Tensor2D }, mask: tf.Tensor2D): tf.Tensor2D {
+function attention(x: tf.Tensor2D, p: (s: string) => tf.Tensor, d: Dims, batch: number, seq: number, angles: { cos: tf.Tensor2D; sin: tf.Tensor2D }): tf.Tensor2D {
   const rep = d.heads / d.kvHeads;
   const proj = (name: string, heads: number) =>
     tf.transpose(tf.reshape(tf.matMul(x, p(name) as tf.Tensor2D, false, true), [batch, seq, heads, d.headDim]), [0, 2, 1, 3]) as tf.Tensor4D;
-  const q = applyRope(proj('self_attn.q_proj.weight', d.heads), rope.cos, rope.sin);
-  const k = applyRope(proj('self_attn.k_proj.weight', d.kvHeads), rope.cos, rope.sin);
+  const q = rope(proj('self_attn.q_proj.weight', d.heads), angles.cos, angles.sin);
+  const k = rope(proj('self_attn.k_proj.weight', d.kvHeads), angles.cos, angles.sin);
   const v = proj('self_attn.v_proj.weight', d.kvHeads);
   // Grouped-query attention without copying K/V: query head h = kv·rep + r, so [b, heads, seq, hd]
   // regroups as [b, kvHeads, rep·seq, hd] and multiplies each KV head once.
   const qGrouped = tf.reshape(q, [batch, d.kvHeads, rep * seq, d.headDim]);
-  const scores = tf.add(tf.mul(tf.matMul(qGrouped, k, false, true), 1 / Math.sqrt(d.headDim)), mask);
-  const context = tf.matMul(tf.softmax(scores), v); // [b, kv, rep·seq, hd]
+  const probs = causalSoftmax(tf.matMul(qGrouped, k, false, true), 1 / Math.sqrt(d.headDim));
+  const context = tf.matMul(probs, v); // [b, kv, rep·seq, hd]
   const merged = tf.reshape(tf.transpose(tf.reshape(context, [batch, d.heads, seq, d.headDim]), [0, 2, 1, 3]), [batch * seq, d.heads * d.headDim]);
   return tf.matMul(merged, p('self_attn.o_proj.weight') as tf.Tensor2D, false, true);
 }
@@ -82,14 +59,13 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
     return t;
   };
   return tf.tidy(() => {
-    const rope = ropeTables(seq, d);
-    const mask = causalMask(d.heads / d.kvHeads, seq);
+    const angles = ropeTables(seq, d);
     let h = embeddingLookup(need('model.embed_tokens.weight') as tf.Tensor2D, tf.reshape(tokens, [batch * seq]) as tf.Tensor1D);
     let aux: tf.Scalar = tf.scalar(0);
     for (let i = 0; i < d.layers; i++) {
       const prefix = layerPrefix(i);
       const p = (suffix: string) => need(prefix + suffix);
-      h = tf.add(h, attention(rmsNorm(h, p('input_layernorm.weight'), d.eps), p, d, batch, seq, rope, mask));
+      h = tf.add(h, attention(rmsNorm(h, p('input_layernorm.weight'), d.eps), p, d, batch, seq, angles));
       const ctx: FfnContext = { config, dims: d, layer: i, name: (s) => prefix + s, param: p };
       const out = kinds[i].forward(ctx, rmsNorm(h, p('post_attention_layernorm.weight'), d.eps));
       h = tf.add(h, out.y);

@@ -1,4 +1,5 @@
 import { tf } from '../tf.js';
+import { adamWUpdate } from '../ops/fused.js';
 
 export interface AdamWOptions {
   beta1: number;
@@ -35,11 +36,11 @@ export class AdamW {
       const m = this.m[name];
       const v = this.v[name];
       tf.tidy(() => {
-        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
-        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
-        const decayed = p.rank >= 2 && weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
-        p.assign(tf.sub(decayed, tf.mul(update, lr)));
+        const decay = p.rank >= 2 && weightDecay > 0 ? lr * weightDecay : 0;
+        const [p2, m2, v2] = adamWUpdate(p, g, m, v, { lr, beta1, beta2, eps, decay, c1, c2 });
+        m.assign(m2);
+        v.assign(v2);
+        p.assign(p2);
       });
     }
   }
