@@ -16,6 +16,15 @@ type Inputs = Record<string, tf.TensorInfo>;
 const values = (backend: CpuBackendLike, t: tf.TensorInfo) => backend.data.get(t.dataId).values as Float32Array;
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+/** log Σ exp(x[o .. o+n)), computed stably. */
+function rowLogSumExp(x: Float32Array, o: number, n: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) max = Math.max(max, x[o + j]);
+  let sum = 0;
+  for (let j = 0; j < n; j++) sum += Math.exp(x[o + j] - max);
+  return max + Math.log(sum);
+}
+
 /** Each kernel as a pure function over typed arrays, exported for tests of other backends. */
 export const reference = {
   adamW(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, a: { lr: number; beta1: number; beta2: number; eps: number; decay: number; c1: number; c2: number }) {
@@ -121,25 +130,15 @@ export const reference = {
   },
   crossEntropy(logits: Float32Array, targets: Int32Array, v: number) {
     const loss = new Float32Array(targets.length);
-    for (let i = 0; i < targets.length; i++) {
-      const o = i * v;
-      let max = -Infinity;
-      for (let j = 0; j < v; j++) max = Math.max(max, logits[o + j]);
-      let sum = 0;
-      for (let j = 0; j < v; j++) sum += Math.exp(logits[o + j] - max);
-      loss[i] = max + Math.log(sum) - logits[o + targets[i]];
-    }
+    for (let i = 0; i < targets.length; i++) loss[i] = rowLogSumExp(logits, i * v, v) - logits[i * v + targets[i]];
     return loss;
   },
   crossEntropyGrad(logits: Float32Array, targets: Int32Array, dy: Float32Array, v: number) {
     const dl = new Float32Array(logits.length);
     for (let i = 0; i < targets.length; i++) {
       const o = i * v;
-      let max = -Infinity;
-      for (let j = 0; j < v; j++) max = Math.max(max, logits[o + j]);
-      let sum = 0;
-      for (let j = 0; j < v; j++) sum += Math.exp(logits[o + j] - max);
-      for (let j = 0; j < v; j++) dl[o + j] = (Math.exp(logits[o + j] - max) / sum) * dy[i];
+      const lse = rowLogSumExp(logits, o, v);
+      for (let j = 0; j < v; j++) dl[o + j] = Math.exp(logits[o + j] - lse) * dy[i];
       dl[o + targets[i]] -= dy[i];
     }
     return dl;
