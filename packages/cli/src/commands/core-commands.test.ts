@@ -71,6 +71,17 @@ describe('efficientscale train / eval / generate', () => {
   });
 });
 
+describe('the README main job', () => {
+  it('train --preset tiny --json ends below the corpus unigram entropy', async () => {
+    const r = await cli('train', '--preset', 'tiny', '--out', path.join(tmp, 'tiny'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim());
+    expect(summary.steps).toBe(120);
+    expect(summary.eval_loss).toBeLessThan(summary.unigram_entropy - 0.3);
+    expect(fs.existsSync(summary.plot)).toBe(true);
+  }, 600_000);
+});
+
 describe('efficientscale forward', () => {
   it('reproduces the transformers logits of llama-tiny within 1e-4', async () => {
     const out = path.join(tmp, 'logits.safetensors');
