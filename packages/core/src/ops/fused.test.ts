@@ -6,7 +6,7 @@ import { adamWUpdate, causalSoftmax, crossEntropyRows, rmsNorm, rope, setFusedKe
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-afterEach(() => setFusedKernels(true));
+afterEach(() => setFusedKernels(process.env.EFFICIENTSCALE_FUSED !== '0'));
 
 /** Runs f with the fused kernels and with stock ops; returns both results' values and their gradients w.r.t. xs. */
 function bothWays(xs: tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor) {

@@ -10,7 +10,8 @@ import { registerCpuKernels } from './cpu-kernels.js';
 
 registerCpuKernels();
 
-let fusedEnabled = true;
+// EFFICIENTSCALE_FUSED=0 runs the stock-op compositions everywhere (to measure what fusion buys).
+let fusedEnabled = process.env.EFFICIENTSCALE_FUSED !== '0';
 
 /** Turns the fused kernels off (tests compare both paths). */
 export function setFusedKernels(enabled: boolean): void {
