@@ -8,7 +8,8 @@
         "src/native/elementwise.cc",
         "src/native/reduce.cc",
         "src/native/shape.cc",
-        "src/native/matmul.cc"
+        "src/native/matmul.cc",
+        "src/native/fused.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

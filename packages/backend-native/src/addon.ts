@@ -27,6 +27,17 @@ export interface NativeAddon {
   tile(x: AnyTypedArray, out: AnyTypedArray, shape: number[], reps: number[]): void;
   sgemm(a: Float32Array, b: Float32Array, out: Float32Array, batch: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, aIdx?: Int32Array | null, bIdx?: Int32Array | null): void;
+  adamW(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+    lr: number, beta1: number, beta2: number, eps: number, decay: number, c1: number, c2: number): void;
+  swiglu(gate: Float32Array, up: Float32Array, out: Float32Array): void;
+  swigluGrad(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array): void;
+  rope(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, seq: number, d: number, inverse: boolean): void;
+  rmsNorm(x: Float32Array, weight: Float32Array, out: Float32Array, d: number, eps: number): void;
+  rmsNormGrad(x: Float32Array, weight: Float32Array, dy: Float32Array, dx: Float32Array, dweight: Float32Array, d: number, eps: number): void;
+  causalSoftmax(scores: Float32Array, out: Float32Array, seq: number, scale: number): void;
+  causalSoftmaxGrad(y: Float32Array, dy: Float32Array, out: Float32Array, seq: number, scale: number): void;
+  crossEntropy(logits: Float32Array, targets: Int32Array, loss: Float32Array, v: number): void;
+  crossEntropyGrad(logits: Float32Array, targets: Int32Array, dy: Float32Array, out: Float32Array, v: number): void;
   info(): { threads: number; blasThreads: number; blas: string };
   setBlasThreads(n: number): void;
   selfTest(): true | string;

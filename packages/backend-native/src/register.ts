@@ -2,10 +2,11 @@
  * Registers the 'native' backend with tfjs-core: every cpu kernel under the name 'native' (so that
  * unported kernels run cpu's code on the same typed arrays), with the ported ones replaced.
  */
-import { getKernelsForBackend, registerBackend, registerKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, getKernelsForBackend, registerBackend, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadAddon } from './addon.js';
 import { NativeBackend } from './backend.js';
+import { FUSED_KERNEL_NAMES, fusedKernelFunc } from './fused.js';
 import { NATIVE_KERNELS, type KernelArgs } from './kernels.js';
 
 export const NATIVE_BACKEND_NAME = 'native';
@@ -16,9 +17,9 @@ export type NativeRegistration =
 
 let registration: NativeRegistration | undefined;
 
-/** The names of the kernels that run in the addon (the rest run tfjs-backend-cpu's code). */
+/** The names of the kernels that run in the addon (the rest run tfjs-backend-cpu's code), the project's fused ones included. */
 export function portedKernels(): string[] {
-  return Object.keys(NATIVE_KERNELS).sort();
+  return [...Object.keys(NATIVE_KERNELS), ...FUSED_KERNEL_NAMES].sort();
 }
 
 function registerKernels(): void {
@@ -42,6 +43,14 @@ function registerKernels(): void {
   }
   for (const name of Object.keys(NATIVE_KERNELS)) {
     if (!seen.has(name)) throw new Error(`ported kernel ${name} has no cpu counterpart in this tfjs version`);
+  }
+  // The project's fused kernels, after the copy: when core registered its cpu versions first, they were
+  // copied above and are replaced here; without core they are registered all the same.
+  const markAliases = (args: KernelArgs, out: TensorInfo | TensorInfo[]) =>
+    args.backend.markAliases(Object.values(args.inputs ?? {}), out);
+  for (const kernelName of FUSED_KERNEL_NAMES) {
+    if (getKernel(kernelName, NATIVE_BACKEND_NAME)) unregisterKernel(kernelName, NATIVE_BACKEND_NAME);
+    registerKernel({ kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: fusedKernelFunc(kernelName, markAliases) });
   }
 }
 

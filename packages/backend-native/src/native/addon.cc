@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "fused.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -307,6 +308,116 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- fused kernels (kernel-names.ts in core). Every array float32 unless said; sizes checked here.
+
+float* f32(const Napi::Value& v, const char* what, size_t length) {
+  Buf b = bufOf(v, napi_float32_array, what);
+  if (b.length != length) throw Napi::RangeError::New(v.Env(), std::string(what) + ": size does not match");
+  return static_cast<float*>(b.data);
+}
+
+float num(const Napi::Value& v) { return v.As<Napi::Number>().FloatValue(); }
+
+// adamW(p, g, m, v, pOut, mOut, vOut, lr, beta1, beta2, eps, decay, c1, c2)
+Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  const size_t n = bufOf(info[0], napi_float32_array, "param").length;
+  es::AdamWParams a{num(info[7]), num(info[8]), num(info[9]), num(info[10]), num(info[11]), num(info[12]), num(info[13])};
+  es::adamW(f32(info[0], "param", n), f32(info[1], "grad", n), f32(info[2], "m", n), f32(info[3], "v", n),
+            f32(info[4], "param out", n), f32(info[5], "m out", n), f32(info[6], "v out", n), n, a);
+  return info.Env().Undefined();
+}
+
+// swiglu(gate, up, out)
+Napi::Value SwiGLU(const Napi::CallbackInfo& info) {
+  const size_t n = bufOf(info[0], napi_float32_array, "gate").length;
+  es::swiglu(f32(info[0], "gate", n), f32(info[1], "up", n), f32(info[2], "out", n), n);
+  return info.Env().Undefined();
+}
+
+// swigluGrad(gate, up, dy, dgate, dup)
+Napi::Value SwiGLUGrad(const Napi::CallbackInfo& info) {
+  const size_t n = bufOf(info[0], napi_float32_array, "gate").length;
+  es::swigluGrad(f32(info[0], "gate", n), f32(info[1], "up", n), f32(info[2], "dy", n), f32(info[3], "dgate", n),
+                 f32(info[4], "dup", n), n);
+  return info.Env().Undefined();
+}
+
+// rope(x, cos, sin, out, seq, d, inverse)
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t n = bufOf(info[0], napi_float32_array, "x").length;
+  const int64_t seq = i64(info[4]), d = i64(info[5]);
+  check(env, seq > 0 && d > 0 && d % 2 == 0 && static_cast<int64_t>(n) % (seq * d) == 0, "rope: bad shape");
+  const size_t half = static_cast<size_t>(seq * d / 2);
+  es::rope(f32(info[0], "x", n), f32(info[1], "cos", half), f32(info[2], "sin", half), f32(info[3], "out", n),
+           static_cast<int64_t>(n) / d, seq, d, info[6].ToBoolean());
+  return env.Undefined();
+}
+
+// rmsNorm(x, weight, out, d, eps)
+Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t n = bufOf(info[0], napi_float32_array, "x").length;
+  const int64_t d = i64(info[3]);
+  check(env, d > 0 && static_cast<int64_t>(n) % d == 0, "rmsNorm: bad shape");
+  es::rmsNorm(f32(info[0], "x", n), f32(info[1], "weight", d), f32(info[2], "out", n), static_cast<int64_t>(n) / d, d,
+              num(info[4]));
+  return env.Undefined();
+}
+
+// rmsNormGrad(x, weight, dy, dx, dweight, d, eps)
+Napi::Value RmsNormGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t n = bufOf(info[0], napi_float32_array, "x").length;
+  const int64_t d = i64(info[5]);
+  check(env, d > 0 && static_cast<int64_t>(n) % d == 0, "rmsNormGrad: bad shape");
+  es::rmsNormGrad(f32(info[0], "x", n), f32(info[1], "weight", d), f32(info[2], "dy", n), f32(info[3], "dx", n),
+                  f32(info[4], "dweight", d), static_cast<int64_t>(n) / d, d, num(info[6]));
+  return env.Undefined();
+}
+
+// causalSoftmax(x, out, seq, scale)
+Napi::Value CausalSoftmax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t n = bufOf(info[0], napi_float32_array, "scores").length;
+  const int64_t seq = i64(info[2]);
+  check(env, seq > 0 && static_cast<int64_t>(n) % seq == 0, "causalSoftmax: bad shape");
+  es::causalSoftmax(f32(info[0], "scores", n), f32(info[1], "out", n), static_cast<int64_t>(n) / seq, seq, num(info[3]));
+  return env.Undefined();
+}
+
+// causalSoftmaxGrad(y, dy, out, seq, scale)
+Napi::Value CausalSoftmaxGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t n = bufOf(info[0], napi_float32_array, "y").length;
+  const int64_t seq = i64(info[3]);
+  check(env, seq > 0 && static_cast<int64_t>(n) % seq == 0, "causalSoftmaxGrad: bad shape");
+  es::causalSoftmaxGrad(f32(info[0], "y", n), f32(info[1], "dy", n), f32(info[2], "out", n), static_cast<int64_t>(n) / seq,
+                        seq, num(info[4]));
+  return env.Undefined();
+}
+
+// crossEntropy(logits, targets: Int32Array, loss, v)
+Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Buf t = bufOf(info[1], napi_int32_array, "targets");
+  const int64_t v = i64(info[3]), n = static_cast<int64_t>(t.length);
+  check(env, v > 0, "crossEntropy: bad shape");
+  es::crossEntropy(f32(info[0], "logits", n * v), static_cast<int32_t*>(t.data), f32(info[2], "loss", n), n, v);
+  return env.Undefined();
+}
+
+// crossEntropyGrad(logits, targets: Int32Array, dy, out, v)
+Napi::Value CrossEntropyGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Buf t = bufOf(info[1], napi_int32_array, "targets");
+  const int64_t v = i64(info[4]), n = static_cast<int64_t>(t.length);
+  check(env, v > 0, "crossEntropyGrad: bad shape");
+  es::crossEntropyGrad(f32(info[0], "logits", n * v), static_cast<int32_t*>(t.data), f32(info[2], "dy", n),
+                       f32(info[3], "out", n * v), n, v);
+  return env.Undefined();
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -365,6 +476,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("oneHot", guarded(env, "oneHot", OneHot));
   exports.Set("tile", guarded(env, "tile", Tile));
   exports.Set("sgemm", guarded(env, "sgemm", Sgemm));
+  exports.Set("adamW", guarded(env, "adamW", AdamW));
+  exports.Set("swiglu", guarded(env, "swiglu", SwiGLU));
+  exports.Set("swigluGrad", guarded(env, "swigluGrad", SwiGLUGrad));
+  exports.Set("rope", guarded(env, "rope", Rope));
+  exports.Set("rmsNorm", guarded(env, "rmsNorm", RmsNorm));
+  exports.Set("rmsNormGrad", guarded(env, "rmsNormGrad", RmsNormGrad));
+  exports.Set("causalSoftmax", guarded(env, "causalSoftmax", CausalSoftmax));
+  exports.Set("causalSoftmaxGrad", guarded(env, "causalSoftmaxGrad", CausalSoftmaxGrad));
+  exports.Set("crossEntropy", guarded(env, "crossEntropy", CrossEntropy));
+  exports.Set("crossEntropyGrad", guarded(env, "crossEntropyGrad", CrossEntropyGrad));
   exports.Set("info", guarded(env, "info", Info));
   exports.Set("setBlasThreads", guarded(env, "setBlasThreads", SetBlasThreads));
   exports.Set("selfTest", guarded(env, "selfTest", SelfTest));
