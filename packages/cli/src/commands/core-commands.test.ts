@@ -62,6 +62,19 @@ describe('efficientscale train / eval / generate', () => {
     expect(g.stdout.startsWith('It was')).toBe(true);
   });
 
+  it('train --tokenizer gpt2 sizes the vocabulary to GPT-2 BPE, and eval and generate use it', async () => {
+    const dir = path.join(tmp, 'bpe');
+    const r = await cli('train', '--preset', 'tiny', '--tokenizer', 'gpt2', '--corpus', corpus, '--batch', '2', '--seq', '8', '--steps', '2', '--out', dir, '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ tokenizer: 'gpt2', steps: 2, tokens: 32 });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint', 'config.json'), 'utf8')).vocab_size).toBe(50257);
+    const e = await cli('eval', dir, '--corpus', corpus, '--batch', '1', '--seq', '8', '--batches', '2', '--backend', 'cpu', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const g = await cli('generate', dir, '--prompt', 'It was the', '--tokens', '3', '--backend', 'cpu');
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stdout.startsWith('It was the')).toBe(true);
+  });
+
   it('train --resume continues to more steps', async () => {
     const dir = path.join(tmp, 'resumable');
     expect((await cli('train', ...quick, '--steps', '2', '--out', dir, '--json')).code).toBe(0);

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
-  ByteTokenizer,
   crossEntropy,
   disposeModel,
   evalBatches,
@@ -9,7 +8,7 @@ import {
   loadDefaultCorpus,
   loadModel,
   loadTextCorpus,
-  readCheckpointText,
+  readRunInfo,
   resolveCheckpointDir,
   splitTrainVal,
   tf,
@@ -24,13 +23,6 @@ interface EvalFlags {
   batches: number;
   backend: BackendName;
   json?: boolean;
-}
-
-/** The held-out split a run trained against: from its trainer state, else the default 2% tail. */
-function valFractionOf(dir: string): number {
-  const text = readCheckpointText(dir, 'trainer_state.json');
-  const stored = text ? (JSON.parse(text) as { spec?: { valFraction?: number } }) : undefined;
-  return stored?.spec?.valFraction ?? 0.02;
 }
 
 export function registerEval(program: Command): void {
@@ -49,8 +41,8 @@ export function registerEval(program: Command): void {
       const dir = resolveCheckpointDir(dirArg);
       const model = loadModel(dir);
       const corpus = flags.corpus ? loadTextCorpus(flags.corpus) : loadDefaultCorpus();
-      const tokenizer = new ByteTokenizer();
-      const { val } = splitTrainVal(tokenizer.encode(corpus.text), valFractionOf(dir));
+      const { tokenizer, valFraction } = readRunInfo(dir);
+      const { val } = splitTrainVal(tokenizer.encode(corpus.text), valFraction);
       const batches = evalBatches(val, flags.batch, flags.seq, flags.batches);
       let sum = 0;
       for (const b of batches) {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ByteTokenizer, disposeModel, generate, loadModel, resolveCheckpointDir, type BackendName } from '@efficientscale/core';
+import { disposeModel, generate, loadModel, readRunInfo, resolveCheckpointDir, type BackendName } from '@efficientscale/core';
 import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, useBackend } from './options.js';
 
 interface GenerateFlags {
@@ -14,7 +14,7 @@ interface GenerateFlags {
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
-    .description('continue a prompt with a trained checkpoint (byte-level tokenizer)')
+    .description('continue a prompt with a trained checkpoint (with the tokenizer it was trained with)')
     .argument('<dir>', 'a run directory or a checkpoint directory')
     .requiredOption('--prompt <text>', 'the text to continue')
     .option('--tokens <n>', 'new tokens to generate', positiveInt, 200)
@@ -24,8 +24,9 @@ export function registerGenerate(program: Command): void {
     .addOption(backendOption())
     .action(async (dirArg: string, flags: GenerateFlags) => {
       await useBackend(flags.backend, true);
-      const model = loadModel(resolveCheckpointDir(dirArg));
-      const tokenizer = new ByteTokenizer();
+      const dir = resolveCheckpointDir(dirArg);
+      const model = loadModel(dir);
+      const { tokenizer } = readRunInfo(dir);
       const ids = generate(model.config, model.params, tokenizer.encode(flags.prompt), {
         maxNewTokens: flags.tokens,
         temperature: flags.temperature,

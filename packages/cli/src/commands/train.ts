@@ -1,7 +1,6 @@
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import {
-  ByteTokenizer,
   assertNewRunDir,
   UserError,
   countParams,
@@ -11,9 +10,9 @@ import {
   parseConfig,
   readText,
   resumeRun,
-  splitTrainVal,
   startRun,
-  unigramEntropy,
+  tokenizerByName,
+  tokenizerKinds,
   type BackendName,
   type RunResult,
 } from '@efficientscale/core';
@@ -36,6 +35,7 @@ interface TrainFlags {
   seq?: number;
   accumulation?: number;
   schedule?: 'cosine' | 'wsd' | 'constant';
+  tokenizer: string;
   json?: boolean;
 }
 
@@ -63,6 +63,7 @@ export function registerTrain(program: Command): void {
     .option('--seq <n>', 'tokens per sequence', positiveInt)
     .option('--accumulation <n>', 'micro-batches per optimizer step', positiveInt)
     .option('--schedule <kind>', 'cosine | wsd | constant (after linear warmup)')
+    .addOption(new Option('--tokenizer <name>', 'byte (vocabulary 256) or gpt2 (GPT-2 BPE, 50,257)').choices([...tokenizerKinds]).default('byte'))
     .option('--json', 'print one JSON object with the results at the end')
     .action(async (flags: TrainFlags) => {
       if (flags.steps !== undefined && flags.tokens !== undefined) {
@@ -80,11 +81,10 @@ export function registerTrain(program: Command): void {
         totalSteps = result.steps;
       } else {
         const preset = getPreset(flags.preset);
-        const config = flags.config ? parseConfig(readText(flags.config, 'a config.json'), flags.config) : preset.config;
-        const tokenizer = new ByteTokenizer();
-        if (config.vocab_size < tokenizer.vocabSize) {
-          throw new UserError(`${flags.config}: vocab_size: expected at least ${tokenizer.vocabSize} (byte-level tokenizer), found ${config.vocab_size}`);
-        }
+        const tokenizer = tokenizerByName(flags.tokenizer);
+        const config = flags.config
+          ? parseConfig(readText(flags.config, 'a config.json'), flags.config)
+          : { ...preset.config, vocab_size: tokenizer.vocabSize };
         const spec = preset.spec;
         const t = spec.trainer;
         if (flags.batch) t.batchSize = flags.batch;
@@ -112,8 +112,7 @@ export function registerTrain(program: Command): void {
         totalSteps = spec.totalSteps;
       }
       progress.stop();
-      const tokenizer = new ByteTokenizer();
-      const unigram = unigramEntropy(splitTrainVal(tokenizer.encode(corpus.text), 0.02).train, tokenizer.vocabSize);
+      const unigram = result.unigramEntropy;
       const plot = await writeLossPlot(result.outDir, unigram);
       const summary = {
         out: result.outDir,
@@ -126,6 +125,7 @@ export function registerTrain(program: Command): void {
         train_loss: result.trainLoss,
         eval_loss: result.evalLoss,
         unigram_entropy: unigram,
+        tokenizer: result.tokenizer,
         tokens_per_s: result.tokensPerSecond,
         wall_s: result.wallSeconds,
         plot,

@@ -1,4 +1,5 @@
-export { ByteTokenizer, tokenizerFromJSON, type Tokenizer } from './tokenizer.js';
+export { ByteTokenizer, tokenizerFromJSON, tokenizerByName, tokenizerKinds, type Tokenizer } from './tokenizer.js';
+export { Gpt2Tokenizer } from './gpt2-tokenizer.js';
 export { loadDefaultCorpus, loadTextCorpus, type Corpus } from './corpus.js';
 export { createRng, restoreRng, type Rng, type RngState } from './rng.js';
 export { splitTrainVal, BatchSampler, evalBatches, type Batch, type SamplerOptions, type SamplerState } from './batches.js';

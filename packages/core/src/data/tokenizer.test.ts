@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
 import { UserError } from '../errors.js';
-import { ByteTokenizer, tokenizerFromJSON } from './tokenizer.js';
+import { ByteTokenizer, tokenizerByName, tokenizerFromJSON } from './tokenizer.js';
 
 describe('ByteTokenizer', () => {
   const tok = new ByteTokenizer();
@@ -31,7 +31,20 @@ describe('ByteTokenizer', () => {
   it('restores from its JSON description, and rejects unknown kinds', () => {
     const restored = tokenizerFromJSON(JSON.parse(JSON.stringify(tok)));
     expect(restored).toBeInstanceOf(ByteTokenizer);
-    expect(() => tokenizerFromJSON({ kind: 'bpe-42' })).toThrow(/expected an object with kind "byte", found kind string "bpe-42"/);
+    expect(() => tokenizerFromJSON({ kind: 'bpe-42' })).toThrow(/expected an object with kind "byte" or "gpt2", found kind string "bpe-42"/);
     expect(() => tokenizerFromJSON(null)).toThrow(UserError);
+  });
+});
+
+describe('Gpt2Tokenizer', () => {
+  it('encodes with GPT-2 BPE ids and round-trips text', () => {
+    const t = tokenizerByName('gpt2');
+    expect(t.vocabSize).toBe(50257);
+    // GPT-2's ids for this sentence, as its published vocabulary assigns them.
+    expect(Array.from(t.encode('The Fulton County Grand Jury said Friday'))).toEqual([464, 44373, 3418, 5675, 48705, 531, 3217]);
+    const text = 'It was the best of times, it was the worst of times.\n';
+    expect(t.decode(t.encode(text))).toBe(text);
+    expect(tokenizerFromJSON(t.toJSON()).name).toBe('gpt2');
+    expect(() => t.decode([50257])).toThrow(/expected an integer in \[0, 50257\), found 50257/);
   });
 });

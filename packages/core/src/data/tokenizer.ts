@@ -4,6 +4,7 @@
  */
 import { mismatch } from '../errors.js';
 import { describeJson, isPlainObject } from '../io/read.js';
+import { Gpt2Tokenizer } from './gpt2-tokenizer.js';
 
 export interface Tokenizer {
   readonly name: string;
@@ -41,9 +42,17 @@ export class ByteTokenizer implements Tokenizer {
   }
 }
 
+export const tokenizerKinds = ['byte', 'gpt2'] as const;
+
+/** A tokenizer by name (`--tokenizer`). */
+export function tokenizerByName(name: string): Tokenizer {
+  return tokenizerFromJSON({ kind: name });
+}
+
 /** Restores a tokenizer from what its toJSON() wrote (e.g. stored in a checkpoint). */
 export function tokenizerFromJSON(obj: unknown): Tokenizer {
   const kind = isPlainObject(obj) ? obj.kind : undefined;
   if (kind === 'byte') return new ByteTokenizer();
-  throw mismatch('tokenizer description', 'an object with kind "byte"', isPlainObject(obj) ? `kind ${describeJson(kind)}` : describeJson(obj));
+  if (kind === 'gpt2') return new Gpt2Tokenizer();
+  throw mismatch('tokenizer description', 'an object with kind "byte" or "gpt2"', isPlainObject(obj) ? `kind ${describeJson(kind)}` : describeJson(obj));
 }

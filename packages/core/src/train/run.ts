@@ -2,12 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
+import { parseJsonObject } from '../io/read.js';
 import type { ModelConfig } from '../model/config.js';
 import { checkParams, countParams } from '../model/params.js';
 import { fromRaw, mapValues, toRaw } from '../model/raw.js';
-import { loadCheckpointFiles, saveCheckpoint } from '../io/checkpoint.js';
+import { loadCheckpointFiles, readCheckpointText, saveCheckpoint } from '../io/checkpoint.js';
 import { splitTrainVal } from '../data/batches.js';
-import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
+import { ByteTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
+import { unigramEntropy } from '../data/unigram.js';
 import { Trainer, type StepMetrics, type TrainerOptions, type TrainerState } from './trainer.js';
 import type { ScheduleSpec } from './schedule.js';
 
@@ -37,6 +39,9 @@ export interface RunResult {
   params: number;
   trainLoss: number;
   evalLoss: number;
+  /** The loss of a model that knows only token frequencies (of the training split): the bar to beat. */
+  unigramEntropy: number;
+  tokenizer: string;
   wallSeconds: number;
   tokensPerSecond: number;
 }
@@ -46,6 +51,20 @@ export const runPaths = (outDir: string) => ({
   metrics: path.join(outDir, 'metrics.jsonl'),
   checkpoint: path.join(outDir, 'checkpoint'),
 });
+
+/**
+ * What a checkpoint was trained with: its tokenizer and held-out fraction (from trainer_state.json;
+ * a checkpoint without one, such as a transformers checkpoint, gets the byte tokenizer and 2%).
+ */
+export function readRunInfo(checkpointDir: string): { tokenizer: Tokenizer; valFraction: number } {
+  const text = readCheckpointText(checkpointDir, 'trainer_state.json');
+  if (!text) return { tokenizer: new ByteTokenizer(), valFraction: 0.02 };
+  const stored = parseJsonObject(text, `${checkpointDir}/trainer_state.json`) as Partial<StoredTrainerState>;
+  return {
+    tokenizer: stored.tokenizer ? tokenizerFromJSON(stored.tokenizer) : new ByteTokenizer(),
+    valFraction: stored.spec?.valFraction ?? 0.02,
+  };
+}
 
 /** A run dir or a checkpoint dir → the checkpoint dir. */
 export function resolveCheckpointDir(dir: string): string {
@@ -113,10 +132,13 @@ export function assertNewRunDir(outDir: string): void {
 /** Starts a fresh training run in `outDir`. Refuses to overwrite an existing run. */
 export async function startRun(o: StartOptions): Promise<RunResult> {
   assertNewRunDir(o.outDir);
+  if (o.config.vocab_size < o.tokenizer.vocabSize) {
+    throw mismatch('config "vocab_size"', `at least the ${o.tokenizer.name} tokenizer's ${o.tokenizer.vocabSize} tokens`, String(o.config.vocab_size));
+  }
   const ids = o.tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
   const trainer = Trainer.fresh(o.config, train, val, o.spec.trainer);
-  return loop(trainer, o.outDir, o.spec, o.tokenizer, 0, NaN, o.onProgress, o.stopAfter);
+  return loop(trainer, o.outDir, o.spec, o.tokenizer, unigramEntropy(train, o.tokenizer.vocabSize), 0, NaN, o.onProgress, o.stopAfter);
 }
 
 /** Continues a run from its checkpoint: same data position, optimizer moments and schedule. */
@@ -139,7 +161,7 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   const optimizer = mapValues(files.optimizer, fromRaw);
   const trainer = new Trainer(config, params, train, val, spec.trainer, { state: stored, optimizer, optimizerStep: stored.optimizerStep });
   tf.dispose([...Object.values(params), ...Object.values(optimizer)]);
-  return loop(trainer, o.outDir, spec, tokenizer, stored.wallSeconds, stored.lastTrainLoss, o.onProgress, o.stopAfter);
+  return loop(trainer, o.outDir, spec, tokenizer, unigramEntropy(train, tokenizer.vocabSize), stored.wallSeconds, stored.lastTrainLoss, o.onProgress, o.stopAfter);
 }
 
 async function loop(
@@ -147,6 +169,7 @@ async function loop(
   outDir: string,
   spec: RunSpec,
   tokenizer: Tokenizer,
+  unigram: number,
   wallBefore: number,
   lastLoss: number,
   onProgress?: (p: Progress) => void,
@@ -212,6 +235,8 @@ async function loop(
       params,
       trainLoss,
       evalLoss,
+      unigramEntropy: unigram,
+      tokenizer: tokenizer.name,
       wallSeconds,
       tokensPerSecond: (trainer.state.tokens - startTokens) / Math.max(runSeconds, 1e-9),
     };
