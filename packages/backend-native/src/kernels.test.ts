@@ -119,6 +119,35 @@ describe.skipIf(!registration.ok)('native kernels vs cpu', () => {
     for (const [, op] of unary) expectSame(() => op(x()), { rtol: 1e-5, atol: 1e-30 });
   });
 
+  it('exp (a polynomial in the addon) within 1e-6 relative of Math.exp over the whole float range', () => {
+    // a dense sweep, every exponent step included, plus the edges of the finite range
+    const xs = Float32Array.from({ length: 200001 }, (_, i) => -87.3 + (i * (88.7 + 87.3)) / 200000);
+    const edges = Float32Array.of(88.72283, 88.7228394, -87.33654, 0, -0, 1e-7, -1e-7, 0.5, -0.5, 1, -1, 0.34657359, -0.34657359);
+    for (const x of [xs, edges]) {
+      tf.setBackend('native');
+      const y = tf.tidy(() => tf.exp(tf.tensor1d(x)).dataSync());
+      for (let i = 0; i < x.length; i++) {
+        const want = Math.fround(Math.exp(x[i]));  // as a float32: above 88.7228391 that is Infinity
+        if (want === Infinity ? y[i] !== want : Math.abs(y[i] - want) > 1e-6 * want) throw new Error(`exp(${x[i]}): native ${y[i]}, Math.exp ${want}`);
+      }
+    }
+    tf.setBackend('native');
+    const special = tf.tidy(() => Array.from(tf.exp(tf.tensor1d([88.73, 1000, Infinity, -88, -1000, -Infinity, NaN])).dataSync()));
+    expect(special.slice(0, 3)).toEqual([Infinity, Infinity, Infinity]);
+    expect(special[3]).toBeLessThan(1.2e-38);
+    expect(special.slice(4)).toEqual([0, 0, NaN]);
+  });
+
+  it('sigmoid and softmax within 1e-6 relative over wide inputs', () => {
+    fc.assert(
+      fc.property(shapeArb(1, 3, 40, 1), seedArb, fc.constantFrom(1, 10, 80), (shape, seed, r) => {
+        expectSame(() => tf.sigmoid(t(seed, shape, -r, r)), { rtol: 1e-6, atol: 0 });
+        expectSame(() => tf.softmax(t(seed, shape, -r, r)), { rtol: 1e-6, atol: 1e-30 });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('cast between float32, int32 and bool; the result is stored as its dtype', () => {
     fc.assert(
       fc.property(shapeArb(0, 3, 5), seedArb, dtypeArb, dtypeArb, (shape, seed, from, to) => {
@@ -254,6 +283,12 @@ describe.skipIf(!registration.ok)('native kernels vs cpu', () => {
       [[2, 3, 40, 16], [2, 3, 40, 40], true, false],
       [[130, 70], [130, 50], true, false],
       [[6, 130, 70], [6, 130, 50], true, false],
+      // above the size where one product is split into row or column blocks over the threads
+      [[300, 70], [70, 130], false, false],
+      [[70, 300], [130, 70], true, true],
+      [[40, 300], [300, 400], false, false],
+      [[300, 40], [400, 300], true, true],
+      [[3, 100, 70], [70, 130], false, false],
     ];
     for (const [as, bs, ta, tB] of cases) {
       expectSame(() => tf.matMul(t(as.length, as, -1, 1), t(bs.length + 7, bs, -1, 1), ta, tB), { rtol: 1e-4, atol: 1e-5 });

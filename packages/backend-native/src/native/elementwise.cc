@@ -3,6 +3,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "fastmath.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -221,13 +222,13 @@ void mapF32(const float* __restrict x, float* out, int64_t n, F f) {
 
 void unaryF32(UnaryOp op, const float* x, float* out, int64_t n, float alpha) {
   switch (op) {
-    case UnaryOp::Exp: return mapF32(x, out, n, [](float v) { return std::exp(v); });
+    case UnaryOp::Exp: return mapF32(x, out, n, [](float v) { return fastExp(v); });
     case UnaryOp::Log: return mapF32(x, out, n, [](float v) { return std::log(v); });
     case UnaryOp::Neg: return mapF32(x, out, n, [](float v) { return -v; });
     case UnaryOp::Sqrt: return mapF32(x, out, n, [](float v) { return std::sqrt(v); });
     case UnaryOp::Rsqrt: return mapF32(x, out, n, [](float v) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(v))); });
     case UnaryOp::Square: return mapF32(x, out, n, [](float v) { return v * v; });
-    case UnaryOp::Sigmoid: return mapF32(x, out, n, [](float v) { return 1.f / (1.f + std::exp(-v)); });
+    case UnaryOp::Sigmoid: return mapF32(x, out, n, [](float v) { return fastSigmoid(v); });
     case UnaryOp::Reciprocal: return mapF32(x, out, n, [](float v) { return 1.f / v; });
     case UnaryOp::Tanh: return mapF32(x, out, n, [](float v) { return std::tanh(v); });
     case UnaryOp::Relu: return mapF32(x, out, n, [](float v) { return v < 0.f ? 0.f : v; });
@@ -248,7 +249,7 @@ void unaryF32(UnaryOp op, const float* x, float* out, int64_t n, float alpha) {
     case UnaryOp::Expm1: return mapF32(x, out, n, [](float v) { return std::expm1(v); });
     case UnaryOp::Sin: return mapF32(x, out, n, [](float v) { return std::sin(v); });
     case UnaryOp::Cos: return mapF32(x, out, n, [](float v) { return std::cos(v); });
-    case UnaryOp::Silu: return mapF32(x, out, n, [](float v) { return v / (1.f + std::exp(-v)); });
+    case UnaryOp::Silu: return mapF32(x, out, n, [](float v) { return v * fastSigmoid(v); });
     case UnaryOp::Erf: return mapF32(x, out, n, [](float v) { return std::erf(v); });
   }
   throw std::runtime_error("unary: unknown op");

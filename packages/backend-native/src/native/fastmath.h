@@ -26,14 +26,28 @@ inline float fastExp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * (r * r) + r + 1.f;
-  // 2^(n-1)·2 keeps the exponent field in [0, 254] for n in [-126, 128]
-  const int32_t bits = (static_cast<int32_t>(fn) + 126) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof(scale));
-  float y = p * scale * 2.f;
+  // 2^n as 2^(n>>1)·2^(n − n>>1): both factors normal for every n in [-126, 128]
+  const int32_t n = static_cast<int32_t>(fn), n1 = n >> 1;
+  const int32_t bits1 = (n1 + 127) << 23, bits2 = (n - n1 + 127) << 23;
+  float s1, s2;
+  std::memcpy(&s1, &bits1, sizeof(s1));
+  std::memcpy(&s2, &bits2, sizeof(s2));
+  float y = (p * s1) * s2;
   y = x > kHi ? std::numeric_limits<float>::infinity() : y;
   y = x < kLo ? 0.f : y;
   return x != x ? x : y;
+}
+
+// Σ x[i] in float with 16 independent partial sums (vectorised without reassociation flags).
+inline float sumFloat(const float* __restrict x, int64_t n) {
+  float acc[16] = {0};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; ++k) acc[k] += x[i + k];
+  float s = 0.f;
+  for (; i < n; ++i) s += x[i];
+  for (int k = 0; k < 16; ++k) s += acc[k];
+  return s;
 }
 
 // 1 / (1 + e^-x), with the extremes exact: large |x| gives 0 or 1, NaN stays NaN.

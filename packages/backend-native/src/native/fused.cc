@@ -29,15 +29,34 @@ inline float dotF(const float* __restrict a, const float* __restrict b, int64_t 
   return s;
 }
 
+// max of scale·x over a row, ignoring NaN (a NaN then reaches every output through exp and the sum);
+// -inf for an empty or all-NaN row. 16 lanes so that it vectorises.
 inline float maxRow(const float* __restrict x, int64_t n, float scale) {
+  float lanes[16];
+  for (int k = 0; k < 16; ++k) lanes[k] = -std::numeric_limits<float>::infinity();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; ++k) {
+      const float v = scale * x[i + k];
+      lanes[k] = v > lanes[k] ? v : lanes[k];
+    }
   float m = -std::numeric_limits<float>::infinity();
-  bool nan = false;
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = scale * x[i];
-    nan |= v != v;
-    m = v > m ? v : m;
+  for (; i < n; ++i) { const float v = scale * x[i]; m = v > m ? v : m; }
+  for (int k = 0; k < 16; ++k) m = lanes[k] > m ? lanes[k] : m;
+  return m;
+}
+
+inline bool finite(float v) { return std::fabs(v) < std::numeric_limits<float>::infinity(); }
+
+// o[j] = exp(scale·x[j] − m) for j < n: fastExp when m is finite, libm's exp otherwise (the reference's
+// NaN for inf − inf). Returns the sum.
+inline float expShifted(const float* __restrict x, float* __restrict o, int64_t n, float scale, float m) {
+  if (finite(m)) {
+    for (int64_t j = 0; j < n; ++j) o[j] = fastExp(scale * x[j] - m);
+  } else {
+    for (int64_t j = 0; j < n; ++j) o[j] = std::exp(scale * x[j] - m);
   }
-  return nan ? std::numeric_limits<float>::quiet_NaN() : m;
+  return sumFloat(o, n);
 }
 
 }  // namespace
@@ -152,19 +171,7 @@ void causalSoftmax(const float* x, float* out, int64_t rows, int64_t seq, float 
       const float* __restrict in = x + row * seq;
       float* __restrict o = out + row * seq;
       const int64_t len = row % seq + 1;  // keys 0..(row mod seq)
-      const float m = maxRow(in, len, scale);
-      float sum = 0.f;
-      if (m != m || m == -std::numeric_limits<float>::infinity() || m == std::numeric_limits<float>::infinity()) {
-        // degenerate rows: the plain formula (NaN or infinities as the reference gives them)
-        for (int64_t j = 0; j < len; ++j) { o[j] = std::exp(scale * in[j] - m); sum += o[j]; }
-      } else {
-        float acc[16] = {0};
-        int64_t j = 0;
-        for (; j + 16 <= len; j += 16)
-          for (int k = 0; k < 16; ++k) { const float v = fastExp(scale * in[j + k] - m); o[j + k] = v; acc[k] += v; }
-        for (; j < len; ++j) { const float v = fastExp(scale * in[j] - m); o[j] = v; sum += v; }
-        for (int k = 0; k < 16; ++k) sum += acc[k];
-      }
+      const float sum = expShifted(in, o, len, scale, maxRow(in, len, scale));
       const float inv = 1.f / sum;
       for (int64_t j = 0; j < len; ++j) o[j] *= inv;
       for (int64_t j = len; j < seq; ++j) o[j] = 0.f;
@@ -194,43 +201,37 @@ struct RowStats {
   float sum() const { return count + rest; }
 };
 
-inline RowStats rowStats(const float* __restrict x, int64_t v) {
+// tmp: v floats of scratch.
+inline RowStats rowStats(const float* __restrict x, float* __restrict tmp, int64_t v) {
   RowStats st;
-  st.m = maxRow(x, v, 1.f);
-  const float m = st.m;
-  if (!(std::fabs(m) < std::numeric_limits<float>::infinity())) {
-    // NaN, or infinities: the exact formula (inf − inf is NaN, as in the reference)
-    float s = 0.f;
-    for (int64_t j = 0; j < v; ++j) s += std::exp(x[j] - m);
+  const float m = st.m = maxRow(x, v, 1.f);
+  if (!finite(m)) {
+    // all NaN, or infinities: the plain formula (inf − inf is NaN, as in the reference)
     st.count = 1.f;
-    st.rest = s - 1.f;
+    st.rest = expShifted(x, tmp, v, 1.f, m) - 1.f;
     return st;
   }
-  float acc[16] = {0}, cnt[16] = {0};
+  float cnt[16] = {0};
   int64_t j = 0;
   for (; j + 16 <= v; j += 16)
-    for (int k = 0; k < 16; ++k) {
-      const float xv = x[j + k];
-      acc[k] += xv < m ? fastExp(xv - m) : 0.f;
-      cnt[k] += xv < m ? 0.f : 1.f;
-    }
-  float s = 0.f, c = 0.f;
-  for (; j < v; ++j) {
-    s += x[j] < m ? fastExp(x[j] - m) : 0.f;
-    c += x[j] < m ? 0.f : 1.f;
-  }
-  for (int k = 0; k < 16; ++k) { s += acc[k]; c += cnt[k]; }
+    for (int k = 0; k < 16; ++k) cnt[k] += x[j + k] == m ? 1.f : 0.f;
+  float c = 0.f;
+  for (; j < v; ++j) c += x[j] == m ? 1.f : 0.f;
+  for (int k = 0; k < 16; ++k) c += cnt[k];
+  // the max entries' exp(0) = 1 are counted apart; a NaN entry stays in `rest` and makes it NaN
+  for (j = 0; j < v; ++j) tmp[j] = x[j] == m ? 0.f : fastExp(x[j] - m);
   st.count = c;
-  st.rest = s;
+  st.rest = sumFloat(tmp, v);
   return st;
 }
 }  // namespace
 
 void crossEntropy(const float* logits, const int32_t* targets, float* loss, int64_t n, int64_t v) {
   parallelFor(n, rowGrain(v), [&](int64_t s, int64_t e) {
+    std::vector<float> tmp(v);
     for (int64_t i = s; i < e; ++i) {
       const float* row = logits + i * v;
-      const RowStats st = rowStats(row, v);
+      const RowStats st = rowStats(row, tmp.data(), v);
       const int32_t t = targets[i];
       loss[i] = t >= 0 && t < v ? (st.m - row[t]) + st.logSum() : std::numeric_limits<float>::quiet_NaN();
     }
@@ -242,13 +243,9 @@ void crossEntropyGrad(const float* logits, const int32_t* targets, const float* 
     for (int64_t i = s; i < e; ++i) {
       const float* __restrict row = logits + i * v;
       float* __restrict o = out + i * v;
-      const RowStats st = rowStats(row, v);
-      const float d = dy[i], m = st.m, sum = st.sum(), f = d / sum;
-      if (std::fabs(m) < std::numeric_limits<float>::infinity()) {
-        for (int64_t j = 0; j < v; ++j) o[j] = fastExp(row[j] - m) * f;
-      } else {
-        for (int64_t j = 0; j < v; ++j) o[j] = std::exp(row[j] - m) / sum * d;
-      }
+      const RowStats st = rowStats(row, o, v);  // leaves exp(x − m) in o, except 0 at the max entries
+      const float d = dy[i], m = st.m, f = d / st.sum();
+      for (int64_t j = 0; j < v; ++j) o[j] = (row[j] == m ? 1.f : o[j]) * f;
       const int32_t t = targets[i];
       if (t >= 0 && t < v) o[t] -= d;
     }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "fastmath.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -134,18 +135,43 @@ void reduceBool(ReduceOp op, const uint8_t* x, uint8_t* out, int64_t outer, int6
     }
 }
 
+namespace {
+// max over a row in 16 lanes (vectorised), and whether it holds a NaN
+inline float rowMax(const float* __restrict x, int64_t n, bool& nan) {
+  float lanes[16];
+  for (int k = 0; k < 16; ++k) lanes[k] = -std::numeric_limits<float>::infinity();
+  float nanLanes[16] = {0};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; ++k) {
+      const float v = x[i + k];
+      lanes[k] = v > lanes[k] ? v : lanes[k];
+      nanLanes[k] += v != v ? 1.f : 0.f;
+    }
+  float m = -std::numeric_limits<float>::infinity(), nans = 0.f;
+  for (; i < n; ++i) { m = x[i] > m ? x[i] : m; nans += x[i] != x[i] ? 1.f : 0.f; }
+  for (int k = 0; k < 16; ++k) { m = lanes[k] > m ? lanes[k] : m; nans += nanLanes[k]; }
+  nan = nans > 0.f;
+  return m;
+}
+
+}  // namespace
+
 void softmax(const float* x, float* out, int64_t rows, int64_t cols) {
   parallelFor(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1) / 4), [&](int64_t s, int64_t e) {
     for (int64_t r = s; r < e; ++r) {
-      const float* in = x + r * cols;
-      float* o = out + r * cols;
-      float m = -std::numeric_limits<float>::infinity();
-      bool nan = false;
-      for (int64_t i = 0; i < cols; ++i) { if (in[i] != in[i]) nan = true; m = in[i] > m ? in[i] : m; }
+      const float* __restrict in = x + r * cols;
+      float* __restrict o = out + r * cols;
+      bool nan;
+      const float m = rowMax(in, cols, nan);
       if (nan) { for (int64_t i = 0; i < cols; ++i) o[i] = std::numeric_limits<float>::quiet_NaN(); continue; }
-      for (int64_t i = 0; i < cols; ++i) o[i] = std::exp(in[i] - m);
-      const float sum = static_cast<float>(sumRow(o, cols));
-      for (int64_t i = 0; i < cols; ++i) o[i] = o[i] / sum;
+      if (std::fabs(m) < std::numeric_limits<float>::infinity()) {
+        for (int64_t i = 0; i < cols; ++i) o[i] = fastExp(in[i] - m);
+      } else {
+        for (int64_t i = 0; i < cols; ++i) o[i] = std::exp(in[i] - m);
+      }
+      const float inv = 1.f / sumFloat(o, cols);
+      for (int64_t i = 0; i < cols; ++i) o[i] = o[i] * inv;
     }
   });
 }
