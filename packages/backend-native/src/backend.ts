@@ -5,13 +5,24 @@
  */
 import type { BackendValues, DataId, DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { totalmem } from 'node:os';
 import type { NativeAddon } from './addon.js';
 
 export type NumericArray = Float32Array | Int32Array | Uint8Array;
 
 /** Outputs smaller than this come from fresh arrays; larger ones reuse the memory of disposed tensors. */
 const MIN_POOLED_BYTES = 1 << 14;
-const MAX_POOLED_BYTES = 256 << 20;
+/**
+ * The most memory held for reuse: a training step's activations, freed at its end and needed again by the
+ * next step (a smaller cap misses on every step once activations outgrow it: 266 MiB of fresh arrays a
+ * step at 4 layers, hidden 256, batch 16 × 128 with a 256 MiB cap). A quarter of the machine's memory, at
+ * most 4 GiB; `EFFICIENTSCALE_NATIVE_POOL_MB` overrides.
+ */
+const MAX_POOLED_BYTES = (() => {
+  const mb = Number(process.env.EFFICIENTSCALE_NATIVE_POOL_MB || NaN);
+  if (mb >= 0) return mb * 2 ** 20;
+  return Math.min(4 * 2 ** 30, totalmem() / 4);
+})();
 
 /**
  * Output memory is recycled: a freshly allocated typed array costs more than most element-wise kernels
