@@ -31,8 +31,8 @@ export class AdamW {
     for (const [name, p] of Object.entries(vars)) {
       const g = grads[name];
       if (!g) continue;
-      this.m[name] ??= tf.variable(tf.zerosLike(p), false, `adam_m/${name}`);
-      this.v[name] ??= tf.variable(tf.zerosLike(p), false, `adam_v/${name}`);
+      this.m[name] ??= tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+      this.v[name] ??= tf.tidy(() => tf.variable(tf.zerosLike(p), false));
       const m = this.m[name];
       const v = this.v[name];
       tf.tidy(() => {
@@ -60,8 +60,8 @@ export class AdamW {
     for (const [key, t] of Object.entries(tensors)) {
       const [kind, ...rest] = key.split('.');
       const name = rest.join('.');
-      if (kind === 'm') this.m[name] = tf.variable(t, false, `adam_m/${name}`);
-      else if (kind === 'v') this.v[name] = tf.variable(t, false, `adam_v/${name}`);
+      if (kind === 'm') this.m[name] = tf.variable(t, false);
+      else if (kind === 'v') this.v[name] = tf.variable(t, false);
     }
   }
 
