@@ -61,39 +61,65 @@ inline float expShifted(const float* __restrict x, float* __restrict o, int64_t 
 
 }  // namespace
 
-void adamW(const float* p, const float* g, const float* m, const float* v, float* pOut, float* mOut, float* vOut,
-           int64_t n, const AdamWParams& a) {
+// Hot loops take restrict pointers and scalars as their own parameters (or locals): through a lambda's
+// captured references the compiler may assume that a store changes them, and not vectorise.
+
+namespace {
+void adamWRange(const float* __restrict p, const float* __restrict g, const float* __restrict m, const float* __restrict v,
+                float* __restrict pOut, float* __restrict mOut, float* __restrict vOut, int64_t s, int64_t e,
+                const AdamWParams a) {
   const float b1 = a.beta1, b2 = a.beta2, lr = a.lr, eps = a.eps;
   const float ob1 = 1.f - a.beta1, ob2 = 1.f - a.beta2, keep = 1.f - a.decay;
   const float ic1 = 1.f / a.c1, ic2 = 1.f / a.c2;
-  parallelFor(n, kGrain, [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) {
-      const float gi = g[i];
-      const float mi = b1 * m[i] + ob1 * gi;
-      const float vi = b2 * v[i] + ob2 * (gi * gi);
-      mOut[i] = mi;
-      vOut[i] = vi;
-      pOut[i] = p[i] * keep - lr * (mi * ic1) / (std::sqrt(vi * ic2) + eps);
-    }
-  });
+  for (int64_t i = s; i < e; ++i) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + ob1 * gi;
+    const float vi = b2 * v[i] + ob2 * (gi * gi);
+    mOut[i] = mi;
+    vOut[i] = vi;
+    pOut[i] = p[i] * keep - lr * (mi * ic1) / (std::sqrt(vi * ic2) + eps);
+  }
+}
+
+void ropeRow(const float* __restrict x1, const float* __restrict x2, const float* __restrict c,
+             const float* __restrict sn, float* __restrict o1, float* __restrict o2, int64_t h, float sign) {
+  for (int64_t i = 0; i < h; ++i) {
+    const float ci = c[i], si = sign * sn[i], a = x1[i], b = x2[i];
+    o1[i] = a * ci - b * si;
+    o2[i] = b * ci + a * si;
+  }
+}
+}  // namespace
+
+void adamW(const float* p, const float* g, const float* m, const float* v, float* pOut, float* mOut, float* vOut,
+           int64_t n, const AdamWParams& a) {
+  parallelFor(n, kGrain, [&](int64_t s, int64_t e) { adamWRange(p, g, m, v, pOut, mOut, vOut, s, e, a); });
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {
   parallelFor(n, kGrain, [&](int64_t s, int64_t e) {
+    const float* __restrict G = gate;
+    const float* __restrict U = up;
+    float* __restrict O = out;
     for (int64_t i = s; i < e; ++i) {
-      const float x = gate[i];
-      out[i] = x * fastSigmoid(x) * up[i];
+      const float x = G[i];
+      O[i] = x * fastSigmoid(x) * U[i];
     }
   });
 }
 
 void swigluGrad(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n) {
   parallelFor(n, kGrain, [&](int64_t s, int64_t e) {
+    const float* __restrict G = gate;
+    const float* __restrict U = up;
+    const float* __restrict D = dy;
+    float* __restrict DG = dgate;
+    float* __restrict DU = dup;
     for (int64_t i = s; i < e; ++i) {
-      const float x = gate[i], d = dy[i];
+      const float x = G[i], d = D[i];
       const float sg = fastSigmoid(x);
-      dup[i] = d * x * sg;
-      dgate[i] = d * up[i] * sg * (1.f + x * (1.f - sg));
+      DU[i] = d * x * sg;
+      DG[i] = d * U[i] * sg * (1.f + x * (1.f - sg));
     }
   });
 }
@@ -105,17 +131,9 @@ void rope(const float* x, const float* cosT, const float* sinT, float* out, int6
   parallelFor(rows, rowGrain(d), [&](int64_t s, int64_t e) {
     for (int64_t row = s; row < e; ++row) {
       const int64_t t = row % seq;
-      const float* __restrict c = cosT + t * h;
-      const float* __restrict sn = sinT + t * h;
-      const float* __restrict x1 = x + row * d;
-      const float* __restrict x2 = x1 + h;
-      float* __restrict o1 = out + row * d;
-      float* __restrict o2 = o1 + h;
-      for (int64_t i = 0; i < h; ++i) {
-        const float ci = c[i], si = sign * sn[i], a = x1[i], b = x2[i];
-        o1[i] = a * ci - b * si;
-        o2[i] = b * ci + a * si;
-      }
+      const float* xr = x + row * d;
+      float* o = out + row * d;
+      ropeRow(xr, xr + h, cosT + t * h, sinT + t * h, o, o + h, h, sign);
     }
   });
 }
