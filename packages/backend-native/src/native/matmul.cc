@@ -1,3 +1,4 @@
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -60,8 +61,8 @@ void sgemmBatched(const float* a, const float* b, float* c, int64_t batch, int64
     const bool byRows = mm >= n || transA == false && mm >= 64 * threads;
     const int64_t extent = byRows ? mm : n;
     const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(threads * 2, extent / 64));
-    pool.parallelTasks(blocks, [&](int64_t i, int64_t) {
-      const int64_t s = extent * i / blocks, e = extent * (i + 1) / blocks;
+    pool.parallelTasks(blocks, [&](int64_t i0, int64_t i1) {
+      const int64_t s = extent * i0 / blocks, e = extent * i1 / blocks;
       if (byRows) rows(A, B, C, s, e);
       else cols(A, B, C, s, e);
     });
@@ -76,8 +77,9 @@ void sgemmBatched(const float* a, const float* b, float* c, int64_t batch, int64
     return;
   }
   // Many products: whole products spread over the pool.
-  pool.parallelTasks(batch, [&](int64_t i, int64_t) {
-    cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.f,
+  pool.parallelTasks(batch, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i)
+      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.f,
                 a + ai(i) * aSize, lda, b + bi(i) * bSize, ldb, 0.f, c + i * cSize, static_cast<int>(n));
   });
 }

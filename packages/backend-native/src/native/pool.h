@@ -24,7 +24,8 @@ class Pool {
   int threads() const { return threads_; }
   // Runs fn(begin, end) over [0, n) in contiguous chunks of at least `grain` (up to 4 per thread).
   void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
-  // Runs fn(i, i + 1) for each i in [0, n): one task per index (for a few large tasks).
+  // Runs fn over [0, n) in chunks of one index each (for a few large tasks); fn must take any range, as
+  // a single thread (or a concurrent caller) runs fn(0, n).
   void parallelTasks(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
   static Pool& instance();
   static int defaultThreads();
