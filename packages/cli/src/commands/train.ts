@@ -62,7 +62,7 @@ export function registerTrain(program: Command): void {
     .option('--batch <n>', 'sequences per micro-batch', positiveInt)
     .option('--seq <n>', 'tokens per sequence', positiveInt)
     .option('--accumulation <n>', 'micro-batches per optimizer step', positiveInt)
-    .option('--schedule <kind>', 'cosine | wsd | constant (after linear warmup)')
+    .addOption(new Option('--schedule <kind>', 'LR schedule after linear warmup').choices(['cosine', 'wsd', 'constant']))
     .addOption(new Option('--tokenizer <name>', 'byte (vocabulary 256) or gpt2 (GPT-2 BPE, 50,257)').choices([...tokenizerKinds]).default('byte'))
     .option('--json', 'print one JSON object with the results at the end')
     .action(async (flags: TrainFlags) => {
@@ -93,7 +93,6 @@ export function registerTrain(program: Command): void {
         if (flags.seed !== undefined) t.seed = flags.seed;
         if (flags.lr) t.schedule.lr = flags.lr;
         if (flags.schedule) {
-          if (!['cosine', 'wsd', 'constant'].includes(flags.schedule)) throw new UserError(`--schedule: expected cosine|wsd|constant, found "${flags.schedule}"`);
           t.schedule = { ...t.schedule, kind: flags.schedule } as typeof t.schedule;
         }
         if (flags.tokens) spec.totalSteps = Math.max(1, Math.ceil(flags.tokens / (t.batchSize * t.seqLen * t.accumulation)));
