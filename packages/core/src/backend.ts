@@ -57,7 +57,7 @@ export async function selectBackend(requested: BackendName = 'auto'): Promise<Ba
   switch (requested) {
     case 'cpu':
       await activate('cpu');
-      return { name: 'cpu', requested, detail: 'tfjs-backend-cpu (stock, slow)' };
+      return { name: 'cpu', requested, detail: "tfjs-backend-cpu with the project's JavaScript fused kernels (slow)" };
     case 'native': {
       const r = await tryNative();
       if (!r.ok) throw new UserError(`backend native: expected the compiled addon of @efficientscale/backend-native, found: ${r.reason}`);
