@@ -5,7 +5,7 @@ import { registerCommands } from './commands/index.js';
 /** The `efficientscale` command tree. Each file in commands/ adds one sub-command. */
 export function buildProgram(): Command {
   const program = new Command('efficientscale')
-    .description('Grow, upcycle and predict language-model training runs with a fraction of the compute')
+    .description('Train language models on the CPU, and fit scaling laws to predict bigger runs before paying for them')
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)
     .exitOverride();

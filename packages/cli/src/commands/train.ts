@@ -5,6 +5,7 @@ import {
   UserError,
   countParams,
   getPreset,
+  presets,
   loadDefaultCorpus,
   loadTextCorpus,
   parseConfig,
@@ -49,7 +50,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train a Llama-style model on the embedded corpus (or a text file), with checkpoints and metrics.jsonl')
-    .option('--preset <name>', 'tiny | small', 'tiny')
+    .addOption(new Option('--preset <name>', 'model and run settings to start from').choices(Object.keys(presets)).default('tiny'))
     .option('--config <file>', 'a Hugging Face config.json (LlamaForCausalLM) instead of the preset model')
     .option('--corpus <file>', 'a UTF-8 text file instead of the embedded Brown Corpus')
     .option('--steps <n>', 'optimizer steps', positiveInt)
