@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# Installs what the workspace needs on a fresh machine: system BLAS for the native backend, pnpm, packages.
+# Installs what the workspace needs on a fresh machine: the system BLAS and a C++ toolchain for the native
+# backend (Debian/Ubuntu, as root or with password-less sudo), pnpm, the packages, and a build of each.
+# Without the system packages everything still installs; the native backend is then skipped and says why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! dpkg -s libopenblas-dev >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev >/dev/null) \
-    || echo "setup: could not install libopenblas-dev; the native backend will be skipped" >&2
+
+missing=()
+dpkg -s libopenblas-dev >/dev/null 2>&1 || missing+=(libopenblas-dev)
+command -v g++ >/dev/null || missing+=(g++)
+command -v make >/dev/null || missing+=(make)
+command -v python3 >/dev/null || missing+=(python3)
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then as_root=(); elif sudo -n true 2>/dev/null; then as_root=(sudo -n); else as_root=(none); fi
+  if [ "${as_root[*]}" = none ]; then
+    echo "setup: not root and no password-less sudo; install ${missing[*]} yourself for the native backend" >&2
+  else
+    ("${as_root[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null) \
+      || echo "setup: could not install ${missing[*]}; the native backend will be skipped" >&2
+  fi
 fi
 command -v pnpm >/dev/null || npm i -g pnpm@10.34.9 >/dev/null
 pnpm install --frozen-lockfile=false
