@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { UserError } from '../errors.js';
 import { llamaConfig } from '../model/config.js';
+import { initParams } from '../model/params.js';
 import { ByteTokenizer } from '../data/tokenizer.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { splitTrainVal } from '../data/batches.js';
@@ -52,6 +53,32 @@ describe('Trainer', () => {
     expect(tf.memory().numTensors).toBe(after1);
     expect(last.loss).toBeLessThan(first.loss - 0.5);
     expect(last.tokens).toBe(12 * 2 * 16 * 2);
+    trainer.dispose();
+  });
+
+  it('replaceModel swaps in a new model mid-run, keeping step, tokens, data position and LR schedule', () => {
+    const ids = new ByteTokenizer().encode(text);
+    const { train, val } = splitTrainVal(ids, 0.1);
+    const trainer = Trainer.fresh(config, train, val, spec(6).trainer);
+    trainer.step();
+    trainer.step();
+    const wider = llamaConfig({ vocab: 256, hidden: 16, ffn: 64, layers: 2, heads: 4, kvHeads: 2, maxPositions: 64 });
+    const fresh = initParams(wider, 1);
+    const before = { step: trainer.state.step, tokens: trainer.state.tokens, drawn: trainer.sampler.state.drawn };
+    trainer.replaceModel(wider, fresh);
+    tf.dispose(Object.values(fresh));
+    expect(trainer.state.step).toBe(before.step);
+    expect(trainer.optimizer.step).toBe(2);
+    const m = trainer.step();
+    expect(m.step).toBe(3);
+    expect(m.tokens).toBe(before.tokens + 2 * 16 * 2);
+    expect(trainer.sampler.state.drawn).toBe(before.drawn + 2);
+    expect(trainer.params['model.layers.0.mlp.up_proj.weight'].shape).toEqual([64, 16]);
+    const counted = tf.memory().numTensors;
+    trainer.step();
+    expect(tf.memory().numTensors).toBe(counted);
+    expect(() => trainer.replaceModel(wider, {})).toThrowError(/expected weight "model.embed_tokens.weight"/);
+    expect(trainer.step().step).toBe(5); // the rejected model left the current one in place
     trainer.dispose();
   });
 

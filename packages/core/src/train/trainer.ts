@@ -75,6 +75,7 @@ export class Trainer {
     readonly options: TrainerOptions,
     resume?: { state: TrainerState; optimizer: Record<string, tf.Tensor>; optimizerStep: number },
   ) {
+    checkParams(config, params, 'params');
     this.adopt(config, params);
     this.optimizer = new AdamW(options.adamw);
     const samplerOpts = { batchSize: options.batchSize, seqLen: options.seqLen, seed: options.seed };
@@ -95,7 +96,6 @@ export class Trainer {
    * which keeps a resumed run bit-identical to an uninterrupted one.
    */
   private adopt(config: ModelConfig, params: Params): void {
-    checkParams(config, params, 'params');
     this.config = config;
     for (const name of Object.keys(paramShapes(config))) this.vars[name] = tf.variable(params[name], true, `${name}@trainer${this.id}`);
   }
@@ -213,6 +213,7 @@ export class Trainer {
    * new shapes. Step, tokens, FLOPs so far and the data position carry over.
    */
   replaceModel(config: ModelConfig, params: Params, optimizerState?: Record<string, tf.Tensor>): void {
+    checkParams(config, params, 'params'); // before anything is disposed, so a bad model leaves this one running
     for (const v of Object.values(this.vars)) v.dispose();
     for (const k of Object.keys(this.vars)) delete this.vars[k];
     this.adopt(config, params);
