@@ -94,7 +94,7 @@ export async function selectBackend(requested: BackendName = 'auto'): Promise<Ba
       } else {
         skipped.push(`native: ${native.reason}`);
         await activate('cpu');
-        choice = { name: 'cpu', requested, detail: 'tfjs-backend-cpu (auto; stock and slow)' };
+        choice = { name: 'cpu', requested, detail: "tfjs-backend-cpu with the project's JavaScript fused kernels (auto; slow)" };
       }
       if (skipped.length > 0 && !announced) {
         announced = true;
