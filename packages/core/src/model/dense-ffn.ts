@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { registerFfnKind, type FfnKind } from './ffn-slot.js';
+import type { FfnKind } from './ffn-slot.js';
 import { swiglu } from '../ops/fused.js';
 
 /** SwiGLU FFN of Llama: down(silu(gate(x)) * up(x)). */
@@ -18,5 +18,3 @@ export const denseFfn: FfnKind = {
   },
   activeParamsPerToken: (_config, d) => 3 * d.hidden * d.ffn,
 };
-
-registerFfnKind(denseFfn);

@@ -1,6 +1,7 @@
 import type { tf as TF } from '../tf.js';
 import { UserError } from '../errors.js';
 import type { Dims, ModelConfig } from './config.js';
+import { denseFfn } from './dense-ffn.js';
 
 type Tensor2D = TF.Tensor2D;
 type Tensor = TF.Tensor;
@@ -38,7 +39,8 @@ export interface FfnKind {
   activeParamsPerToken(config: ModelConfig, dims: Dims, layer: number): number;
 }
 
-const registry = new Map<string, FfnKind>();
+// The built-in kind is there from the start, whichever module asks first.
+const registry = new Map<string, FfnKind>([[denseFfn.kind, denseFfn]]);
 
 export function registerFfnKind(kind: FfnKind): void {
   registry.set(kind.kind, kind);
@@ -48,7 +50,7 @@ export function getFfnKind(kind: string): FfnKind {
   const found = registry.get(kind);
   if (!found) {
     throw new UserError(
-      `FFN kind: expected one of ${[...registry.keys()].join(', ')}, found "${kind}" ` +
+      `FFN kind: expected one of ${registeredFfnKinds().join(', ')}, found "${kind}" ` +
         `(is the package that provides it, e.g. @efficientscale/${kind}, imported?)`,
     );
   }

@@ -5,7 +5,6 @@ import { getFfnKind, type FfnContext } from './ffn-slot.js';
 import { layerPrefix, type Params } from './params.js';
 import { embeddingLookup } from './embedding.js';
 import { causalSoftmax, rmsNorm, rope } from '../ops/fused.js';
-import './dense-ffn.js';
 
 export interface ForwardResult {
   /** [batch, seq, vocab] */

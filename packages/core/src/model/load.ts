@@ -20,13 +20,8 @@ export function loadModel(dir: string): LoadedModel {
     if (t.dtype !== 'F32') throw mismatch(`${source}: weight "${name}"`, 'a floating-point tensor (F32, F16, BF16 or F64)', t.dtype);
   }
   checkParams(config, files.params, source);
-  const params = mapValues(files.params, fromRaw);
-  for (const name of Object.keys(params)) {
-    if (name.endsWith('rotary_emb.inv_freq')) {
-      params[name].dispose();
-      delete params[name];
-    }
-  }
+  const weights = Object.fromEntries(Object.entries(files.params).filter(([name]) => !name.endsWith('rotary_emb.inv_freq')));
+  const params = mapValues(weights, fromRaw);
   return { config, params };
 }
 

@@ -83,7 +83,3 @@ export function initParams(config: ModelConfig, seed: number, initStd = 0.02): P
   }
   return params;
 }
-
-export function disposeParams(params: Params): void {
-  for (const t of Object.values(params)) t.dispose();
-}
