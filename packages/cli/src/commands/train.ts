@@ -75,11 +75,9 @@ export function registerTrain(program: Command): void {
       const progress = trainingProgress(0);
       const onProgress = progress.update;
       let result: RunResult;
-      let totalSteps: number;
       if (flags.resume) {
         const outDir = flags.out ?? flags.resume;
         result = await resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps });
-        totalSteps = result.steps;
       } else {
         const preset = getPreset(flags.preset);
         const tokenizer = tokenizerByName(flags.tokenizer);
@@ -109,7 +107,6 @@ export function registerTrain(program: Command): void {
           process.stderr.write(`training ${countParams(config).toLocaleString('en')} parameters for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
         }
         result = await startRun({ outDir, text: corpus.text, tokenizer, config, spec, onProgress });
-        totalSteps = spec.totalSteps;
       }
       progress.stop();
       const unigram = result.unigramEntropy;
@@ -133,7 +130,7 @@ export function registerTrain(program: Command): void {
       if (flags.json) process.stdout.write(JSON.stringify(summary) + '\n');
       else {
         process.stdout.write(
-          `done: ${totalSteps} steps, ${result.tokens.toLocaleString('en')} tokens, ${result.flops.toExponential(2)} FLOPs\n` +
+          `done: ${result.steps} steps, ${result.tokens.toLocaleString('en')} tokens, ${result.flops.toExponential(2)} FLOPs\n` +
             `train loss ${result.trainLoss.toFixed(3)}, eval loss ${result.evalLoss.toFixed(3)} nats/token ` +
             `(corpus unigram entropy ${unigram.toFixed(3)})\n` +
             `${Math.round(result.tokensPerSecond)} tokens/s on ${backend.name}; checkpoint in ${result.checkpointDir}; loss curve in ${plot}\n`,

@@ -1,5 +1,3 @@
-import { mismatch } from '../errors.js';
-
 /** Learning-rate schedules as pure functions of the step, so that a resumed run continues exactly. */
 export type ScheduleSpec =
   | { kind: 'constant'; lr: number; warmup?: number }
@@ -22,9 +20,4 @@ export function learningRate(spec: ScheduleSpec, step: number): number {
   if (step < decayStart) return spec.lr;
   const progress = Math.min(1, (step - decayStart) / decaySteps);
   return spec.lr + (minLr - spec.lr) * progress;
-}
-
-export function checkSchedule(spec: ScheduleSpec): void {
-  if (!['constant', 'cosine', 'wsd'].includes(spec.kind)) throw mismatch('LR schedule', 'constant, cosine or wsd', JSON.stringify(spec.kind));
-  if (!(spec.lr > 0)) throw mismatch('learning rate', 'a positive number', String(spec.lr));
 }

@@ -5,7 +5,7 @@ import { forwardWithAux } from '../model/forward.js';
 import { checkParams, initParams, paramShapes, type Params } from '../model/params.js';
 import { flopsPerToken } from '../model/flops.js';
 import { BatchSampler, evalBatches, type SamplerState } from '../data/batches.js';
-import { AdamW, defaultAdamW, type AdamWOptions } from './adamw.js';
+import { AdamW, type AdamWOptions } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
 import { crossEntropy } from './loss.js';
 import { learningRate, type ScheduleSpec } from './schedule.js';
@@ -23,16 +23,6 @@ export interface TrainerOptions {
   /** Batches of the held-out split that make one eval loss. */
   evalBatches: number;
 }
-
-export const defaultTrainerOptions: Omit<TrainerOptions, 'schedule'> = {
-  batchSize: 8,
-  seqLen: 64,
-  accumulation: 1,
-  adamw: defaultAdamW,
-  clipNorm: 1,
-  seed: 0,
-  evalBatches: 8,
-};
 
 /** What a resumed run needs besides params and optimizer moments. */
 export interface TrainerState {
