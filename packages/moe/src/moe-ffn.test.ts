@@ -1,0 +1,129 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { flopsPerToken, forwardWithAux, initParams, llamaConfig, paramShapes, tf, type ModelConfig } from '@efficientscale/core';
+import { dispatch, expertForward, type ExpertWeights } from './dispatch.js';
+import { loadBalancingLoss, routingWeights, topKIndices } from './routing.js';
+import './index.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function mixtral(experts: number, k: number, extra: Partial<ModelConfig> = {}): ModelConfig {
+  const base = llamaConfig({ vocab: 32, hidden: 8, ffn: 12, layers: 2, heads: 2 });
+  return { ...base, architectures: ['MixtralForCausalLM'], model_type: 'mixtral', num_local_experts: experts, num_experts_per_tok: k, router_aux_loss_coef: 0.01, ...extra };
+}
+
+const randomExperts = (n: number, hidden: number, ffn: number, seed: number): ExpertWeights[] =>
+  Array.from({ length: n }, (_, e) => ({
+    w1: tf.randomNormal([ffn, hidden], 0, 0.5, 'float32', seed + 3 * e) as tf.Tensor2D,
+    w2: tf.randomNormal([hidden, ffn], 0, 0.5, 'float32', seed + 3 * e + 1) as tf.Tensor2D,
+    w3: tf.randomNormal([ffn, hidden], 0, 0.5, 'float32', seed + 3 * e + 2) as tf.Tensor2D,
+  }));
+
+describe('routing', () => {
+  it('top-k picks the k largest logits of each token, and the weights sum to 1 (topk-softmax)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 1e6 }), (experts, tokens, kRaw, seed) => {
+        const k = Math.min(kRaw, experts);
+        const logits = tf.randomNormal([tokens, experts], 0, 2, 'float32', seed) as tf.Tensor2D;
+        const data = logits.dataSync();
+        const sel = topKIndices(data as Float32Array, tokens, experts, k);
+        for (let t = 0; t < tokens; t++) {
+          const row = Array.from(data.slice(t * experts, (t + 1) * experts));
+          const picked = Array.from(sel.slice(t * k, (t + 1) * k));
+          expect(new Set(picked).size).toBe(k);
+          const minPicked = Math.min(...picked.map((e) => row[e]));
+          for (let e = 0; e < experts; e++) if (!picked.includes(e)) expect(row[e]).toBeLessThanOrEqual(minPicked);
+        }
+        const w = routingWeights(logits, sel, k, 'topk-softmax');
+        const sums = tf.sum(w, 1).dataSync();
+        for (const s of sums) expect(s).toBeCloseTo(1, 5);
+        // softmax-topk keeps the full softmax's probabilities of the picked experts: sums at most 1.
+        const w2 = routingWeights(logits, sel, k, 'softmax-topk');
+        const probs = tf.softmax(logits).dataSync();
+        const w2d = w2.dataSync();
+        for (let i = 0; i < sel.length; i++) expect(w2d[i]).toBeCloseTo(probs[Math.floor(i / k) * experts + sel[i]], 6);
+        tf.dispose([logits, w, w2]);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('load-balancing loss equals E · Σ f_i · P_i on a hand-made routing', () => {
+    // 2 tokens, 2 experts, k = 1; token 0 → expert 0, token 1 → expert 0. f = [1, 0].
+    const logits = tf.tensor2d([[0, 0], [Math.log(3), 0]]); // probs [.5,.5], [.75,.25] → P = [.625, .375]
+    const loss = loadBalancingLoss(logits, Int32Array.from([0, 0]));
+    expect(loss.dataSync()[0]).toBeCloseTo(2 * (1 * 0.625 + 0 * 0.375), 6);
+    // balanced routing with uniform probs gives the minimum, k (here 1).
+    const flat = loadBalancingLoss(tf.zeros([2, 2]) as tf.Tensor2D, Int32Array.from([0, 1]));
+    expect(flat.dataSync()[0]).toBeCloseTo(1, 6);
+    tf.dispose([logits, loss, flat]);
+  });
+});
+
+describe('grouped dispatch', () => {
+  it('equals a naive reference that runs every expert on every token and masks', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 1e6 }), (n, tokens, kRaw, seed) => {
+        const k = Math.min(kRaw, n);
+        const ex = randomExperts(n, 6, 5, seed);
+        const x = tf.randomNormal([tokens, 6], 0, 1, 'float32', seed + 99) as tf.Tensor2D;
+        const logits = tf.randomNormal([tokens, n], 0, 1, 'float32', seed + 7) as tf.Tensor2D;
+        const sel = topKIndices(logits.dataSync() as Float32Array, tokens, n, k);
+        const w = routingWeights(logits, sel, k, 'topk-softmax');
+        const got = dispatch(x, sel, w, ex);
+        const wd = w.dataSync();
+        const mask = new Float32Array(tokens * n);
+        for (let i = 0; i < sel.length; i++) mask[Math.floor(i / k) * n + sel[i]] += wd[i];
+        const maskT = tf.tensor2d(mask, [tokens, n]);
+        let want = tf.zeros([tokens, 6]);
+        ex.forEach((e, i) => (want = tf.add(want, tf.mul(expertForward(x, e), tf.slice(maskT, [0, i], [tokens, 1])))));
+        const a = got.dataSync();
+        const b = want.dataSync();
+        for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-5);
+        tf.dispose([x, logits, w, got, maskT, want, ...ex.flatMap((e) => [e.w1, e.w2, e.w3])]);
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
+describe('the moe FFN kind in core', () => {
+  it('has Mixtral weights, counts k experts + router as active, returns the aux loss, and gradients reach the router', () => {
+    const config = mixtral(4, 2);
+    const shapes = paramShapes(config);
+    expect(shapes['model.layers.0.block_sparse_moe.gate.weight']).toEqual([4, 8]);
+    expect(shapes['model.layers.1.block_sparse_moe.experts.3.w2.weight']).toEqual([8, 12]);
+    expect(shapes['model.layers.0.mlp.up_proj.weight']).toBeUndefined();
+    const dense = llamaConfig({ vocab: 32, hidden: 8, ffn: 12, layers: 2, heads: 2 });
+    expect(flopsPerToken(config, 16).activeMatmulParams - flopsPerToken(dense, 16).activeMatmulParams).toBe(2 * (4 * 8 + 3 * 8 * 12));
+    const params = initParams(config, 1, 0.3);
+    const tokens = tf.tensor2d([[1, 2, 3, 4, 5, 6]], [1, 6], 'int32');
+    const router = 'model.layers.0.block_sparse_moe.gate.weight';
+    const before = tf.memory().numTensors;
+    const lossOf = (r: tf.Tensor) => {
+      const { logits, auxLoss } = forwardWithAux(config, { ...params, [router]: r }, tokens);
+      return tf.add(tf.mean(tf.square(logits)), auxLoss) as tf.Scalar;
+    };
+    const g = tf.grad(lossOf)(params[router]);
+    expect(tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0])).toBeGreaterThan(0);
+    g.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([tokens, ...Object.values(params)]);
+  });
+
+  it('supports softmax-then-top-k routing, a shared expert and a z-loss', () => {
+    const config = mixtral(3, 1, { efficientscale: { ffn_options: { moe: { routing: 'softmax-topk', shared_expert_intermediate_size: 4, router_z_loss_coef: 0.5 } } } });
+    const shapes = paramShapes(config);
+    expect(shapes['model.layers.0.block_sparse_moe.shared_expert.w1.weight']).toEqual([4, 8]);
+    const params = initParams(config, 2, 0.3);
+    const tokens = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
+    const { logits, auxLoss } = forwardWithAux(config, params, tokens);
+    expect(logits.shape).toEqual([1, 3, 32]);
+    // the z-loss (logsumexp² > 0 for 3 experts) dominates the balancing term here.
+    expect(auxLoss.dataSync()[0]).toBeGreaterThan(0.5 * Math.log(3) ** 2 * 0.5);
+    expect(() => paramShapes(mixtral(2, 3))).toThrowError(/num_experts_per_tok.*at most num_local_experts \(2\), found 3/);
+    tf.dispose([logits, auxLoss, tokens, ...Object.values(params)]);
+  });
+});

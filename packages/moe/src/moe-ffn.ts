@@ -1,0 +1,52 @@
+import { tf, type FfnKind } from '@efficientscale/core';
+import { expertWeight, moeSettings, routerWeight, sharedWeight } from './moe-config.js';
+import { dispatch, expertForward, type ExpertWeights } from './dispatch.js';
+import { loadBalancingLoss, routerZLoss, routingWeights, topKIndices } from './routing.js';
+
+const experts = (n: number) => Array.from({ length: n }, (_, e) => e);
+
+/** Mixtral's sparse MoE block as an FFN slot kind: router, top-k, grouped dispatch, aux losses. */
+export const moeFfn: FfnKind = {
+  kind: 'moe',
+  paramShapes(config, d) {
+    const s = moeSettings(config, d);
+    const shapes: Record<string, number[]> = { [routerWeight]: [s.experts, d.hidden] };
+    for (const e of experts(s.experts)) {
+      shapes[expertWeight(e, 'w1')] = [s.expertFfn, d.hidden];
+      shapes[expertWeight(e, 'w2')] = [d.hidden, s.expertFfn];
+      shapes[expertWeight(e, 'w3')] = [s.expertFfn, d.hidden];
+    }
+    if (s.sharedFfn > 0) {
+      shapes[sharedWeight('w1')] = [s.sharedFfn, d.hidden];
+      shapes[sharedWeight('w2')] = [d.hidden, s.sharedFfn];
+      shapes[sharedWeight('w3')] = [s.sharedFfn, d.hidden];
+    }
+    return shapes;
+  },
+  initStd(config, d, _layer, initStd) {
+    // Output projections get GPT-2's 1/sqrt(2·layers) scaling, as the dense kind's down_proj does.
+    const s = moeSettings(config, d);
+    const residual = initStd / Math.sqrt(2 * d.layers);
+    const stds: Record<string, number> = Object.fromEntries(experts(s.experts).map((e) => [expertWeight(e, 'w2'), residual]));
+    if (s.sharedFfn > 0) stds[sharedWeight('w2')] = residual;
+    return stds;
+  },
+  forward(ctx, x) {
+    const s = moeSettings(ctx.config, ctx.dims);
+    const tokens = x.shape[0];
+    const logits = tf.matMul(x, ctx.param(routerWeight) as tf.Tensor2D, false, true) as tf.Tensor2D;
+    const selected = topKIndices(logits.dataSync() as Float32Array, tokens, s.experts, s.topK);
+    const weights = routingWeights(logits, selected, s.topK, s.routing);
+    const w = (name: string) => ctx.param(name) as tf.Tensor2D;
+    const expertWs: ExpertWeights[] = experts(s.experts).map((e) => ({ w1: w(expertWeight(e, 'w1')), w2: w(expertWeight(e, 'w2')), w3: w(expertWeight(e, 'w3')) }));
+    let y = dispatch(x, selected, weights, expertWs);
+    if (s.sharedFfn > 0) y = tf.add(y, expertForward(x, { w1: w(sharedWeight('w1')), w2: w(sharedWeight('w2')), w3: w(sharedWeight('w3')) }));
+    let auxLoss = tf.mul(s.auxLossCoef, loadBalancingLoss(logits, selected)) as tf.Scalar;
+    if (s.zLossCoef > 0) auxLoss = tf.add(auxLoss, tf.mul(s.zLossCoef, routerZLoss(logits)));
+    return { y, auxLoss };
+  },
+  activeParamsPerToken(config, d) {
+    const s = moeSettings(config, d);
+    return s.experts * d.hidden + 3 * d.hidden * (s.topK * s.expertFfn + s.sharedFfn);
+  },
+};
