@@ -1,1 +1,11 @@
-export {};
+import { registerFfnKind } from '@efficientscale/core';
+import { lowrankFfn } from './ffn.js';
+
+// Importing the package makes `lowrank` a known FFN kind for core's forward, params and FLOPs.
+registerFfnKind(lowrankFfn);
+
+export { lowrankFfn, uName, vName, sharedVName } from './ffn.js';
+export { lowrankConfig, type LowRankConfigOptions } from './configure.js';
+export { breakEvenRank, rankForFraction, layerRanks, lowRankOptions, ffnWeights, type LowRankOptions, type LayerRanks, type FfnWeight } from './options.js';
+export { exactSvd, randomizedSvd, orthonormalize, balancedFactors, disposeSvd, type Svd, type RandomizedSvdOptions } from './svd.js';
+export { jacobiSvd, type SmallSvd } from './linalg.js';
