@@ -1,10 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
-// Workspace packages resolve to their TypeScript sources through the `development` export condition,
-// so tests need no build step; published packages resolve to dist/.
+// Workspace packages resolve to their TypeScript sources through the `@efficientscale/source` export
+// condition, so tests need no build step. Only this workspace sets it (here and in each tsconfig's
+// customConditions); consumers of the published packages never do and get dist/.
+const SOURCE_CONDITION = '@efficientscale/source';
+
 export default defineConfig({
-  resolve: { conditions: ['development'] },
-  ssr: { resolve: { conditions: ['development'] } },
+  resolve: { conditions: [SOURCE_CONDITION] },
+  ssr: { resolve: { conditions: [SOURCE_CONDITION] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'tools/**/*.test.ts'],
     testTimeout: 120_000,
