@@ -1,1 +1,4 @@
-export {};
+export { growDepth, depthMethods, spreadSources, type DepthMethod, type DepthOptions, type DepthReport, type GrowResult } from './depth.js';
+export { logitsOf, maxLogitGap, probeTokens } from './probe.js';
+export { applyRecipes, type OptimizerState, type Recipe, type Recipes } from './remap.js';
+export { growthDims } from './dims.js';

@@ -1,0 +1,24 @@
+import { dimsOf, mismatch, ffnKinds, type Dims, type ModelConfig, type Params } from '@efficientscale/core';
+
+/** dimsOf, but a 0-layer model (embeddings, final norm and head only) is a valid source for growth. */
+export function growthDims(config: ModelConfig): Dims {
+  if (config.num_hidden_layers === 0) {
+    const d = dimsOf({ ...config, num_hidden_layers: 1, efficientscale: { ...config.efficientscale, ffn_kinds: undefined } });
+    return { ...d, layers: 0 };
+  }
+  return dimsOf(config);
+}
+
+/** Growth rewrites SwiGLU weights by name; other FFN kinds (moe, lowrank) are refused, not mangled. */
+export function requireDense(config: ModelConfig): void {
+  if (config.num_hidden_layers === 0) return;
+  const kinds = ffnKinds(config);
+  const other = kinds.findIndex((k) => k !== 'dense');
+  if (other >= 0) throw mismatch(`layer ${other} FFN kind`, '"dense" (growth of other FFN kinds is not supported)', JSON.stringify(kinds[other]));
+}
+
+export const sizeOf = (params: Params): number => Object.values(params).reduce((n, t) => n + t.size, 0);
+
+export const ATTENTION = ['input_layernorm.weight', 'self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight', 'self_attn.o_proj.weight', 'post_attention_layernorm.weight'];
+export const FFN = ['mlp.gate_proj.weight', 'mlp.up_proj.weight', 'mlp.down_proj.weight'];
+export const LAYER_WEIGHTS = [...ATTENTION, ...FFN];
