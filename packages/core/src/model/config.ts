@@ -1,5 +1,6 @@
 import { UserError, mismatch } from '../errors.js';
 import { parseJsonObject } from '../io/read.js';
+import { MAX_TENSOR_ELEMENTS, checkConfigFields, maxParams } from './config-schema.js';
 
 /**
  * A model config: the Hugging Face `config.json` of `LlamaForCausalLM` / `MixtralForCausalLM`, kept as the
@@ -59,11 +60,42 @@ function positiveInt(cfg: Record<string, unknown>, key: string, fallback?: numbe
   return v;
 }
 
+/** Refuses one tensor over MAX_TENSOR_ELEMENTS elements (named by `what`). */
+export function checkTensorSize(what: string, shape: number[]): void {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n > MAX_TENSOR_ELEMENTS) {
+    throw mismatch(what, `at most ${MAX_TENSOR_ELEMENTS.toLocaleString('en')} elements per tensor`, `[${shape}] = ${n.toLocaleString('en')} elements`);
+  }
+}
+
+/** Refuses a model over the parameter cap (EFFICIENTSCALE_MAX_PARAMS, default 2^32). */
+export function checkTotalParams(total: number): void {
+  const cap = maxParams();
+  if (total > cap) {
+    throw mismatch('model size', `at most ${cap.toLocaleString('en')} parameters (EFFICIENTSCALE_MAX_PARAMS)`, `${total.toLocaleString('en')} parameters`);
+  }
+}
+
+/** Bounds the attention, embedding and dense-FFN tensors before anything is allocated or even listed. */
+// Other FFN kinds (MoE, low-rank) are sized by paramShapes, which checks every tensor again.
+function checkSizes(
+  d: { vocab: number; hidden: number; ffn: number; layers: number; heads: number; kvHeads: number; headDim: number; tied: boolean },
+  denseLayers: number,
+): void {
+  checkTensorSize('"vocab_size" × "hidden_size" (embedding)', [d.vocab, d.hidden]);
+  checkTensorSize('"num_attention_heads" × "head_dim" × "hidden_size" (q_proj)', [d.heads * d.headDim, d.hidden]);
+  if (denseLayers > 0) checkTensorSize('"intermediate_size" × "hidden_size" (FFN)', [d.ffn, d.hidden]);
+  const attention = (2 * d.heads + 2 * d.kvHeads) * d.headDim * d.hidden + 2 * d.hidden;
+  const total = d.vocab * d.hidden * (d.tied ? 1 : 2) + d.layers * attention + denseLayers * 3 * d.ffn * d.hidden + d.hidden;
+  checkTotalParams(total);
+}
+
 /** Validates a config and returns its dimensions; throws one UserError naming the first impossible field. */
 export function dimsOf(config: ModelConfig): Dims {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw mismatch('config', 'a JSON object', Array.isArray(config) ? 'an array' : String(config));
   }
+  checkConfigFields(config);
   const c = config as Record<string, unknown>;
   const hidden = positiveInt(c, 'hidden_size');
   const heads = positiveInt(c, 'num_attention_heads');
@@ -93,10 +125,14 @@ export function dimsOf(config: ModelConfig): Dims {
   if (kinds !== undefined && (!Array.isArray(kinds) || kinds.length !== layers)) {
     throw mismatch('"efficientscale.ffn_kinds"', `an array of ${layers} kinds (one per layer)`, JSON.stringify(kinds));
   }
+  const vocab = positiveInt(c, 'vocab_size');
+  const ffn = positiveInt(c, 'intermediate_size');
+  const denseLayers = ffnKinds(config).filter((k) => k === 'dense').length;
+  checkSizes({ vocab, hidden, ffn, layers, heads, kvHeads, headDim, tied: config.tie_word_embeddings === true }, denseLayers);
   return {
-    vocab: positiveInt(c, 'vocab_size'),
+    vocab,
     hidden,
-    ffn: positiveInt(c, 'intermediate_size'),
+    ffn,
     layers,
     heads,
     kvHeads,

@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
-import { dimsOf, ffnKinds, type Dims, type ModelConfig } from './config.js';
+import { checkTensorSize, checkTotalParams, dimsOf, ffnKinds, type Dims, type ModelConfig } from './config.js';
 import { getFfnKind } from './ffn-slot.js';
 
 /** A model's weights: Hugging Face weight names → tensors in `[out, in]` layout. */
@@ -31,6 +31,13 @@ export function paramShapes(config: ModelConfig): Record<string, number[]> {
   }
   shapes['model.norm.weight'] = [d.hidden];
   if (!d.tied) shapes['lm_head.weight'] = [d.vocab, d.hidden];
+  // FFN kinds registered from outside size their own weights: bound them before anyone allocates.
+  let total = 0;
+  for (const [name, shape] of Object.entries(shapes)) {
+    checkTensorSize(`weight "${name}"`, shape);
+    total += shape.reduce((a, b) => a * b, 1);
+  }
+  checkTotalParams(total);
   return shapes;
 }
 
