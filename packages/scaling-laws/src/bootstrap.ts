@@ -32,7 +32,7 @@ export interface BootstrapResult {
 /**
  * Bootstrap over models, not over points: each resample draws as many runs as the data has, with
  * replacement, keeps every point of each drawn run, and refits from the full fit's parameters.
- * Resamples with fewer than three distinct model sizes are drawn again.
+ * Resamples with fewer than two distinct model sizes are drawn again.
  */
 export function bootstrapFit(points: readonly Point[], full: FittedLaw, options: BootstrapOptions = {}): BootstrapResult {
   const samples = options.samples ?? 200;
@@ -58,7 +58,7 @@ export function bootstrapFit(points: readonly Point[], full: FittedLaw, options:
       if (countModelSizes(resample) >= MIN_MODEL_SIZES) break;
       if (attempt === 1000) throw mismatch('bootstrap resample', `${MIN_MODEL_SIZES} distinct model sizes within 1000 draws`, 'fewer');
     }
-    const fit = fitLaw(resample, { ...options, law: full.law, loss: full.loss, delta: full.delta, gridless: true, extraStarts: [full.theta] });
+    const fit = fitLaw(resample, { ...options, law: full.law, loss: full.loss, delta: full.delta, gridless: true, extraStarts: [full.theta], fixed: full.fixed });
     thetas.push(fit.theta);
     options.onProgress?.(s + 1, samples);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dropHighestLoss, parseCsv, parseJsonl, parseSize, splitCsv } from './data.js';
 import { ScalingLawError } from './errors.js';
-import { fitLaw } from './fit.js';
+import { TWO_SIZES_WARNING, fitLaw } from './fit.js';
 import { readDataset } from './read.js';
 import { CHINCHILLA_CSV, GPT3_CSV, OPT_CSV } from './testing/shared-data.js';
 
@@ -51,9 +51,13 @@ describe('parseCsv', () => {
     expect(err.message).toBe(message);
   });
 
-  it('refuses to fit fewer than three distinct model sizes', () => {
+  it('refuses to fit one model size and warns about two', () => {
     const pts = parseCsv('params,tokens,loss\n1e7,1e9,4\n1e7,2e9,3.9\n1e8,1e9,3.5\n1e8,2e9,3.4\n', 'two.csv');
-    expect(errorOf(() => fitLaw(pts)).message).toBe('distinct model sizes: expected at least 3, found 2');
+    expect(errorOf(() => fitLaw(pts.filter((p) => p.params === 1e7))).message).toBe(
+      'distinct model sizes: expected at least 2 (the N-exponent needs two sizes to compare), found 1',
+    );
+    expect(fitLaw(pts).warnings).toEqual([TWO_SIZES_WARNING]);
+    expect(fitLaw(pts, { fixed: { alpha: 0.34 } }).warnings).toEqual([]);
     expect(fitLaw(parseCsv(GOOD, 'ok.csv'), { law: 'params' }).points).toBe(3);
   });
 

@@ -17,7 +17,10 @@ export interface ParseOptions {
   model?: string;
   /** Family for rows that have none. */
   family?: string;
-  /** GPT-3 curves only: which digitised curve to read; default 'train_loss'. */
+  /**
+   * GPT-3 curves: which digitised curve to read ('train_loss' default, or 'val_loss'). JSONL (a run's
+   * metrics.jsonl): 'eval_loss' or 'val_loss' reads the held-out loss, keeping only the lines that have it.
+   */
   lossColumn?: string;
 }
 
@@ -222,6 +225,11 @@ export function parseJsonl(text: string, source: string, options: ParseOptions =
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw mismatch(where, 'a JSON object', typeof raw);
     const row = aliasRow(raw as Row);
+    if (options.lossColumn === 'eval_loss' || options.lossColumn === 'val_loss') {
+      const held = row.eval_loss ?? row.val_loss;
+      if (held === undefined || held === null) return; // evaluated only every few steps
+      row.loss = held;
+    }
     if (row.params === undefined && options.params === undefined) {
       throw mismatch(`${where}: params`, 'a number (or the params option)', 'nothing');
     }

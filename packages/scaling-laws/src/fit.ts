@@ -25,6 +25,11 @@ export interface FitOptions {
   /** Skip the grid and start only from `extraStarts`. */
   gridless?: boolean;
   maxIterations?: number;
+  /**
+   * Natural-space parameters held at given values (e.g. `{ alpha: 0.34, beta: 0.28 }` from another
+   * fit); only the others are optimised. Useful when few model sizes leave an exponent weakly identified.
+   */
+  fixed?: Readonly<Record<string, number>>;
 }
 
 /** A fitted law: everything needed to predict, plan and report. */
@@ -45,6 +50,10 @@ export interface FittedLaw {
   /** Starts optimised, and of those the one kept. */
   startsRun: number;
   iterations: number;
+  /** Parameters that were held fixed (natural space), when any were. */
+  fixed?: Record<string, number>;
+  /** One-line cautions about the fit (e.g. an exponent weakly identified by two model sizes). */
+  warnings: string[];
 }
 
 /** Log-space data in a canonical order, so the fit does not depend on the order of rows. */
@@ -114,12 +123,36 @@ function subsample(data: LogData, max: number): LogData {
   return { logN: pick(data.logN), logD: pick(data.logD), logU: pick(data.logU), logL: pick(data.logL) };
 }
 
-/** Every point of the law's starting grid (Cartesian product), in a fixed order. */
-export function gridStarts(law: LawForm): number[][] {
+/**
+ * Every point of the law's starting grid (Cartesian product), in a fixed order. Entries given in
+ * `fixedTheta` (index → value) take that one value instead of their grid.
+ */
+export function gridStarts(law: LawForm, fixedTheta: ReadonlyMap<number, number> = new Map()): number[][] {
   let out: number[][] = [[]];
-  for (const values of law.grid) out = out.flatMap((prefix) => values.map((v) => [...prefix, v]));
+  law.grid.forEach((values, j) => {
+    const options = fixedTheta.has(j) ? [fixedTheta.get(j)!] : values;
+    out = out.flatMap((prefix) => options.map((v) => [...prefix, v]));
+  });
   return out;
 }
+
+/** Log-space values (by theta index) of the parameters to hold fixed; one-line errors for unknown names. */
+export function fixedThetaOf(law: LawForm, fixed: Readonly<Record<string, number>> = {}): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [name, value] of Object.entries(fixed)) {
+    const j = law.paramNames.indexOf(name);
+    if (j < 0) throw mismatch(`fixed parameter ${JSON.stringify(name)}`, `one of ${law.paramNames.join(', ')}`, JSON.stringify(name));
+    if (!Number.isFinite(value) || (law.logScaled[j] && value <= 0)) {
+      throw mismatch(`fixed parameter ${name}`, law.logScaled[j] ? 'a positive number' : 'a finite number', String(value));
+    }
+    out.set(j, law.logScaled[j] ? Math.log(value) : value);
+  }
+  if (out.size === law.paramNames.length) throw mismatch('fixed parameters', 'at least one parameter left to fit', 'all fixed');
+  return out;
+}
+
+/** The message fits from two model sizes carry. */
+export const TWO_SIZES_WARNING = 'only 2 model sizes: the N-exponent alpha is weakly identified (fix it from another fit with --fix alpha=... or --prior law.json)';
 
 /**
  * Fits a law to (N, D, L) points: Chinchilla Approach 3 by default (Huber on log L, L-BFGS from a grid
@@ -133,10 +166,12 @@ export function fitLaw(points: readonly Point[], options: FitOptions = {}): Fitt
   if (!(delta > 0)) throw mismatch('huber delta', 'a positive number', String(delta));
   const { modelSizes } = validatePoints(points);
   const data = toLogData(points);
+  const fixedTheta = fixedThetaOf(law, options.fixed);
+  const warnings = modelSizes === 2 && law.paramNames.includes('alpha') && !fixedTheta.has(law.paramNames.indexOf('alpha')) ? [TWO_SIZES_WARNING] : [];
 
   const candidates: number[][] = [];
   if (!options.gridless) {
-    const grid = gridStarts(law);
+    const grid = gridStarts(law, fixedTheta);
     const sample = subsample(data, RANKING_POINTS);
     const ranked = grid
       .map((theta, index) => ({ theta, index, f: objective(law, sample, loss, delta, Float64Array.from(theta)) }))
@@ -148,13 +183,32 @@ export function fitLaw(points: readonly Point[], options: FitOptions = {}): Fitt
   }
   for (const s of options.extraStarts ?? []) {
     if (s.length !== law.thetaNames.length) throw mismatch('start point length', String(law.thetaNames.length), String(s.length));
-    candidates.push([...s]);
+    candidates.push(s.map((v, j) => fixedTheta.get(j) ?? v));
   }
   if (candidates.length === 0) throw mismatch('starting points', 'at least one', 'none');
 
   const maxIterations = options.maxIterations ?? 1000;
-  const run = (d: LogData, start: ArrayLike<number>) =>
-    lbfgs((theta, grad) => objective(law, d, loss, delta, theta, grad), start, { maxIterations });
+  // L-BFGS runs on the free entries only; fixed ones are put back before each evaluation.
+  const free = law.thetaNames.map((_, j) => j).filter((j) => !fixedTheta.has(j));
+  const expand = (x: ArrayLike<number>) => {
+    const theta = new Float64Array(law.thetaNames.length);
+    fixedTheta.forEach((v, j) => (theta[j] = v));
+    free.forEach((j, i) => (theta[j] = x[i]));
+    return theta;
+  };
+  const run = (d: LogData, start: ArrayLike<number>) => {
+    const full = new Float64Array(law.thetaNames.length);
+    const r = lbfgs(
+      (x, grad) => {
+        const f = objective(law, d, loss, delta, expand(x), full);
+        free.forEach((j, i) => (grad[i] = full[j]));
+        return f;
+      },
+      Float64Array.from(free, (j) => start[j]),
+      { maxIterations },
+    );
+    return { ...r, x: expand(r.x) };
+  };
   // Stage 1: every start on the subsample. Stage 2 (large data only): the best few polished on all points.
   const sample = subsample(data, RANKING_POINTS);
   const stage1 = candidates
@@ -183,5 +237,7 @@ export function fitLaw(points: readonly Point[], options: FitOptions = {}): Fitt
     modelSizes,
     startsRun: candidates.length,
     iterations: best.iterations,
+    ...(fixedTheta.size > 0 ? { fixed: Object.fromEntries(Object.entries(thetaToParams(law, theta)).filter((_, j) => fixedTheta.has(j))) } : {}),
+    warnings,
   };
 }

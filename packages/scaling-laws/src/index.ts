@@ -1,7 +1,7 @@
 export { ScalingLawError, mismatch } from './errors.js';
 export { LAW_NAMES, getLaw, thetaToParams, paramsToTheta, predictWithTheta, type LawForm, type LawName } from './laws.js';
 export { lbfgs, type LbfgsOptions, type LbfgsResult, type Objective } from './lbfgs.js';
-export { fitLaw, objective, gridStarts, toLogData, type FitOptions, type FittedLaw, type LossName, type LogData } from './fit.js';
+export { fitLaw, objective, gridStarts, fixedThetaOf, TWO_SIZES_WARNING, toLogData, type FitOptions, type FittedLaw, type LossName, type LogData } from './fit.js';
 export { validatePoints, modelKeys, sizeClusters, countModelSizes, MIN_MODEL_SIZES, SIZE_TOLERANCE, type Point } from './points.js';
 export { parseCsv, parseJsonl, parseDataset, splitCsv, parseSize, dropHighestLoss, GPT3_PARAMS, type ParseOptions } from './data.js';
 export { readDataset } from './read.js';
@@ -9,5 +9,6 @@ export { mulberry32 } from './random.js';
 export { bootstrapFit, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
 export { predictLoss, planCompute, chinchillaOptimum, estimateParams, type LawEstimate, type Estimate, type ComputePlan } from './plan.js';
 export { toLawFile, parseLawFile, LAW_FILE_FORMAT, LAW_FILE_VERSION, type LawFile } from './lawfile.js';
-export { evaluateFamily, evaluateFamilies, type ProtocolOptions, type FamilyEvaluation, type TestPrediction } from './protocol.js';
+export { evaluateFamily, evaluateFamilies, cutoffText, type Cutoff, type ProtocolOptions, type FamilyEvaluation, type TestPrediction } from './protocol.js';
 export { quantile, percentileInterval, standardDeviation } from './stats.js';
+export { resolveFixed } from './fixed.js';

@@ -15,8 +15,8 @@ export interface Point {
   where?: string;
 }
 
-/** Minimum number of distinct model sizes a fit needs. */
-export const MIN_MODEL_SIZES = 3;
+/** Minimum number of distinct model sizes a fit needs (with two, fitLaw warns that alpha is weakly identified). */
+export const MIN_MODEL_SIZES = 2;
 
 /** Parameter counts within this relative distance of their neighbour count as one model size. */
 export const SIZE_TOLERANCE = 0.005;
@@ -51,7 +51,7 @@ export function countModelSizes(points: readonly Point[]): number {
 }
 
 /**
- * Checks every point has positive finite params, tokens and loss and that there are at least three
+ * Checks every point has positive finite params, tokens and loss and that there are at least two
  * distinct model sizes; throws a ScalingLawError naming the first bad row otherwise.
  */
 export function validatePoints(points: readonly Point[]): { modelSizes: number } {
@@ -66,7 +66,7 @@ export function validatePoints(points: readonly Point[]): { modelSizes: number }
   });
   const modelSizes = countModelSizes(points);
   if (modelSizes < MIN_MODEL_SIZES) {
-    throw mismatch('distinct model sizes', `at least ${MIN_MODEL_SIZES}`, String(modelSizes));
+    throw mismatch('distinct model sizes', `at least ${MIN_MODEL_SIZES} (the N-exponent needs two sizes to compare)`, String(modelSizes));
   }
   return { modelSizes };
 }

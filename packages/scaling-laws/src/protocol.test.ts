@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TWO_SIZES_WARNING } from './fit.js';
 import { evaluateFamilies, evaluateFamily } from './protocol.js';
 import { readDataset } from './read.js';
 import { GPT3_CSV, OPT_CSV } from './testing/shared-data.js';
@@ -35,8 +36,10 @@ describe("the Hitchhiker's Guide protocol", () => {
     expect(partial.trainModels.every((m) => m.points === 5)).toBe(true);
     const three = evaluateFamily(points, 'synthetic', { minTokens: 0, smallerModels: 3 });
     expect(three.trainModels.map((m) => m.params)).toEqual([3e8, 1e9, 3e9]);
-    expect(() => evaluateFamily(points, 'synthetic', { smallerModels: 2, minTokens: 0 })).toThrow(
-      'family synthetic: smaller models with checkpoints past 0 tokens: expected at least 3 sizes, found 2',
+    const two = evaluateFamily(points, 'synthetic', { smallerModels: 2, minTokens: 0 });
+    expect(two.fit.warnings).toEqual([TWO_SIZES_WARNING]);
+    expect(() => evaluateFamily(points, 'synthetic', { smallerModels: 1, minTokens: 0 })).toThrow(
+      'family synthetic: smaller models with checkpoints past 0 tokens: expected at least 2 sizes (the largest model is the target), found 1',
     );
   });
 });

@@ -1,17 +1,21 @@
 import { mismatch } from './errors.js';
 import { fitLaw, type FitOptions, type FittedLaw } from './fit.js';
 import { getLaw, predictWithTheta } from './laws.js';
-import { modelKeys, type Point } from './points.js';
+import { MIN_MODEL_SIZES, modelKeys, type Point } from './points.js';
 
 /**
  * The evaluation protocol of Choshen, Zhang & Andreas, "A Hitchhiker's Guide to Scaling Law
  * Estimation" (ICML 2025): per family, the largest model is the target; its checkpoints past
  * `testFraction` of its tokens are the test points; the law is fitted on the smaller models'
- * checkpoints past `minTokens` tokens; the score is the absolute relative error mean |L − L̂| / L.
+ * checkpoints past the early cut-off (by default the first 10% of each run's tokens, the Guide's
+ * advice, so that it suits runs of 1e5 tokens as well as 1e12); the score is the absolute relative
+ * error mean |L − L̂| / L.
  */
 export interface ProtocolOptions extends FitOptions {
-  /** Training checkpoints at or below this many tokens are dropped (early checkpoints). Default 1e10. */
+  /** Absolute cut-off: training checkpoints at or below this many tokens are dropped. Overrides `earlyFraction`. */
   minTokens?: number;
+  /** Relative cut-off: each smaller run's checkpoints at or below this fraction of its tokens are dropped. Default 0.1. */
+  earlyFraction?: number;
   /** Target checkpoints past this fraction of the target's tokens are the test points. Default 0.7. */
   testFraction?: number;
   /** Partial runs: only the first `trainFraction` of each smaller model's tokens is used. Default 1. */
@@ -26,8 +30,18 @@ export interface TestPrediction {
   predicted: number;
 }
 
+/** The early-checkpoint cut-off a run of the protocol used. */
+export type Cutoff = { kind: 'relative'; fraction: number } | { kind: 'absolute'; tokens: number };
+
+/** `the first 10% of each run's tokens` or `1e+10 tokens`, for messages and reports. */
+export function cutoffText(c: Cutoff): string {
+  return c.kind === 'relative' ? `the first ${Number((c.fraction * 100).toPrecision(4))}% of each run's tokens` : `${c.tokens} tokens`;
+}
+
 export interface FamilyEvaluation {
   family: string;
+  /** Which early checkpoints were dropped. */
+  cutoff: Cutoff;
   target: { model: string; params: number; maxTokens: number };
   /** The smaller models used for the fit, smallest first. */
   trainModels: { model: string; params: number; points: number }[];
@@ -62,9 +76,19 @@ function fraction(what: string, v: number): number {
   return v;
 }
 
+function earlyFractionOf(v: number): number {
+  if (!(v >= 0 && v < 1)) throw mismatch('early fraction', 'a fraction in [0, 1)', String(v));
+  return v;
+}
+
 /** Runs the protocol on one family's points. */
 export function evaluateFamily(points: readonly Point[], family: string, options: ProtocolOptions = {}): FamilyEvaluation {
-  const minTokens = options.minTokens ?? 1e10;
+  if (options.minTokens !== undefined && !(options.minTokens >= 0)) throw mismatch('min tokens', 'a number ≥ 0', String(options.minTokens));
+  const cutoff: Cutoff =
+    options.minTokens !== undefined
+      ? { kind: 'absolute', tokens: options.minTokens }
+      : { kind: 'relative', fraction: options.earlyFraction === undefined ? 0.1 : earlyFractionOf(options.earlyFraction) };
+  const past = (p: Point, run: Run) => p.tokens > (cutoff.kind === 'absolute' ? cutoff.tokens : cutoff.fraction * run.maxTokens);
   const testFraction = fraction('test fraction', options.testFraction ?? 0.7);
   const trainFraction = fraction('train fraction', options.trainFraction ?? 1);
   const runs = runsOf(points);
@@ -81,12 +105,13 @@ export function evaluateFamily(points: readonly Point[], family: string, options
     smaller = smaller.slice(-options.smallerModels);
   }
   const train = smaller
-    .map((r) => ({ ...r, points: r.points.filter((p) => p.tokens <= trainFraction * r.maxTokens && p.tokens > minTokens) }))
+    .map((r) => ({ ...r, points: r.points.filter((p) => p.tokens <= trainFraction * r.maxTokens && past(p, r)) }))
     .filter((r) => r.points.length > 0);
   const trainPoints = train.flatMap((r) => r.points);
   const trainSizes = new Set(train.map((r) => r.params)).size;
-  if (trainSizes < 3) {
-    throw mismatch(`family ${family}: smaller models with checkpoints past ${minTokens} tokens`, 'at least 3 sizes', String(trainSizes));
+  if (trainSizes < MIN_MODEL_SIZES) {
+    const what = `family ${family}: smaller models with checkpoints past ${cutoffText(cutoff)}`;
+    throw mismatch(what, `at least ${MIN_MODEL_SIZES} sizes (the largest model is the target)`, String(trainSizes));
   }
   const testPoints = target.points.filter((p) => p.tokens > testFraction * target.maxTokens);
   const fit = fitLaw(trainPoints, options);
@@ -97,6 +122,7 @@ export function evaluateFamily(points: readonly Point[], family: string, options
   const are = test.reduce((s, t) => s + Math.abs(t.loss - t.predicted) / t.loss, 0) / test.length;
   return {
     family,
+    cutoff,
     target: { model: target.key, params: target.params, maxTokens: target.maxTokens },
     trainModels: train.map((r) => ({ model: r.key, params: r.params, points: r.points.length })),
     fit,

@@ -1,11 +1,21 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import { parseDataset, type ParseOptions } from './data.js';
 import { mismatch } from './errors.js';
 import type { Point } from './points.js';
 
-/** Reads observations from a .csv or .jsonl (.ndjson) file; see parseDataset for the accepted columns. */
+/**
+ * Reads observations from a .csv or .jsonl (.ndjson) file, or from a run directory written by
+ * `efficientscale train` (its metrics.jsonl, the directory's name as the model name); see
+ * parseDataset for the accepted columns.
+ */
 export function readDataset(path: string, options: ParseOptions = {}): Point[] {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    const metrics = join(path, 'metrics.jsonl');
+    if (!existsSync(metrics)) throw mismatch(path, 'a run directory with a metrics.jsonl', 'no metrics.jsonl');
+    const model = basename(path) || path;
+    return parseDataset(readFileSync(metrics, 'utf8'), metrics, 'jsonl', { ...options, model: options.model ?? model });
+  }
   const ext = extname(path).toLowerCase();
   const format = ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
   if (!format) throw mismatch(`${path}: file type`, '.csv, .jsonl or .ndjson', ext || 'no extension');

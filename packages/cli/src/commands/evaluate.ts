@@ -1,12 +1,13 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { evaluateFamilies, type FamilyEvaluation } from '@efficientscale/scaling-laws';
+import { cutoffText, evaluateFamilies, type FamilyEvaluation } from '@efficientscale/scaling-laws';
 import { writeLineChartSvg } from '../plot/index.js';
-import { addDataOptions, fmt, loadPoints, type DataFlags } from './fit.js';
-import { positiveInt, positiveNumber } from './options.js';
+import { addDataOptions, fixedParams, fmt, loadPoints, printWarnings, type DataFlags } from './fit.js';
+import { nonNegativeNumber, positiveInt, positiveNumber } from './options.js';
 
 interface EvaluateFlags extends DataFlags {
-  minTokens: number;
+  minTokens?: number;
+  earlyFraction: number;
   testFraction: number;
   trainFraction: number;
   smallerModels?: number;
@@ -37,9 +38,10 @@ export function registerEvaluate(program: Command): void {
     program
       .command('evaluate')
       .description("score a law form per family with the protocol of \"A Hitchhiker's Guide to Scaling Law Estimation\"")
-      .argument('<data...>', 'data files (.csv, .jsonl) with model and family columns'),
+      .argument('<data...>', 'data files (.csv, .jsonl) with model and family columns, or run directories'),
   )
-    .option('--min-tokens <n>', 'drop smaller models\' checkpoints at or below this many tokens', Number, 1e10)
+    .option('--early-fraction <x>', "drop each smaller run's checkpoints in the first x of its tokens", nonNegativeNumber, 0.1)
+    .option('--min-tokens <n>', "instead, drop smaller models' checkpoints at or below this many tokens (absolute)", nonNegativeNumber)
     .option('--test-fraction <x>', "the target's checkpoints past this fraction of its tokens are the test points", positiveNumber, 0.7)
     .option('--train-fraction <x>', 'use only the first x of each smaller run (partial runs)', positiveNumber, 1)
     .option('--smaller-models <k>', 'use only the k largest smaller models', positiveInt)
@@ -52,11 +54,14 @@ export function registerEvaluate(program: Command): void {
         delta: flags.delta,
         starts: flags.starts,
         minTokens: flags.minTokens,
+        earlyFraction: flags.earlyFraction,
+        fixed: fixedParams(flags),
         testFraction: flags.testFraction,
         trainFraction: flags.trainFraction,
         smallerModels: flags.smallerModels,
       });
       const seconds = (performance.now() - started) / 1000;
+      for (const e of results) printWarnings(e.fit.warnings, `${e.family}: `);
       const plots: string[] = [];
       if (flags.plot) {
         for (const e of results) {
@@ -68,9 +73,12 @@ export function registerEvaluate(program: Command): void {
       if (flags.json) {
         const families = results.map((e) => ({
           family: e.family,
+          cutoff: e.cutoff,
           target: e.target,
           trainModels: e.trainModels,
           params: e.fit.params,
+          fixed: e.fit.fixed ?? null,
+          warnings: e.fit.warnings,
           testPoints: e.test.length,
           are: e.are,
           test: e.test,
@@ -83,6 +91,8 @@ export function registerEvaluate(program: Command): void {
           `${e.family}: target ${e.target.model} (N=${fmt(e.target.params)}), fit on ${e.trainModels.length} smaller models, ` +
           `${e.test.length} test points, ARE ${(e.are * 100).toFixed(2)}%`,
       );
+      const cutoffs = [...new Set(results.map((e) => cutoffText(e.cutoff)))];
+      lines.push(`early checkpoints dropped: ${cutoffs.join('; ')}`);
       lines.push(...plots.map((p) => `plot written to ${p}`));
       process.stdout.write(`${lines.join('\n')}\n`);
     });

@@ -9,6 +9,7 @@ import {
   getLaw,
   predictWithTheta,
   readDataset,
+  resolveFixed,
   toLawFile,
   type Estimate,
   type FittedLaw,
@@ -19,6 +20,7 @@ import {
 import { writeFileAtomic } from '@efficientscale/core';
 import { writeLineChartSvg, type ChartSeries } from '../plot/index.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { readLawFile } from './predict.js';
 
 /** Flags shared by the commands that read observations (fit, evaluate). */
 export interface DataFlags {
@@ -31,6 +33,8 @@ export interface DataFlags {
   dropHighestLoss?: number;
   json?: boolean;
   plot?: string;
+  fix?: string;
+  prior?: string;
 }
 
 /** Adds the data and fitting flags to a command. */
@@ -41,10 +45,23 @@ export function addDataOptions(cmd: Command): Command {
     .option('--delta <x>', 'Huber threshold on log-loss residuals', positiveNumber, 1e-3)
     .option('--starts <n>', 'grid starts optimised with L-BFGS (best-ranked first)', positiveInt)
     .option('--params <n>', 'parameter count for rows that have none (a run\'s metrics.jsonl)', positiveNumber)
-    .option('--loss-column <name>', 'GPT-3 curves: train_loss or val_loss', 'train_loss')
+    .option('--loss-column <name>', 'GPT-3 curves: train_loss or val_loss; run directories: eval_loss reads the held-out loss', 'train_loss')
+    .option('--fix <name=value,...>', 'hold parameters fixed, e.g. alpha=0.34,beta=0.28 (a bare name takes the --prior value)')
+    .option('--prior <law.json>', "a law written by fit --out: its exponents (or the --fix names) are held fixed")
     .option('--drop-highest-loss <k>', 'drop the k highest-loss points first (5 for the Chinchilla data)', nonNegativeInt)
     .option('--plot <file.svg>', 'write a plot')
     .option('--json', 'print one JSON object');
+}
+
+/** The parameters --fix and --prior hold fixed (empty when neither is given). */
+export function fixedParams(flags: DataFlags): Record<string, number> {
+  const prior = flags.prior ? { source: flags.prior, params: readLawFile(flags.prior).file.params } : undefined;
+  return resolveFixed(flags.fix, prior);
+}
+
+/** Prints a fit's cautions on stderr, one line each, so --json output stays clean. */
+export function printWarnings(warnings: readonly string[], prefix = ''): void {
+  for (const w of warnings) process.stderr.write(`warning: ${prefix}${w}\n`);
 }
 
 /** Reads and concatenates the observations of every data file. */
@@ -124,7 +141,9 @@ export function registerFit(program: Command): void {
     .action(async (files: string[], flags: FitFlags) => {
       const points = loadPoints(files, flags);
       const started = performance.now();
-      const fit = fitLaw(points, { law: flags.law, loss: flags.loss, delta: flags.delta, starts: flags.starts });
+      const fixed = fixedParams(flags);
+      const fit = fitLaw(points, { law: flags.law, loss: flags.loss, delta: flags.delta, starts: flags.starts, fixed });
+      printWarnings(fit.warnings);
       const fitSeconds = (performance.now() - started) / 1000;
       let boot: BootstrapResult | undefined;
       if (flags.bootstrap > 0) {
@@ -153,6 +172,7 @@ export function registerFit(program: Command): void {
         `fitted on ${fit.points} points from ${fit.modelSizes} model sizes in ${fitSeconds.toFixed(2)} s (${fit.startsRun} L-BFGS starts)`,
         ...Object.entries(fit.params).map(([name, value]) => {
           const ci = boot?.intervals[name];
+          if (fit.fixed && name in fit.fixed) return `  ${name.padEnd(6)} ${fmt(value)} (fixed)`;
           return `  ${name.padEnd(6)} ${estimateText({ value, interval: ci }, boot?.confidence)}`;
         }),
       ];

@@ -108,6 +108,6 @@ describe('efficientscale evaluate', () => {
     expect(json.plots).toEqual([join(dir, 'eval-GPT-3.svg'), join(dir, 'eval-OPT.svg')]);
     expect(readFileSync(json.plots[0], 'utf8')).toContain('predicted');
     const human = await cli('evaluate', GPT3, '--smaller-models', '4');
-    expect(human.out).toMatch(/^GPT-3: target GPT-3 175b \(N=1\.750e\+11\), fit on 4 smaller models, \d+ test points, ARE \d+\.\d\d%\n$/);
+    expect(human.out).toMatch(/^GPT-3: target GPT-3 175b \(N=1\.750e\+11\), fit on 4 smaller models, \d+ test points, ARE \d+\.\d\d%\nearly checkpoints dropped: the first 10% of each run's tokens\n$/);
   });
 });
