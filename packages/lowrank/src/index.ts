@@ -9,3 +9,6 @@ export { lowrankConfig, type LowRankConfigOptions } from './configure.js';
 export { breakEvenRank, rankForFraction, layerRanks, lowRankOptions, ffnWeights, type LowRankOptions, type LayerRanks, type FfnWeight } from './options.js';
 export { exactSvd, randomizedSvd, orthonormalize, balancedFactors, disposeSvd, type Svd, type RandomizedSvdOptions } from './svd.js';
 export { jacobiSvd, type SmallSvd } from './linalg.js';
+export { toLowRank, type ToLowRankOptions, type ToLowRankReport, type WeightReport } from './convert.js';
+export { toDense, type ToDenseReport } from './dense.js';
+export { ffnCovariances, type FfnCovariance } from './calibration.js';
