@@ -6,6 +6,7 @@ interface ForwardFlags {
   input: string;
   out: string;
   backend: BackendName;
+  json?: boolean;
 }
 
 export function registerForward(program: Command): void {
@@ -16,6 +17,7 @@ export function registerForward(program: Command): void {
     .requiredOption('--input <file>', 'safetensors file with an integer tensor "input_ids" [batch, seq]')
     .requiredOption('--out <file>', 'safetensors file to write "logits" [batch, seq, vocab] to')
     .addOption(backendOption())
+    .option('--json', 'print one JSON object: the output file and the logits\' shape')
     .action(async (dirArg: string, flags: ForwardFlags) => {
       await useBackend(flags.backend, true);
       const ids = readSafetensors(flags.input).tensors.input_ids;
@@ -29,7 +31,9 @@ export function registerForward(program: Command): void {
       if (bad >= 0) throw mismatch(`${flags.input}: input_ids[${bad}]`, `a token id in [0, ${vocab})`, String(ids.data[bad]));
       const logits = tf.tidy(() => forward(model.config, model.params, tf.tensor2d(ids.data as Int32Array, ids.shape as [number, number], 'int32')));
       writeSafetensors(flags.out, { logits: toRaw(logits) }, { format: 'pt' });
+      const shape = logits.shape;
       logits.dispose();
       disposeModel(model);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ out: flags.out, logits: { dtype: 'F32', shape } })}\n`);
     });
 }

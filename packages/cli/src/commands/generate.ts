@@ -9,6 +9,7 @@ interface GenerateFlags {
   topK: number;
   seed: number;
   backend: BackendName;
+  json?: boolean;
 }
 
 export function registerGenerate(program: Command): void {
@@ -22,6 +23,7 @@ export function registerGenerate(program: Command): void {
     .option('--top-k <k>', 'sample among the k most likely tokens (0 = all)', nonNegativeInt, 40)
     .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
     .addOption(backendOption())
+    .option('--json', 'print one JSON object: prompt, completion, token ids and sampling settings')
     .action(async (dirArg: string, flags: GenerateFlags) => {
       await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
@@ -34,6 +36,12 @@ export function registerGenerate(program: Command): void {
         seed: flags.seed,
       });
       disposeModel(model);
-      process.stdout.write(flags.prompt + tokenizer.decode(ids) + '\n');
+      const completion = tokenizer.decode(ids);
+      if (flags.json) {
+        const { temperature, topK, seed } = flags;
+        process.stdout.write(`${JSON.stringify({ prompt: flags.prompt, completion, text: flags.prompt + completion, completion_ids: ids, temperature, topK, seed })}\n`);
+        return;
+      }
+      process.stdout.write(flags.prompt + completion + '\n');
     });
 }
