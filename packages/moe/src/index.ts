@@ -1,10 +1,10 @@
-import { registerFfnKind } from '@efficientscale/core';
-import { moeFfn } from './moe-ffn.js';
+import './register.js';
 
-// Importing the package makes the `moe` FFN kind available to core's forward pass, checks and FLOPs.
-registerFfnKind(moeFfn);
-
-export { moeFfn };
+export { moeFfn } from './moe-ffn.js';
 export { moeSettings, routerWeight, expertWeight, sharedWeight, type MoeSettings, type RoutingMode } from './moe-config.js';
 export { topKIndices, routingWeights, loadBalancingLoss, routerZLoss } from './routing.js';
 export { dispatch, expertForward, type ExpertWeights } from './dispatch.js';
+export { upcycle, type UpcycleReport, type UpcycleResult } from './upcycle.js';
+export type { UpcycleOptions, RouterInit } from './upcycle-options.js';
+export { ffnInputs } from './capture.js';
+export { kmeans } from './kmeans.js';
