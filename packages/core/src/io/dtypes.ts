@@ -5,17 +5,22 @@
  */
 import { mismatch } from '../errors.js';
 
-export type DType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I32' | 'I64' | 'I16' | 'I8' | 'U8' | 'BOOL';
+export type DType = 'F32' | 'F16' | 'BF16' | 'F64' | 'F8_E4M3' | 'F8_E5M2' | 'I32' | 'I64' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 
 export const DTYPE_SIZE: Readonly<Record<DType, number>> = {
   F32: 4,
   F16: 2,
   BF16: 2,
   F64: 8,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
   I32: 4,
   I64: 8,
   I16: 2,
   I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
   U8: 1,
   BOOL: 1,
 };
@@ -34,6 +39,16 @@ function halfToFloat(h: number): number {
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
+/** float8 e4m3fn (PyTorch's float8_e4m3fn): bias 7, no infinities, NaN only at S.1111.111. */
+function e4m3ToFloat(b: number): number {
+  const sign = b & 0x80 ? -1 : 1;
+  const exponent = (b >> 3) & 0xf;
+  const fraction = b & 0x7;
+  if (exponent === 0) return sign * fraction * 2 ** -9;
+  if (exponent === 0xf && fraction === 0x7) return NaN;
+  return sign * (1 + fraction / 8) * 2 ** (exponent - 7);
+}
+
 /**
  * Converts `count` elements of `dtype` starting at `view`'s offset 0 into F32 or I32.
  * `what` names the tensor in error messages (I64 overflow, BOOL bytes other than 0/1).
@@ -47,34 +62,50 @@ export function convertToComputeType(
   switch (dtype) {
     case 'F16':
     case 'BF16':
-    case 'F64': {
+    case 'F64':
+    case 'F8_E4M3':
+    case 'F8_E5M2': {
       const out = new Float32Array(count);
       const bits = new Uint32Array(out.buffer); // bfloat16 is the top half of a float32
       for (let i = 0; i < count; i++) {
         if (dtype === 'F64') out[i] = view.getFloat64(i * 8, true);
+        else if (dtype === 'F8_E5M2') out[i] = halfToFloat(view.getUint8(i) << 8); // e5m2 is the top byte of a float16
+        else if (dtype === 'F8_E4M3') out[i] = e4m3ToFloat(view.getUint8(i));
         else if (dtype === 'F16') out[i] = halfToFloat(view.getUint16(i * 2, true));
         else bits[i] = view.getUint16(i * 2, true) << 16;
       }
       return out;
     }
-    case 'I64': {
+    case 'I64':
+    case 'U64': {
       const out = new Int32Array(count);
       for (let i = 0; i < count; i++) {
-        const v = view.getBigInt64(i * 8, true);
+        const v = dtype === 'I64' ? view.getBigInt64(i * 8, true) : view.getBigUint64(i * 8, true);
         if (v < -2147483648n || v > 2147483647n) {
-          throw mismatch(`${what} element ${i}`, 'an I64 value that fits in int32', String(v));
+          throw mismatch(`${what} element ${i}`, `an ${dtype} value that fits in int32`, String(v));
         }
         out[i] = Number(v);
       }
       return out;
     }
+    case 'U32': {
+      const out = new Int32Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = view.getUint32(i * 4, true);
+        if (v > 2147483647) throw mismatch(`${what} element ${i}`, 'a U32 value that fits in int32', String(v));
+        out[i] = v;
+      }
+      return out;
+    }
     case 'I16':
+    case 'U16':
     case 'I8':
     case 'U8':
     case 'BOOL': {
       const out = new Int32Array(count);
       for (let i = 0; i < count; i++) {
         if (dtype === 'I16') out[i] = view.getInt16(i * 2, true);
+        else if (dtype === 'U16') out[i] = view.getUint16(i * 2, true);
         else if (dtype === 'I8') out[i] = view.getInt8(i);
         else out[i] = view.getUint8(i);
         if (dtype === 'BOOL' && out[i] > 1) {

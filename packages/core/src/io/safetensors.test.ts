@@ -198,5 +198,48 @@ describe('strict validation', () => {
   it('trailing bytes no tensor covers', () => expectUserError(rawFile(ok(), new Uint8Array(12)), /8 bytes .*found 12 bytes after the header/));
   it('non-string metadata values', () => expectUserError(rawFile(ok({ __metadata__: { step: 3 } }), data8), /"step": expected a string, found number 3/));
   it('metadata that is not an object', () => expectUserError(rawFile(ok({ __metadata__: 'pt' }), data8), /__metadata__: expected an object/));
+  it('header over the reference limit of 100 MB', () => {
+    const bytes = rawFile(ok(), data8);
+    new DataView(bytes.buffer).setBigUint64(0, 100_000_001n, true);
+    expectUserError(bytes, /header length: expected at most 100000000 bytes/);
+  });
+  it('header not starting with "{"', () => expectUserError(rawFile(' ' + JSON.stringify(ok()), data8), /starting with "\{"/));
+  it('a key given twice (JSON.parse would keep the last)', () =>
+    expectUserError(rawFile('{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', data8), /each key once.*"t" twice/));
+  it('a duplicate field inside an entry', () =>
+    expectUserError(rawFile('{"t":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}', data8), /"dtype" twice/));
+  it('integers written with a fraction or exponent', () => {
+    expectUserError(rawFile('{"t":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}', data8), /plain digits, found 2\.0/);
+    expectUserError(rawFile('{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8e0]}}', data8), /plain digits, found 8e0/);
+  });
+  it('swapped data_offsets', () => expectUserError(rawFile({ t: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, data8), /data_offsets/));
+  it('a shape too large to address', () =>
+    expectUserError(rawFile({ t: { dtype: 'F32', shape: [2 ** 40, 2 ** 20], data_offsets: [0, 8] } }, data8), /fits in memory/));
+  it('accepts null metadata, digits inside names and strings, and the U16/U32/U64/F8 dtypes as the reference does', () => {
+    const header = {
+      __metadata__: null,
+      'w.1.5e3': { dtype: 'U16', shape: [1], data_offsets: [0, 2] },
+      u32: { dtype: 'U32', shape: [1], data_offsets: [2, 6] },
+      u64: { dtype: 'U64', shape: [1], data_offsets: [6, 14] },
+      e4: { dtype: 'F8_E4M3', shape: [2], data_offsets: [14, 16] },
+      e5: { dtype: 'F8_E5M2', shape: [1], data_offsets: [16, 17] },
+    };
+    const data = new Uint8Array(17);
+    const view = new DataView(data.buffer);
+    view.setUint16(0, 65535, true);
+    view.setUint32(2, 7, true);
+    view.setBigUint64(6, 9n, true);
+    data[14] = 0x38; // e4m3 1.0
+    data[15] = 0x7f; // e4m3 NaN
+    data[16] = 0x3c; // e5m2 1.0
+    const t = decodeSafetensors(rawFile(header, data), 'ok.safetensors').tensors;
+    expect(t['w.1.5e3'].data[0]).toBe(65535);
+    expect([t.u32.data[0], t.u64.data[0], t.e4.data[0], t.e5.data[0]]).toEqual([7, 9, 1, 1]);
+    expect(Number.isNaN(t.e4.data[1])).toBe(true);
+  });
+  it('U32 and U64 values beyond int32', () => {
+    const data = new Uint8Array(4).fill(0xff);
+    expectUserError(rawFile({ t: { dtype: 'U32', shape: [1], data_offsets: [0, 4] } }, data), /U32 value that fits in int32/);
+  });
   it('a missing file', () => expect(() => readSafetensors('/nonexistent/x.safetensors')).toThrow(/x\.safetensors: expected a safetensors file, found no such file/));
 });

@@ -8,6 +8,7 @@ import { mismatch } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { DTYPE_SIZE, convertToComputeType, isDType, type DType } from './dtypes.js';
 import { decodeUtf8, describeJson, isPlainObject, parseJsonObject, readBytes } from './read.js';
+import { checkStrictJson } from './strict-json.js';
 
 export type { DType } from './dtypes.js';
 
@@ -23,6 +24,8 @@ export interface DecodedSafetensors {
 }
 
 const METADATA_KEY = '__metadata__';
+/** The reference reader refuses headers over 100 MB (a guard against absurd allocations). */
+export const MAX_HEADER_BYTES = 100_000_000;
 
 // Typed-array views use host byte order; the zero-copy path is only valid on little-endian hosts.
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -127,6 +130,7 @@ function parseEntry(source: string, name: string, info: unknown, bufferLength: n
   }
   const [begin, end] = offsets as [number, number];
   const expectedBytes = product(shape) * DTYPE_SIZE[dtype];
+  if (!Number.isSafeInteger(expectedBytes)) throw mismatch(`${what} shape`, 'a size that fits in memory', `[${shape}]`);
   if (end - begin !== expectedBytes) {
     throw mismatch(`${what} byte length`, `${expectedBytes} (${dtype} [${shape}])`, `${end - begin} (data_offsets [${begin},${end}])`);
   }
@@ -153,7 +157,7 @@ function checkCoverage(source: string, entries: Entry[], bufferLength: number): 
 }
 
 function parseMetadata(source: string, value: unknown): Record<string, string> {
-  if (value === undefined) return {};
+  if (value === undefined || value === null) return {}; // the reference reads null as no metadata
   if (!isPlainObject(value)) throw mismatch(`${source}: ${METADATA_KEY}`, 'an object of strings', describeJson(value));
   for (const [key, v] of Object.entries(value)) {
     if (typeof v !== 'string') throw mismatch(`${source}: ${METADATA_KEY} ${JSON.stringify(key)}`, 'a string', describeJson(v));
@@ -185,18 +189,23 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
   if (!HOST_IS_LITTLE_ENDIAN) throw new Error('safetensors decoding needs a little-endian host');
   if (bytes.length < 8) throw mismatch(`${source}: safetensors file`, 'at least 8 bytes (the header length)', `${bytes.length} bytes`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) {
+    throw mismatch(`${source}: safetensors header length`, `at most ${MAX_HEADER_BYTES} bytes`, `${headerLength}`);
+  }
   if (headerLength > BigInt(bytes.length - 8)) {
     throw mismatch(`${source}: safetensors header length`, `at most the ${bytes.length - 8} bytes after it`, `${headerLength}`);
   }
   const dataStart = 8 + Number(headerLength);
   const text = decodeUtf8(bytes.subarray(8, dataStart), `${source}: safetensors header`, 'JSON');
   const header = parseJsonObject(text, `${source}: safetensors header`);
+  if (text[0] !== '{') throw mismatch(`${source}: safetensors header`, 'JSON starting with "{"', JSON.stringify(text.slice(0, 8)));
   const bufferLength = bytes.length - dataStart;
 
   const metadata = parseMetadata(source, header[METADATA_KEY]);
   const entries = Object.entries(header)
     .filter(([name]) => name !== METADATA_KEY)
     .map(([name, info]) => parseEntry(source, name, info, bufferLength));
+  checkStrictJson(text, `${source}: safetensors header`);
   checkCoverage(source, entries, bufferLength);
 
   // fromEntries defines own properties, so a tensor named "__proto__" stays a tensor.
