@@ -2,3 +2,4 @@ export { growDepth, depthMethods, spreadSources, type DepthMethod, type DepthOpt
 export { logitsOf, maxLogitGap, probeTokens } from './probe.js';
 export { applyRecipes, type OptimizerState, type Recipe, type Recipes } from './remap.js';
 export { growthDims } from './dims.js';
+export { growWidth, widthMethods, type WidthMethod, type WidthOptions, type WidthReport } from './width.js';

@@ -69,7 +69,7 @@ function hosts(tensors: Record<string, tf.Tensor>, prefix = ''): (name: string) 
   return (name) => {
     const t = tensors[prefix + name];
     if (!t) return undefined;
-    if (!cache.has(name)) cache.set(name, { data: t.dataSync() as Float32Array, cols: t.shape.length > 1 ? t.shape[1] : 1 });
+    if (!cache.has(name)) cache.set(name, { data: t.dataSync() as Float32Array, cols: t.shape[1] ?? 1 });
     return cache.get(name);
   };
 }
