@@ -1,0 +1,67 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tf, forward, initParams, llamaConfig, loadModel, saveModel, disposeModel } from '@efficientscale/core';
+import { cli } from './test-util.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-lowrank-'));
+const source = path.join(tmp, 'dense');
+const corpus = path.join(tmp, 'corpus.txt');
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  const config = llamaConfig({ vocab: 256, hidden: 16, ffn: 24, layers: 2, heads: 2, maxPositions: 32 });
+  const params = initParams(config, 4, 0.2);
+  saveModel(source, config, params);
+  tf.dispose(Object.values(params));
+  fs.writeFileSync(corpus, 'a small corpus of words for the held-out loss. '.repeat(20));
+});
+
+describe('efficientscale lowrank / export --dense', () => {
+  it('converts, evaluates, and exports back to a dense checkpoint with the same logits', async () => {
+    const low = path.join(tmp, 'low');
+    const r = await cli('lowrank', source, '--out', low, '--rank', '16', '--force', '--backend', 'cpu', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.weights).toHaveLength(3); // layer 0 stays dense
+    expect(report.probeMaxAbsLogitDiff).toBeLessThan(1e-4);
+    const config = JSON.parse(fs.readFileSync(path.join(low, 'config.json'), 'utf8'));
+    expect(config.efficientscale.ffn_kinds).toEqual(['dense', 'lowrank']);
+
+    const e = await cli('eval', low, '--corpus', corpus, '--batch', '1', '--seq', '8', '--batches', '1', '--backend', 'cpu', '--json');
+    expect(e.code).toBe(0);
+    expect(JSON.parse(e.stdout).eval_loss).toBeGreaterThan(0);
+
+    const dense = path.join(tmp, 'dense-again');
+    const x = await cli('export', low, '--dense', '--out', dense, '--backend', 'cpu', '--json');
+    expect(x.code).toBe(0);
+    expect(JSON.parse(x.stdout).layers).toEqual([1]);
+    const a = loadModel(source);
+    const b = loadModel(dense);
+    expect(b.config.efficientscale).toBeUndefined();
+    const tokens = tf.tensor2d([[3, 70, 200, 9]], [1, 4], 'int32');
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(forward(a.config, a.params, tokens), forward(b.config, b.params, tokens)))).dataSync()[0]);
+    expect(diff).toBeLessThan(1e-4);
+    tokens.dispose();
+    disposeModel(a);
+    disposeModel(b);
+  });
+
+  it('reports a lossy conversion in words and refuses a non-empty --out, a rank at break-even, or two rank flags', async () => {
+    const out = path.join(tmp, 'lossy');
+    const r = await cli('lowrank', source, '--out', out, '--fraction', '0.3', '--backend', 'cpu');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/model\.layers\.1\.mlp\.down_proj\.weight \[16,24\] rank 2 \(break-even 9\.6\)/);
+    const again = await cli('lowrank', source, '--out', out, '--rank', '2', '--backend', 'cpu');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/--out: expected a new or empty directory, found ".*lossy" is not empty/);
+    const even = await cli('lowrank', source, '--out', path.join(tmp, 'x1'), '--rank', '10', '--backend', 'cpu');
+    expect(even.code).toBe(1);
+    expect(even.stderr).toMatch(/break-even rank 9\.60/);
+    const two = await cli('lowrank', source, '--out', path.join(tmp, 'x2'), '--rank', '2', '--energy', '0.9', '--backend', 'cpu');
+    expect(two.stderr).toMatch(/exactly one of --rank, --fraction, --energy, found 2/);
+    expect(fs.existsSync(path.join(tmp, 'x1'))).toBe(false);
+  });
+});
