@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,5 +109,71 @@ describe('efficientscale evaluate', () => {
     expect(readFileSync(json.plots[0], 'utf8')).toContain('predicted');
     const human = await cli('evaluate', GPT3, '--smaller-models', '4');
     expect(human.out).toMatch(/^GPT-3: target GPT-3 175b \(N=1\.750e\+11\), fit on 4 smaller models, \d+ test points, ARE \d+\.\d\d%\nearly checkpoints dropped: the first 10% of each run's tokens\n$/);
+  });
+});
+
+/** Run directories as `efficientscale train` writes them (metrics.jsonl only), for a tiny synthetic law. */
+function writeRuns(root: string, sizes: readonly number[], seed = 1): string[] {
+  let s = seed;
+  const noise = () => ((s = (s * 16807) % 2147483647) / 2147483647 - 0.5) * 6e-3; // ±0.3%
+  return sizes.map((N) => {
+    const dir = join(root, `tiny-${N}`);
+    mkdirSync(dir, { recursive: true });
+    const steps = 50;
+    const lines = Array.from({ length: steps }, (_, i) => {
+      const tokens = (20 * N * (i + 1)) / steps;
+      const loss = (1.2 + 40 / N ** 0.3 + 60 / tokens ** 0.3) * (1 + noise());
+      return JSON.stringify({ step: i + 1, tokens, flops: 6 * N * tokens, params: N, loss, eval_loss: (i + 1) % 10 === 0 ? loss : undefined });
+    });
+    writeFileSync(join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
+    return `${dir}/`;
+  });
+}
+
+describe('fit and evaluate on small runs of our own (run directories)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'es-runs-'));
+  const five = writeRuns(join(root, 'five'), [2e4, 5e4, 1e5, 2e5, 5e5]);
+  const three = writeRuns(join(root, 'three'), [2e4, 1e5, 5e5], 7);
+
+  it('evaluate with default flags drops the first 10% of each run and predicts the largest', async () => {
+    const r = await cli('evaluate', ...five);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^all: target tiny-500000 \(N=5\.000e\+5\), fit on 4 smaller models, 15 test points, ARE 0\.\d\d%\n/);
+    expect(r.out).toContain("early checkpoints dropped: the first 10% of each run's tokens\n");
+    const json = JSON.parse((await cli('evaluate', ...five, '--json')).out);
+    expect(json.families[0].cutoff).toEqual({ kind: 'relative', fraction: 0.1 });
+    expect(json.families[0].trainModels.map((m: { points: number }) => m.points)).toEqual([45, 45, 45, 45]);
+    const absolute = JSON.parse((await cli('evaluate', ...five, '--min-tokens', '3e5', '--json')).out);
+    expect(absolute.families[0].cutoff).toEqual({ kind: 'absolute', tokens: 3e5 });
+    const old = await cli('evaluate', ...five, '--min-tokens', '1e10');
+    expect(old.code).toBe(1);
+    expect(old.err).toBe('error: family all: smaller models with checkpoints past 10000000000 tokens: expected at least 2 sizes (the largest model is the target), found 0\n');
+  });
+
+  it('two smaller sizes: a one-line warning; --prior fixes the exponents from a fit of other runs', async () => {
+    const warned = await cli('evaluate', ...three);
+    expect(warned.code).toBe(0);
+    expect(warned.err).toMatch(/^warning: all: only 2 model sizes: the N-exponent alpha is weakly identified[^\n]*\n$/);
+    const law = join(root, 'prior.json');
+    const fit = await cli('fit', ...five, '--out', law, '--json');
+    expect(fit.code).toBe(0);
+    expect(JSON.parse(fit.out).params.alpha).toBeCloseTo(0.3, 1);
+    const fixed = JSON.parse((await cli('evaluate', ...three, '--prior', law, '--json')).out).families[0];
+    const prior = JSON.parse(readFileSync(law, 'utf8')).params;
+    expect(fixed.fixed).toEqual({ alpha: prior.alpha, beta: prior.beta });
+    expect(fixed.warnings).toEqual([]);
+    expect(fixed.are).toBeLessThan(0.01);
+    const human = await cli('fit', ...three, '--fix', 'alpha=0.3');
+    expect(human.err).toBe('');
+    expect(human.out).toMatch(/alpha +0\.3 \(fixed\)/);
+    const one = await cli('fit', three[0]);
+    expect(one.code).toBe(1);
+    expect(one.err).toBe('error: distinct model sizes: expected at least 2 (the N-exponent needs two sizes to compare), found 1\n');
+  });
+
+  it('--loss-column eval_loss fits only the evaluated steps', async () => {
+    const json = JSON.parse((await cli('fit', ...five, '--loss-column', 'eval_loss', '--json')).out);
+    expect(json.fit.points).toBe(25);
   });
 });
