@@ -8,6 +8,7 @@ import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
 import { registerForward } from './forward.js';
 import { registerBench } from './bench.js';
+import { registerUpcycle } from './upcycle.js';
 import { registerLowrank } from './lowrank.js';
 
 /** Every sub-command registers itself here; one line per command file. */
@@ -21,5 +22,6 @@ export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerForward(program);
   registerBench(program);
+  registerUpcycle(program);
   registerLowrank(program);
 }

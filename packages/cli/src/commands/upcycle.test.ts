@@ -1,0 +1,65 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { llamaConfig, loadModel, readSafetensors, tf } from '@efficientscale/core';
+import { cli } from './test-util.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-upcycle-'));
+const corpus = path.join(tmp, 'corpus.txt');
+const configFile = path.join(tmp, 'config.json');
+const run = path.join(tmp, 'run');
+const quick = ['--corpus', corpus, '--batch', '2', '--seq', '16', '--backend', 'cpu'];
+
+beforeAll(async () => {
+  fs.writeFileSync(corpus, 'It was the best of times, it was the worst of times, it was the age of wisdom.\n'.repeat(60));
+  fs.writeFileSync(configFile, JSON.stringify(llamaConfig({ vocab: 256, hidden: 16, ffn: 32, layers: 2, heads: 2, maxPositions: 64 })));
+  const r = await cli('train', '--config', configFile, ...quick, '--steps', '3', '--out', run, '--json');
+  expect(r.code, r.stderr).toBe(0);
+});
+
+describe('efficientscale upcycle', () => {
+  it('writes a Mixtral checkpoint with optimizer state that eval reads and train --resume continues', async () => {
+    const out = path.join(tmp, 'moe');
+    const r = await cli('upcycle', run, '--out', out, '--experts', '4', '--top-k', '2', '--router-init', 'kmeans', '--corpus', corpus, '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ experts: 4, topK: 2, mixtral: true, optimizer: 'copied', layers: [0, 1] });
+    expect(report.maxAbsLogitDiff).toBeLessThan(1e-4);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ architectures: ['MixtralForCausalLM'], model_type: 'mixtral', num_local_experts: 4, num_experts_per_tok: 2 });
+    const opt = readSafetensors(path.join(out, 'optimizer.safetensors')).tensors;
+    expect(opt['m.model.layers.1.block_sparse_moe.experts.3.w1.weight'].shape).toEqual([32, 16]);
+
+    const dense = await cli('eval', run, ...quick, '--batches', '2', '--json');
+    const moe = await cli('eval', out, ...quick, '--batches', '2', '--json');
+    expect(moe.code, moe.stderr).toBe(0);
+    expect(JSON.parse(moe.stdout).eval_loss).toBeCloseTo(JSON.parse(dense.stdout).eval_loss, 4);
+
+    const resumed = await cli('train', '--resume', out, '--out', path.join(tmp, 'moe-run'), '--steps', '5', '--corpus', corpus, '--backend', 'cpu', '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).steps).toBe(5);
+    const trained = loadModel(path.join(tmp, 'moe-run', 'checkpoint'));
+    expect(trained.params['model.layers.0.block_sparse_moe.gate.weight'].shape).toEqual([4, 16]);
+    tf.dispose(Object.values(trained.params));
+  });
+
+  it('upcycles chosen layers into fine-grained experts and prints a one-line summary', async () => {
+    const out = path.join(tmp, 'fine');
+    const r = await cli('upcycle', run, '--out', out, '--experts', '2', '--top-k', '1', '--granularity', '4', '--layers', '1', '--reset-optimizer', '--backend', 'cpu');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/upcycled layers 1 to 8 experts \(top-4, ffn 8\)/);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    expect(config.efficientscale.ffn_kinds).toEqual(['dense', 'moe']);
+  });
+
+  it('refuses impossible options with one line', async () => {
+    const bad = await cli('upcycle', run, '--out', path.join(tmp, 'x'), '--experts', '2', '--top-k', '3', '--backend', 'cpu');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/topK: expected at most the number of experts \(2\), found 3/);
+    const again = await cli('upcycle', path.join(tmp, 'moe'), '--out', path.join(tmp, 'y'), '--experts', '2', '--top-k', '1', '--backend', 'cpu');
+    expect(again.stderr).toMatch(/expected a dense model/);
+    const layers = await cli('upcycle', run, '--out', path.join(tmp, 'z'), '--experts', '2', '--top-k', '1', '--layers', 'odd', '--backend', 'cpu');
+    expect(layers.code).toBe(2);
+  });
+});
