@@ -3,3 +3,4 @@ export { logitsOf, maxLogitGap, probeTokens } from './probe.js';
 export { applyRecipes, type OptimizerState, type Recipe, type Recipes } from './remap.js';
 export { growthDims } from './dims.js';
 export { growWidth, widthMethods, type WidthMethod, type WidthOptions, type WidthReport } from './width.js';
+export { growModel, growCheckpoint, type GrowOptions, type GrowReport, type GrowModelResult } from './checkpoint.js';
