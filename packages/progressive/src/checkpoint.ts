@@ -43,7 +43,7 @@ export interface GrowModelResult {
 export function growModel(config: ModelConfig, params: Params, o: GrowOptions, optimizer?: OptimizerState): GrowModelResult {
   const wantsWidth = o.hidden !== undefined || o.heads !== undefined || o.kvHeads !== undefined || o.ffn !== undefined;
   if (!wantsWidth && o.layers === undefined) throw mismatch('grow options', 'at least one of hidden, heads, kvHeads, ffn, layers', 'none');
-  let current = { config, params, optimizer };
+  let current: { config: ModelConfig; params: Params; optimizer?: OptimizerState } = { config, params, optimizer };
   let width: WidthReport | undefined;
   let depth: DepthReport | undefined;
   if (wantsWidth) {
