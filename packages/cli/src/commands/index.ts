@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerGrow } from './grow.js';
 import { registerTrain } from './train.js';
 import { registerFit } from './fit.js';
 import { registerPredict } from './predict.js';
@@ -13,6 +14,7 @@ import { registerLowrank } from './lowrank.js';
 
 /** Every sub-command registers itself here; one line per command file. */
 export function registerCommands(program: Command): void {
+  registerGrow(program);
   registerTrain(program);
   registerFit(program);
   registerPredict(program);
