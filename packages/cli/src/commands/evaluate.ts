@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { cutoffText, evaluateFamilies, type FamilyEvaluation } from '@efficientscale/scaling-laws';
-import { writeLineChartSvg } from '../plot/index.js';
+import { countLabel, writeLineChartSvg } from '../plot/index.js';
 import { addDataOptions, fixedParams, fmt, loadPoints, printWarnings, type DataFlags } from './fit.js';
 import { nonNegativeNumber, positiveInt, positiveNumber } from './options.js';
 
@@ -22,10 +22,11 @@ function plotPath(path: string, family: string, many: boolean): string {
 
 async function plotTarget(path: string, e: FamilyEvaluation): Promise<void> {
   await writeLineChartSvg(path, {
-    title: `${e.family}: ${e.target.model} predicted from ${e.trainModels.length} smaller models (ARE ${(e.are * 100).toFixed(2)}%)`,
+    title: `${e.family}: ${e.target.model} (N=${countLabel(e.target.params)}) predicted from ${e.trainModels.length} smaller models (ARE ${(e.are * 100).toFixed(2)}%)`,
     xLabel: 'training tokens D',
-    yLabel: 'loss',
+    yLabel: 'loss (nats/token)',
     logX: true,
+    countAxes: { x: true },
     series: [
       { name: 'observed', mark: 'point', points: e.test.map((t) => ({ x: t.tokens, y: t.loss })) },
       { name: 'predicted', mark: 'line', points: e.test.map((t) => ({ x: t.tokens, y: t.predicted })) },

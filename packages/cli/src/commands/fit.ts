@@ -6,8 +6,7 @@ import {
   type BootstrapResult,
   dropHighestLoss,
   fitLaw,
-  getLaw,
-  predictWithTheta,
+  predictLoss,
   readDataset,
   resolveFixed,
   toLawFile,
@@ -18,7 +17,7 @@ import {
   type Point,
 } from '@efficientscale/scaling-laws';
 import { writeFileAtomic } from '@efficientscale/core';
-import { writeLineChartSvg, type ChartSeries } from '../plot/index.js';
+import { countLabel, writeLineChartSvg, type ChartSeries } from '../plot/index.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 import { readLawFile } from './predict.js';
 
@@ -91,9 +90,9 @@ export function progressBar(label: string, total: number) {
   return { update: (done: number) => bar.update(done), stop: () => bar.stop() };
 }
 
-/** Observed points and fitted curves per model size. */
-async function plotFit(path: string, points: readonly Point[], fit: FittedLaw): Promise<void> {
-  const law = getLaw(fit.law);
+/** Observed points and fitted curves per model size, with the bootstrap's prediction band when there is one. */
+async function plotFit(path: string, points: readonly Point[], fit: FittedLaw, boot?: BootstrapResult): Promise<void> {
+  const estimate = { law: fit.law, theta: fit.theta, ...(boot ? { bootstrap: { thetas: boot.thetas, confidence: boot.confidence } } : {}) };
   const sizes = [...new Set(points.map((p) => p.params))].sort((a, b) => a - b);
   const series: ChartSeries[] = sizes.flatMap((N) => {
     const own = points.filter((p) => p.params === N);
@@ -101,22 +100,29 @@ async function plotFit(path: string, points: readonly Point[], fit: FittedLaw): 
     const hi = Math.max(...own.map((p) => p.tokens));
     const curve = Array.from({ length: 40 }, (_, i) => {
       const D = lo * (hi / lo) ** (i / 39);
-      return { x: D, y: predictWithTheta(law, fit.theta, N, D) };
+      const e = predictLoss(estimate, N, D);
+      return { x: D, y: e.value, ...(e.interval ? { lo: e.interval[0], hi: e.interval[1] } : {}) };
     });
-    const name = `N=${fmt(N)}`;
+    const name = `N=${countLabel(N)}`;
+    const band = boot && hi > lo ? [{ name, value: N, mark: 'band' as const, points: curve.map((c) => ({ x: c.x, y: c.lo!, y2: c.hi! })) }] : [];
     return [
+      ...band,
       { name, value: N, mark: 'point' as const, points: own.map((p) => ({ x: p.tokens, y: p.loss })) },
-      ...(hi > lo ? [{ name, value: N, mark: 'line' as const, points: curve }] : []),
+      ...(hi > lo ? [{ name, value: N, mark: 'line' as const, points: curve.map((c) => ({ x: c.x, y: c.y })) }] : []),
     ];
   });
+  const bandNote = boot ? `; band: ${Math.round(boot.confidence * 100)}% bootstrap interval (${boot.samples} resamples)` : '';
   await writeLineChartSvg(path, {
-    title: `${fit.formula} (${fit.loss}): observed points and fitted curves`,
+    title: `${fit.formula} (${fit.loss === 'huber' ? 'Huber' : 'least squares'} on log L)`,
+    subtitle: `dots: observed; lines: fitted law per model size${bandNote}`,
+    width: 640,
     xLabel: 'training tokens D',
-    yLabel: 'loss',
+    yLabel: 'loss (nats/token)',
     logX: true,
     logY: true,
     series,
     colorScale: { title: 'parameters N', log: true },
+    countAxes: { x: true, color: true },
   });
 }
 
@@ -161,7 +167,7 @@ export function registerFit(program: Command): void {
       }
       const file = toLawFile(fit, boot);
       if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(file, null, 2)}\n`);
-      if (flags.plot) await plotFit(flags.plot, points, fit);
+      if (flags.plot) await plotFit(flags.plot, points, fit, boot);
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ ...file, fitSeconds, seconds, out: flags.out ?? null, plot: flags.plot ?? null })}\n`);

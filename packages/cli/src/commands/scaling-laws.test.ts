@@ -33,6 +33,10 @@ describe('efficientscale fit / predict / plan', () => {
     const svg = readFileSync(plot, 'utf8');
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain('training tokens D');
+    expect(svg).toContain('loss (nats/token)');
+    expect(svg).toContain('class="mark-area'); // the bootstrap band
+    expect(svg).toContain('>16.2B<'); // the largest real size in the legend, not 16.2G
+    expect(svg).not.toMatch(/>\d+(\.\d+)?G</);
   });
 
   it('prints a human summary', async () => {

@@ -1,1 +1,1 @@
-export { lineChartSvg, writeLineChartSvg, type ChartPoint, type ChartSeries, type LineChart } from './chart.js';
+export { countLabel, legendValues, lineChartSvg, writeLineChartSvg, type ChartPoint, type ChartSeries, type LineChart } from './chart.js';
