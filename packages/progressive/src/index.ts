@@ -4,3 +4,4 @@ export { applyRecipes, type OptimizerState, type Recipe, type Recipes } from './
 export { growthDims } from './dims.js';
 export { growWidth, widthMethods, type WidthMethod, type WidthOptions, type WidthReport } from './width.js';
 export { growModel, growCheckpoint, type GrowOptions, type GrowReport, type GrowModelResult } from './checkpoint.js';
+export { trainProgressive, type GrowthStage, type ProgressiveOptions, type ProgressiveResult } from './progressive.js';

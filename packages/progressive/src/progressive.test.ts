@@ -1,0 +1,49 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultAdamW, flopsPerToken, llamaConfig, tf, UserError, type TrainerOptions } from '@efficientscale/core';
+import { trainProgressive } from './progressive.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const trainer: TrainerOptions = {
+  batchSize: 4,
+  seqLen: 16,
+  accumulation: 1,
+  schedule: { kind: 'cosine', lr: 1e-2, warmup: 2, total: 12 },
+  adamw: defaultAdamW,
+  clipNorm: 1,
+  seed: 5,
+  evalBatches: 2,
+};
+const ids = Int32Array.from({ length: 2000 }, (_, i) => (i * 5 + (i % 3)) % 20);
+const config = llamaConfig({ vocab: 20, hidden: 8, ffn: 16, layers: 1, heads: 2, maxPositions: 32 });
+
+describe('trainProgressive', () => {
+  it('grows at the given fractions, keeps the LR schedule, counts FLOPs of the model at each step, and the loss falls', () => {
+    const stages = [
+      { at: 0.25, grow: { layers: 2, depthMethod: 'copy' as const } },
+      { at: 0.5, grow: { hidden: 16, ffn: 32, widthMethod: 'lossless' as const, seed: 1 } },
+    ];
+    const before = tf.memory().numTensors;
+    const r = trainProgressive({ config, trainIds: ids, valIds: ids.slice(0, 300), trainer, totalSteps: 12, stages });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.growths.map((g) => g.step)).toEqual([3, 6]);
+    for (const g of r.growths) expect(g.report.maxLogitGap).toBeLessThan(1e-4);
+    expect(r.config.num_hidden_layers).toBe(2);
+    expect(r.config.hidden_size).toBe(16);
+    const tokensPerStep = trainer.batchSize * trainer.seqLen;
+    const perStep = (c: typeof config) => flopsPerToken(c, trainer.seqLen).trainPerToken * tokensPerStep;
+    const mid = { ...config, num_hidden_layers: 2 };
+    expect(r.flops).toBeCloseTo(3 * perStep(config) + 3 * perStep(mid) + 6 * perStep(r.config), -2);
+    expect(r.history[2].params).toBeLessThan(r.history[3].params);
+    // The cosine schedule runs across growth: step 7's LR is the schedule's value at step 6 (0-based).
+    expect(r.history[6].lr).toBeLessThan(r.history[2].lr);
+    expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
+    expect(r.history[11].loss).toBeLessThan(r.history[0].loss);
+  });
+
+  it('refuses stage fractions outside (0, 1)', () => {
+    expect(() => trainProgressive({ config, trainIds: ids, valIds: ids, trainer, totalSteps: 4, stages: [{ at: 1, grow: { layers: 2 } }] })).toThrow(UserError);
+  });
+});

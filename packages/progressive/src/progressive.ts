@@ -1,0 +1,64 @@
+import { mismatch, tf, Trainer, type ModelConfig, type StepMetrics, type TrainerOptions } from '@efficientscale/core';
+import { growModel, type GrowModelResult, type GrowOptions } from './checkpoint.js';
+
+export interface GrowthStage {
+  /** Fraction of the step (= token) budget after which to grow, in (0, 1). */
+  at: number;
+  grow: GrowOptions;
+}
+
+export interface ProgressiveOptions {
+  /** The small model to start from (fresh weights from trainer.seed). */
+  config: ModelConfig;
+  trainIds: Int32Array;
+  valIds: Int32Array;
+  trainer: TrainerOptions;
+  totalSteps: number;
+  stages: GrowthStage[];
+  onStep?: (m: StepMetrics & { params: number }) => void;
+}
+
+export interface ProgressiveResult {
+  config: ModelConfig;
+  /** One entry per step, with the parameter count of the model that ran it. */
+  history: Array<StepMetrics & { params: number }>;
+  growths: Array<{ step: number; report: GrowModelResult['report'] }>;
+  evalLoss: number;
+  flops: number;
+  tokens: number;
+}
+
+const paramCount = (t: Trainer) => Object.values(t.params).reduce((n, v) => n + v.size, 0);
+
+/**
+ * Trains a small model and grows it at given fractions of the step budget. Each growth carries the
+ * Adam moments over (Trainer.replaceModel) and keeps the step, so the LR schedule continues; the
+ * Trainer counts FLOPs of the model as it is at each step.
+ */
+export function trainProgressive(o: ProgressiveOptions): ProgressiveResult {
+  const stages = [...o.stages].sort((a, b) => a.at - b.at);
+  for (const s of stages) if (!(s.at > 0 && s.at < 1)) throw mismatch('growth stage "at"', 'a fraction of the budget in (0, 1)', String(s.at));
+  const growAt = stages.map((s) => Math.round(s.at * o.totalSteps));
+  const trainer = Trainer.fresh(o.config, o.trainIds, o.valIds, o.trainer);
+  const history: ProgressiveResult['history'] = [];
+  const growths: ProgressiveResult['growths'] = [];
+  try {
+    let params = paramCount(trainer);
+    for (let step = 0; step < o.totalSteps; step++) {
+      for (let k = 0; k < stages.length; k++) {
+        if (growAt[k] !== step) continue;
+        const grown = growModel(trainer.config, trainer.params, stages[k].grow, trainer.optimizer.stateTensors());
+        trainer.replaceModel(grown.config, grown.params, grown.optimizer);
+        tf.dispose([...Object.values(grown.params), ...Object.values(grown.optimizer ?? {})]);
+        growths.push({ step, report: grown.report });
+        params = paramCount(trainer);
+      }
+      const m = { ...trainer.step(), params };
+      history.push(m);
+      o.onStep?.(m);
+    }
+    return { config: trainer.config, history, growths, evalLoss: trainer.evaluate(), flops: trainer.state.flops, tokens: trainer.state.tokens };
+  } finally {
+    trainer.dispose();
+  }
+}
