@@ -1,6 +1,7 @@
 import { tf, type FfnKind } from '@efficientscale/core';
 import { swiglu } from './swiglu.js';
-import { layerRanks } from './options.js';
+import { mismatch } from '@efficientscale/core';
+import { layerRanks, lowRankOptions } from './options.js';
 
 /** Weight names of the factors: W [out, in] ≈ U [out, r] · V [r, in]. */
 export const uName = (w: string) => `mlp.${w}.weight_u`;
@@ -26,6 +27,11 @@ export const lowrankFfn: FfnKind = {
       shapes[vName('gate_proj')] = [r.gate_proj, d.hidden];
       shapes[vName('up_proj')] = [r.up_proj, d.hidden];
     }
+    if (lowRankOptions(config).self_guided) {
+      shapes['mlp.gate_proj.weight'] = [d.ffn, d.hidden];
+      shapes['mlp.up_proj.weight'] = [d.ffn, d.hidden];
+      shapes['mlp.down_proj.weight'] = [d.hidden, d.ffn];
+    }
     return shapes;
   },
   initStd(config, d, layer, initStd) {
@@ -48,11 +54,15 @@ export const lowrankFfn: FfnKind = {
     return stds;
   },
   forward(ctx, x) {
-    const shared = ctx.config.efficientscale?.ffn_options?.lowrank?.share_gate_up_v === true;
+    const o = lowRankOptions(ctx.config);
     const p = ctx.param;
+    const alpha = o.self_guided ? guideAlphaOf(o.guide_alpha) : 0;
+    // α·W·x + (1−α)·U·(V·x); the dense product is skipped once α is 0.
+    const mix = (proj: string, lowRank: tf.Tensor2D, input: tf.Tensor2D) =>
+      alpha === 0 ? lowRank : (tf.add(tf.mul(linear(input, p(`mlp.${proj}.weight`)), alpha), tf.mul(lowRank, 1 - alpha)) as tf.Tensor2D);
     let gate: tf.Tensor2D;
     let up: tf.Tensor2D;
-    if (shared) {
+    if (o.share_gate_up_v === true) {
       const xv = linear(x, p(sharedVName));
       gate = linear(xv, p(uName('gate_proj')));
       up = linear(xv, p(uName('up_proj')));
@@ -60,12 +70,19 @@ export const lowrankFfn: FfnKind = {
       gate = linear(linear(x, p(vName('gate_proj'))), p(uName('gate_proj')));
       up = linear(linear(x, p(vName('up_proj'))), p(uName('up_proj')));
     }
-    const h = swiglu(gate, up);
-    return { y: linear(linear(h, p(vName('down_proj'))), p(uName('down_proj'))) };
+    const h = swiglu(mix('gate_proj', gate, x), mix('up_proj', up, x));
+    return { y: mix('down_proj', linear(linear(h, p(vName('down_proj'))), p(uName('down_proj'))), h) };
   },
   activeParamsPerToken(config, d, layer) {
     const r = layerRanks(config, d, layer);
     const gateUp = r.shared ? r.gate_proj * (2 * d.ffn + d.hidden) : (r.gate_proj + r.up_proj) * (d.ffn + d.hidden);
-    return gateUp + r.down_proj * (d.hidden + d.ffn);
+    const guided = lowRankOptions(config).self_guided ? 3 * d.hidden * d.ffn : 0;
+    return gateUp + r.down_proj * (d.hidden + d.ffn) + guided;
   },
 };
+
+function guideAlphaOf(alpha: unknown): number {
+  if (alpha === undefined) return 1;
+  if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) throw mismatch('lowrank "guide_alpha"', 'a number in [0, 1]', JSON.stringify(alpha));
+  return alpha;
+}

@@ -12,3 +12,5 @@ export { jacobiSvd, type SmallSvd } from './linalg.js';
 export { toLowRank, type ToLowRankOptions, type ToLowRankReport, type WeightReport } from './convert.js';
 export { toDense, type ToDenseReport } from './dense.js';
 export { ffnCovariances, type FfnCovariance } from './calibration.js';
+export { spectralInitParams } from './init.js';
+export { guideAlpha, withGuideAlpha, dropGuide } from './guide.js';

@@ -15,6 +15,12 @@ export interface LowRankOptions {
   share_gate_up_v?: boolean;
   /** Allow ranks at or above the break-even rank m·n/(m+n) (no parameter saving). */
   force?: boolean;
+  /**
+   * Self-guided training: each linear keeps its dense weight too and computes α·W·x + (1−α)·U·(V·x).
+   * `guide_alpha` is α (1 = dense only, 0 = low-rank only); schedule it with `guideAlpha(step, total)`.
+   */
+  self_guided?: boolean;
+  guide_alpha?: number;
 }
 
 export const ffnWeights = ['gate_proj', 'up_proj', 'down_proj'] as const;

@@ -1,0 +1,55 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf, llamaConfig, initParams, forward, paramShapes, flopsPerToken, type Params } from '@efficientscale/core';
+import { lowrankConfig, withGuideAlpha, dropGuide, guideAlpha, spectralInitParams, exactSvd, disposeSvd } from './index.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const base = llamaConfig({ vocab: 32, hidden: 16, ffn: 24, layers: 2, heads: 2, maxPositions: 16 });
+const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+
+describe('self-guided training', () => {
+  it('α = 1 is the dense branch, α = 0 the low-rank branch; dropGuide leaves the low-rank model', () => {
+    const guided = withGuideAlpha(lowrankConfig(base, { rank: 3 }), 1);
+    expect(paramShapes(guided)['model.layers.1.mlp.up_proj.weight']).toEqual([24, 16]);
+    expect(flopsPerToken(guided, 8).activeMatmulParams).toBe(flopsPerToken(lowrankConfig(base, { rank: 3 }), 8).activeMatmulParams + 3 * 16 * 24);
+    const params = initParams(guided, 2, 0.2);
+    const tokens = tf.tensor2d([[1, 4, 9, 16, 25]], [1, 5], 'int32');
+    const dense: Params = {};
+    for (const [n, t] of Object.entries(params)) if (!n.includes('weight_')) dense[n] = t;
+    const lowOnly = dropGuide(guided, params);
+    const atOne = forward(guided, params, tokens);
+    const atZero = forward(withGuideAlpha(guided, 0), params, tokens);
+    const denseOut = forward(base, dense, tokens);
+    const lowOut = forward(lowOnly.config, lowOnly.params, tokens);
+    expect(maxDiff(atOne, denseOut)).toBeLessThan(1e-5);
+    expect(maxDiff(atZero, lowOut)).toBeLessThan(1e-5);
+    expect(maxDiff(atOne, atZero)).toBeGreaterThan(1e-3);
+    expect(lowOnly.config.efficientscale?.ffn_options?.lowrank).toEqual({ rank: 3 });
+    expect(guideAlpha(0, 10)).toBe(1);
+    expect(guideAlpha(5, 10)).toBeCloseTo(0.5, 12);
+    expect(guideAlpha(10, 10)).toBe(0);
+    expect(() => forward(withGuideAlpha(guided, 1.5), params, tokens)).toThrowError(/guide_alpha.*a number in \[0, 1\], found 1.5/);
+    tf.dispose([atOne, atZero, denseOut, lowOut, tokens, ...Object.values(params), ...Object.values(lowOnly.params)]);
+  });
+});
+
+describe('spectral init', () => {
+  it('gives factors whose product has rank r and balanced singular values split between U and V', () => {
+    const config = lowrankConfig(base, { rank: 4, share_gate_up_v: true });
+    const params = spectralInitParams(config, 1, 0.02);
+    const u = params['model.layers.1.mlp.down_proj.weight_u'] as tf.Tensor2D;
+    const v = params['model.layers.1.mlp.down_proj.weight_v'] as tf.Tensor2D;
+    const w = tf.matMul(u, v) as tf.Tensor2D;
+    const svd = exactSvd(w);
+    expect(svd.s[4] / svd.s[0]).toBeLessThan(1e-4);
+    // Balanced: UᵀU = V·Vᵀ = Σ (diagonal, equal).
+    const utu = tf.matMul(u, u, true);
+    const vvt = tf.matMul(v, v, false, true);
+    expect(maxDiff(utu, vvt) / svd.s[0]).toBeLessThan(1e-4);
+    expect(paramShapes(config)['model.layers.1.mlp.gate_up_proj.weight_v']).toEqual(params['model.layers.1.mlp.gate_up_proj.weight_v'].shape);
+    disposeSvd(svd);
+    tf.dispose([w, utu, vvt, ...Object.values(params)]);
+  });
+});
