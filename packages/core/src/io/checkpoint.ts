@@ -13,6 +13,7 @@ import { mismatch } from '../errors.js';
 import { findInterruptedDirSwap, isPlainFileName, writeDirAtomic } from './atomic.js';
 import { isPlainObject, readJsonObject, readText, describeJson } from './read.js';
 import { encodeSafetensors, readSafetensors, type RawTensor } from './safetensors.js';
+import { assertFinite } from './nonfinite.js';
 
 export const CONFIG_FILE = 'config.json';
 export const MODEL_FILE = 'model.safetensors';
@@ -78,8 +79,18 @@ function readShardedParams(dir: string): Record<string, RawTensor> {
   return Object.fromEntries(params);
 }
 
-/** Reads a checkpoint directory written by saveCheckpoint or by Hugging Face (single file or sharded). */
-export function loadCheckpointFiles(dir: string): LoadedCheckpoint {
+export interface LoadOptions {
+  /** Load weights and optimizer moments holding NaN/Inf instead of refusing them (for forensics). */
+  allowNonfinite?: boolean;
+}
+
+const NONFINITE_HINT = ' (pass --allow-nonfinite / allowNonfinite to load it anyway)';
+
+/**
+ * Reads a checkpoint directory written by saveCheckpoint or by Hugging Face (single file or sharded).
+ * Tensors holding NaN or Inf are refused with their name unless `allowNonfinite`.
+ */
+export function loadCheckpointFiles(dir: string, options: LoadOptions = {}): LoadedCheckpoint {
   if (!fs.existsSync(dir)) {
     const leftover = findInterruptedDirSwap(dir)[0];
     const hint = leftover ? ` (an interrupted save left the previous checkpoint in ${leftover})` : '';
@@ -95,8 +106,12 @@ export function loadCheckpointFiles(dir: string): LoadedCheckpoint {
   else if (fs.existsSync(at(MODEL_INDEX_FILE))) params = readShardedParams(dir);
   else throw mismatch(dir, `a checkpoint directory containing ${MODEL_FILE} or ${MODEL_INDEX_FILE}`, 'neither');
 
+  if (!options.allowNonfinite) assertFinite(params, at(fs.existsSync(at(MODEL_FILE)) ? MODEL_FILE : MODEL_INDEX_FILE), NONFINITE_HINT);
   const loaded: LoadedCheckpoint = { config, params };
-  if (fs.existsSync(at(OPTIMIZER_FILE))) loaded.optimizer = readSafetensors(at(OPTIMIZER_FILE)).tensors;
+  if (fs.existsSync(at(OPTIMIZER_FILE))) {
+    loaded.optimizer = readSafetensors(at(OPTIMIZER_FILE)).tensors;
+    if (!options.allowNonfinite) assertFinite(loaded.optimizer, at(OPTIMIZER_FILE), NONFINITE_HINT);
+  }
   if (fs.existsSync(at(TRAINER_STATE_FILE))) loaded.trainerState = readJsonObject(at(TRAINER_STATE_FILE));
   return loaded;
 }

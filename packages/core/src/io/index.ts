@@ -19,4 +19,7 @@ export {
   TRAINER_STATE_FILE,
   type CheckpointContents,
   type LoadedCheckpoint,
+  type LoadOptions,
 } from './checkpoint.js';
+export { assertFinite, firstNonfinite } from './nonfinite.js';
+export { checkTrainerState, checkOptimizerTensors, trainerStateSchema, TRAINER_STATE_FORMAT, type CheckedTrainerState } from './trainer-state.js';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
-import { loadCheckpointFiles, saveCheckpoint } from '../io/checkpoint.js';
+import { loadCheckpointFiles, saveCheckpoint, type LoadOptions } from '../io/checkpoint.js';
 import { validateConfig, type ModelConfig } from './config.js';
 import { checkParams, type Params } from './params.js';
 import { fromRaw, mapValues, toRaw } from './raw.js';
@@ -11,9 +11,12 @@ export interface LoadedModel {
   params: Params;
 }
 
-/** Loads config.json + model.safetensors from any Hugging Face-layout directory, checked against each other. */
-export function loadModel(dir: string): LoadedModel {
-  const files = loadCheckpointFiles(dir);
+/**
+ * Loads config.json + model.safetensors from any Hugging Face-layout directory, checked against each other;
+ * NaN/Inf weights are refused unless `options.allowNonfinite`.
+ */
+export function loadModel(dir: string, options: LoadOptions = {}): LoadedModel {
+  const files = loadCheckpointFiles(dir, options);
   const config = validateConfig(files.config, path.join(dir, 'config.json'));
   const source = path.join(dir, 'model.safetensors');
   for (const [name, t] of Object.entries(files.params)) {

@@ -3,10 +3,13 @@ import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
 import { parseJsonObject } from '../io/read.js';
-import type { ModelConfig } from '../model/config.js';
-import { checkParams, countParams } from '../model/params.js';
+import { dimsOf, validateConfig, type ModelConfig } from '../model/config.js';
+import { checkParams, countParams, paramShapes } from '../model/params.js';
+import { checkOptimizerTensors, checkTrainerState } from '../io/trainer-state.js';
 import { fromRaw, mapValues, toRaw } from '../model/raw.js';
 import { loadCheckpointFiles, readCheckpointText, saveCheckpoint } from '../io/checkpoint.js';
+import { assertFinite } from '../io/nonfinite.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { splitTrainVal } from '../data/batches.js';
 import { ByteTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { unigramEntropy } from '../data/unigram.js';
@@ -80,9 +83,11 @@ interface StoredTrainerState extends TrainerState {
   spec: RunSpec;
   tokenizer: object;
   lastTrainLoss: number;
+  /** Length of the training split, so a resume on another corpus is refused instead of silently differing. */
+  trainTokens: number;
 }
 
-function save(dir: string, trainer: Trainer, spec: RunSpec, tokenizer: Tokenizer, wallSeconds: number, lastTrainLoss: number): void {
+function save(dir: string, trainer: Trainer, spec: RunSpec, tokenizer: Tokenizer, wallSeconds: number, lastTrainLoss: number, trainTokens: number): void {
   const state: StoredTrainerState = {
     format: 'efficientscale-trainer-1',
     ...trainer.state,
@@ -91,13 +96,15 @@ function save(dir: string, trainer: Trainer, spec: RunSpec, tokenizer: Tokenizer
     spec,
     tokenizer: tokenizer.toJSON(),
     lastTrainLoss,
+    trainTokens,
   };
-  saveCheckpoint(dir, {
-    config: trainer.config,
-    params: mapValues(trainer.params, toRaw),
-    optimizer: mapValues(trainer.optimizer.stateTensors(), toRaw),
-    trainerState: state,
-  });
+  const params = mapValues(trainer.params, toRaw);
+  const optimizer = mapValues(trainer.optimizer.stateTensors(), toRaw);
+  // A checkpoint with NaN/Inf would poison every resume; the previous good one stays in place instead.
+  const hint = ` (step ${trainer.state.step} diverged; the previous checkpoint is kept — lower the learning rate)`;
+  assertFinite(params, 'weights to checkpoint', hint);
+  assertFinite(optimizer, 'optimizer moments to checkpoint', hint);
+  saveCheckpoint(dir, { config: trainer.config, params, optimizer, trainerState: state });
 }
 
 export interface StartOptions {
@@ -122,11 +129,40 @@ export interface ResumeOptions {
   totalSteps?: number;
 }
 
-/** Throws unless `outDir` holds no run yet (a fresh run never overwrites one). */
+/**
+ * Throws unless `outDir` is absent or empty: a fresh run never overwrites a run, nor appends to the
+ * stale metrics.jsonl of one that died before its first checkpoint.
+ */
 export function assertNewRunDir(outDir: string): void {
   if (fs.existsSync(runPaths(outDir).checkpoint)) {
     throw mismatch(`--out ${outDir}`, 'a new or empty run directory (use --resume to continue)', 'an existing checkpoint');
   }
+  if (!fs.existsSync(outDir)) return;
+  if (!fs.statSync(outDir).isDirectory()) throw mismatch(`--out ${outDir}`, 'a new or empty run directory', 'a file');
+  const entries = fs.readdirSync(outDir);
+  if (entries.length > 0) {
+    const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', ...' : '');
+    throw mismatch(`--out ${outDir}`, 'a new or empty run directory (this one has no checkpoint to resume from)', `${entries.length} entries (${shown})`);
+  }
+}
+
+/**
+ * Cuts metrics.jsonl back to the records of steps 1..`step`, atomically, so each step is logged once
+ * after a resume. Torn or unreadable lines (a kill during a write) go too.
+ */
+export function truncateMetrics(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const kept = lines.filter((line) => {
+    try {
+      const record = JSON.parse(line) as { step?: unknown };
+      return typeof record.step === 'number' && record.step <= step;
+    } catch {
+      return false;
+    }
+  });
+  if (kept.length === lines.length) return;
+  writeFileAtomic(file, kept.map((line) => line + '\n').join(''));
 }
 
 /** Starts a fresh training run in `outDir`. Refuses to overwrite an existing run. */
@@ -138,30 +174,42 @@ export async function startRun(o: StartOptions): Promise<RunResult> {
   const ids = o.tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
   const trainer = Trainer.fresh(o.config, train, val, o.spec.trainer);
-  return loop(trainer, o.outDir, o.spec, o.tokenizer, unigramEntropy(train, o.tokenizer.vocabSize), 0, NaN, o.onProgress, o.stopAfter);
+  return loop(trainer, o.outDir, o.spec, o.tokenizer, unigramEntropy(train, o.tokenizer.vocabSize), 0, NaN, train.length, o.onProgress, o.stopAfter);
 }
 
 /** Continues a run from its checkpoint: same data position, optimizer moments and schedule. */
 export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   const dir = resolveCheckpointDir(o.from ?? o.outDir);
   const files = loadCheckpointFiles(dir);
-  const stored = files.trainerState as StoredTrainerState | undefined;
-  if (!stored || stored.format !== 'efficientscale-trainer-1') {
-    throw mismatch(`${dir}/trainer_state.json`, 'a trainer state written by efficientscale train', stored ? `format ${JSON.stringify(stored.format)}` : 'no such file');
-  }
+  const stateFile = path.join(dir, 'trainer_state.json');
+  if (!files.trainerState) throw mismatch(stateFile, 'a trainer state written by efficientscale train', 'no such file');
+  const stored = checkTrainerState(files.trainerState, stateFile) as unknown as StoredTrainerState;
   if (!files.optimizer) throw mismatch(dir, 'optimizer.safetensors to resume from', 'no such file');
-  const config = files.config as ModelConfig;
+  const config = validateConfig(files.config, path.join(dir, 'config.json'));
   checkParams(config, files.params, `${dir}/model.safetensors`);
+  checkOptimizerTensors(files.optimizer, paramShapes(config), path.join(dir, 'optimizer.safetensors'));
+  const { maxPositions } = dimsOf(config);
+  if (stored.spec.trainer.seqLen > maxPositions) {
+    throw mismatch(`${stateFile}: "spec.trainer.seqLen"`, `at most max_position_embeddings (${maxPositions})`, String(stored.spec.trainer.seqLen));
+  }
   const tokenizer = tokenizerFromJSON(stored.tokenizer);
+  if (tokenizer.vocabSize > config.vocab_size) {
+    throw mismatch(`${stateFile}: "tokenizer"`, `a tokenizer of at most vocab_size (${config.vocab_size}) tokens`, `${tokenizer.name} (${tokenizer.vocabSize})`);
+  }
   const spec: RunSpec = { ...stored.spec, totalSteps: o.totalSteps ?? stored.spec.totalSteps };
   if (o.totalSteps !== undefined) spec.trainer = { ...spec.trainer, schedule: { ...spec.trainer.schedule, total: o.totalSteps } as ScheduleSpec };
   const ids = tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, spec.valFraction);
+  if (stored.trainTokens !== undefined && stored.trainTokens !== train.length) {
+    throw mismatch('resume corpus', `a training split of ${stored.trainTokens} tokens (as when the checkpoint was written)`, `${train.length} tokens (a different corpus?)`);
+  }
   const params = mapValues(files.params, fromRaw);
   const optimizer = mapValues(files.optimizer, fromRaw);
   const trainer = new Trainer(config, params, train, val, spec.trainer, { state: stored, optimizer, optimizerStep: stored.optimizerStep });
   tf.dispose([...Object.values(params), ...Object.values(optimizer)]);
-  return loop(trainer, o.outDir, spec, tokenizer, unigramEntropy(train, tokenizer.vocabSize), stored.wallSeconds, stored.lastTrainLoss, o.onProgress, o.stopAfter);
+  // Steps logged after this checkpoint (a run killed between checkpoints) are about to be redone.
+  truncateMetrics(runPaths(o.outDir).metrics, stored.step);
+  return loop(trainer, o.outDir, spec, tokenizer, unigramEntropy(train, tokenizer.vocabSize), stored.wallSeconds, stored.lastTrainLoss ?? NaN, train.length, o.onProgress, o.stopAfter);
 }
 
 async function loop(
@@ -172,6 +220,7 @@ async function loop(
   unigram: number,
   wallBefore: number,
   lastLoss: number,
+  trainTokens: number,
   onProgress?: (p: Progress) => void,
   stopAfter?: number,
 ): Promise<RunResult> {
@@ -220,7 +269,7 @@ async function loop(
       // Let timers run between steps (progress output, signals): the step itself is synchronous.
       await new Promise((resolve) => setImmediate(resolve));
       if ((spec.checkpointEvery > 0 && m.step % spec.checkpointEvery === 0) || isLast) {
-        save(paths.checkpoint, trainer, spec, tokenizer, elapsed(), trainLoss);
+        save(paths.checkpoint, trainer, spec, tokenizer, elapsed(), trainLoss, trainTokens);
       }
     }
     if (Number.isNaN(evalLoss)) evalLoss = trainer.evaluate();
