@@ -64,4 +64,16 @@ describe('efficientscale lowrank / export --dense', () => {
     expect(two.stderr).toMatch(/exactly one of --rank, --fraction, --energy, found 2/);
     expect(fs.existsSync(path.join(tmp, 'x1'))).toBe(false);
   });
+
+  it('converts activation-aware with calibration sequences from a corpus', async () => {
+    const plain = await cli('lowrank', source, '--out', path.join(tmp, 'plain'), '--rank', '2', '--backend', 'cpu', '--json');
+    const aware = await cli('lowrank', source, '--out', path.join(tmp, 'aware'), '--rank', '2', '--calibrate', '4', '--seq', '16', '--corpus', corpus, '--backend', 'cpu', '--json');
+    expect(aware.stderr).toBe('');
+    expect(aware.code).toBe(0);
+    const [p, a] = [JSON.parse(plain.stdout), JSON.parse(aware.stdout)];
+    // Whitened factors trade weight-space error for error on the inputs: never better in weight space.
+    for (let i = 0; i < 3; i++) expect(a.weights[i].relativeError).toBeGreaterThanOrEqual(p.weights[i].relativeError * (1 - 1e-4));
+    const tooMany = await cli('lowrank', source, '--out', path.join(tmp, 'x3'), '--rank', '2', '--calibrate', '1000', '--seq', '16', '--corpus', corpus, '--backend', 'cpu');
+    expect(tooMany.stderr).toMatch(/--calibrate: expected at most \d+ sequences of 16 tokens/);
+  });
 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { disposeModel, loadModel, mismatch, readCheckpointText, resolveCheckpointDir, saveModel, tf, UserError, type BackendName, type Params } from '@efficientscale/core';
+import { disposeModel, loadDefaultCorpus, loadModel, loadTextCorpus, readRunInfo, splitTrainVal, mismatch, readCheckpointText, resolveCheckpointDir, saveModel, tf, UserError, type BackendName, type Params } from '@efficientscale/core';
 import { toDense, toLowRank } from '@efficientscale/lowrank';
 import { backendOption, positiveInt, positiveNumber, useBackend } from './options.js';
 
@@ -13,6 +13,9 @@ interface LowRankFlags {
   keepFirstDense: boolean;
   shareGateUpV?: boolean;
   force?: boolean;
+  calibrate?: number;
+  corpus?: string;
+  seq: number;
   backend: BackendName;
   json?: boolean;
 }
@@ -36,6 +39,18 @@ function carriedFiles(dir: string): Record<string, string> {
   return state ? { 'trainer_state.json': state } : {};
 }
 
+/** `count` sequences of `seq` tokens from the start of the corpus's training split, tokenized as the model was trained. */
+function calibrationTokens(dir: string, corpusFile: string | undefined, count: number, seq: number, vocab: number): tf.Tensor2D {
+  const corpus = corpusFile ? loadTextCorpus(corpusFile) : loadDefaultCorpus();
+  const { tokenizer, valFraction } = readRunInfo(dir);
+  const { train } = splitTrainVal(tokenizer.encode(corpus.text), valFraction);
+  if (train.length < count * seq) throw mismatch('--calibrate', `at most ${Math.floor(train.length / seq)} sequences of ${seq} tokens in ${corpus.name}`, String(count));
+  const ids = train.slice(0, count * seq);
+  const bad = ids.findIndex((v) => v >= vocab);
+  if (bad >= 0) throw mismatch(`calibration token ${bad}`, `an id below the model's vocab_size ${vocab}`, String(ids[bad]));
+  return tf.tensor2d(ids, [count, seq], 'int32');
+}
+
 const disposeParams = (p: Params) => tf.dispose(Object.values(p));
 
 export function registerLowrank(program: Command): void {
@@ -51,6 +66,9 @@ export function registerLowrank(program: Command): void {
     .option('--no-keep-first-dense', 'convert layer 0 too')
     .option('--share-gate-up-v', 'gate_proj and up_proj share one V')
     .option('--force', 'allow ranks at or above the break-even rank m·n/(m+n)')
+    .option('--calibrate <n>', 'activation-aware (SVD-LLM): whiten by the FFN inputs of n corpus sequences', positiveInt)
+    .option('--corpus <file>', 'calibration text instead of the embedded corpus')
+    .option('--seq <n>', 'tokens per calibration sequence', positiveInt, 64)
     .addOption(backendOption())
     .option('--json', 'print the conversion report as one JSON object')
     .action(async (dirArg: string, flags: LowRankFlags) => {
@@ -60,6 +78,7 @@ export function registerLowrank(program: Command): void {
       await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
       const model = loadModel(dir);
+      const calib = flags.calibrate ? calibrationTokens(dir, flags.corpus, flags.calibrate, Math.min(flags.seq, model.config.max_position_embeddings ?? 2048), model.config.vocab_size) : undefined;
       try {
         const result = toLowRank(model.config, model.params, {
           rank: flags.rank,
@@ -68,6 +87,7 @@ export function registerLowrank(program: Command): void {
           keepFirstDense: flags.keepFirstDense,
           shareGateUpV: flags.shareGateUpV,
           force: flags.force,
+          aware: calib ? { tokens: calib } : undefined,
         });
         saveModel(flags.out, result.config, result.params, carriedFiles(dir));
         disposeParams(result.params);
@@ -80,6 +100,7 @@ export function registerLowrank(program: Command): void {
           process.stdout.write(`params ${r.paramsBefore} → ${r.paramsAfter}; probe logits: max |Δ| ${r.probeMaxAbsLogitDiff.toExponential(3)}, relative ${r.probeRelativeLogitDiff.toExponential(3)}\nwrote ${flags.out}\n`);
         }
       } finally {
+        calib?.dispose();
         disposeModel(model);
       }
     });
