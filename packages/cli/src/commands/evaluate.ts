@@ -92,7 +92,9 @@ export function registerEvaluate(program: Command): void {
           `${e.family}: target ${e.target.model} (N=${fmt(e.target.params)}), fit on ${e.trainModels.length} smaller models, ` +
           `${e.test.length} test points, ARE ${(e.are * 100).toFixed(2)}%`,
       );
-      const cutoffs = [...new Set(results.map((e) => cutoffText(e.cutoff)))];
+      const cutoffs = [
+        ...new Set(results.map((e) => (e.cutoff.kind === 'absolute' ? `those at or below ${fmt(e.cutoff.tokens)} tokens (--min-tokens)` : cutoffText(e.cutoff)))),
+      ];
       lines.push(`early checkpoints dropped: ${cutoffs.join('; ')}`);
       lines.push(...plots.map((p) => `plot written to ${p}`));
       process.stdout.write(`${lines.join('\n')}\n`);

@@ -150,6 +150,7 @@ describe('fit and evaluate on small runs of our own (run directories)', () => {
     expect(json.families[0].trainModels.map((m: { points: number }) => m.points)).toEqual([45, 45, 45, 45]);
     const absolute = JSON.parse((await cli('evaluate', ...five, '--min-tokens', '3e5', '--json')).out);
     expect(absolute.families[0].cutoff).toEqual({ kind: 'absolute', tokens: 3e5 });
+    expect((await cli('evaluate', ...five, '--min-tokens', '3e5')).out).toContain('early checkpoints dropped: those at or below 3.000e+5 tokens (--min-tokens)\n');
     const old = await cli('evaluate', ...five, '--min-tokens', '1e10');
     expect(old.code).toBe(1);
     expect(old.err).toBe('error: family all: smaller models with checkpoints past 10000000000 tokens: expected at least 2 sizes (the largest model is the target), found 0\n');
