@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bootstrapFit } from './bootstrap.js';
 import { fitLaw } from './fit.js';
 import { resolveFixed } from './fixed.js';
 import { readDataset } from './read.js';
@@ -20,6 +22,23 @@ describe('fixed parameters', () => {
     expect(fit.params.A / 400).toBeCloseTo(1, 1);
     // A wrong exponent held fixed makes the fit worse than a free one: the constraint is really applied.
     expect(fitLaw(points, { fixed: { alpha: 0.6 } }).objective).toBeGreaterThan(fitLaw(points).objective * 10);
+  });
+
+  it('bootstrap refits keep the fixed parameters of the full fit', () => {
+    const points = chinchillaPoints(LAW, [2e7, 6e7, 2e8, 6e8], [5, 10, 20], 1e-3, 2);
+    const boot = bootstrapFit(points, fitLaw(points, { fixed: { beta: 0.35 } }), { samples: 5 });
+    expect(boot.thetas.map((t) => t[4])).toEqual([0.35, 0.35, 0.35, 0.35, 0.35]);
+    expect(boot.intervals.beta).toEqual([0.35, 0.35]);
+    expect(boot.intervals.alpha[1]).toBeGreaterThan(boot.intervals.alpha[0]);
+  });
+
+  it('reads back any name=value list it is given', () => {
+    fc.assert(
+      fc.property(fc.double({ min: -10, max: 10, noNaN: true }).filter((x) => !Object.is(x, -0)), fc.double({ min: 1e-6, max: 1e6, noNaN: true }), (alpha, E) => {
+        expect(resolveFixed(`alpha=${alpha}, E = ${E}`)).toEqual({ alpha, E });
+      }),
+      { numRuns: 20 },
+    );
   });
 
   it('refuses unknown names, bad values and fixing everything', () => {

@@ -172,6 +172,10 @@ describe('fit and evaluate on small runs of our own (run directories)', () => {
     const human = await cli('fit', ...three, '--fix', 'alpha=0.3');
     expect(human.err).toBe('');
     expect(human.out).toMatch(/alpha +0\.3 \(fixed\)/);
+    const two = await cli('fit', three[0], three[1], '--json');
+    expect(two.code).toBe(0);
+    expect(JSON.parse(two.out).fit.warnings).toHaveLength(1);
+    expect(two.err).toMatch(/^warning: only 2 model sizes: the N-exponent alpha is weakly identified[^\n]*\n$/);
     const one = await cli('fit', three[0]);
     expect(one.code).toBe(1);
     expect(one.err).toBe('error: distinct model sizes: expected at least 2 (the N-exponent needs two sizes to compare), found 1\n');
