@@ -1,0 +1,57 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as fc from 'fast-check';
+import { tf } from '../tf.js';
+import { dimsOf, llamaConfig, parseConfig } from '../model/config.js';
+import { countParams, initParams } from '../model/params.js';
+import { forward } from '../model/forward.js';
+import { FUZZ_SEED, classify, fuzzRuns, jsonValue, newTally, report } from './fuzz-util.js';
+
+const FIELDS = [
+  'vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'head_dim',
+  'rms_norm_eps', 'rope_theta', 'rope_parameters', 'max_position_embeddings', 'tie_word_embeddings', 'attention_bias', 'mlp_bias',
+  'hidden_act', 'efficientscale', 'architectures', 'model_type', 'num_local_experts',
+];
+/** Largest model a case actually builds and runs. */
+const RUNNABLE_PARAMS = 200_000;
+
+const mutation = fc.tuple(fc.constantFrom(...FIELDS), fc.oneof(jsonValue, fc.constant('<delete>'), fc.constant({ ffn_kinds: ['dense'] }), fc.constant({ rope_type: 'linear' })));
+const base = () => llamaConfig({ vocab: 32, hidden: 16, ffn: 24, layers: 2, heads: 4, kvHeads: 2, maxPositions: 16 });
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('config.json fuzz', () => {
+  it('every mutated config is refused with one UserError line, or accepted and runs a forward pass', () => {
+    const runs = fuzzRuns(1500);
+    const tally = newTally();
+    const started = performance.now();
+    const tensorsBefore = tf.memory().numTensors;
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
+        const config: Record<string, unknown> = base();
+        for (const [field, value] of mutations) {
+          if (value === '<delete>') delete config[field];
+          else config[field] = value;
+        }
+        classify(tally, () => {
+          const parsed = parseConfig(JSON.stringify(config), 'config.json');
+          if (countParams(parsed) > RUNNABLE_PARAMS) return 'skipped';
+          const d = dimsOf(parsed);
+          const params = initParams(parsed, 1);
+          const seq = Math.min(4, d.maxPositions);
+          const tokens = tf.tensor2d(Array.from({ length: seq }, (_, i) => (i * 7) % d.vocab), [1, seq], 'int32');
+          const logits = forward(parsed, params, tokens);
+          expect(logits.shape).toEqual([1, seq, d.vocab]);
+          tf.dispose([logits, tokens, ...Object.values(params)]);
+          return 'accepted';
+        });
+      }),
+      { numRuns: runs, seed: FUZZ_SEED },
+    );
+    report('config.json', runs, tally, (performance.now() - started) / 1000);
+    expect(tally.accepted).toBeGreaterThan(0);
+    expect(tally.refused).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  }, 120_000);
+});
