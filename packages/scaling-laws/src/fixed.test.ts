@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bootstrapFit } from './bootstrap.js';
+import { dropEarlyCheckpoints } from './early.js';
 import { fitLaw } from './fit.js';
 import { resolveFixed } from './fixed.js';
 import { readDataset } from './read.js';
@@ -90,5 +91,16 @@ describe('run directories', () => {
     const empty = join(root, 'empty');
     mkdirSync(empty);
     expect(() => readDataset(empty)).toThrow(`${empty}: expected a run directory with a metrics.jsonl, found no metrics.jsonl`);
+  });
+});
+
+describe('dropEarlyCheckpoints', () => {
+  it("drops each run's first fraction of its own tokens", () => {
+    const points = [...trainingRun(LAW, 'a', 1e6, 1e7, 10, 0, 1), ...trainingRun(LAW, 'b', 1e8, 1e10, 10, 0, 1)];
+    const kept = dropEarlyCheckpoints(points, 0.3);
+    expect(kept.filter((p) => p.model === 'a').map((p) => p.tokens)).toEqual([4, 5, 6, 7, 8, 9, 10].map((k) => k * 1e6));
+    expect(kept.filter((p) => p.model === 'b')).toHaveLength(7);
+    expect(dropEarlyCheckpoints(points, 0)).toEqual(points);
+    expect(() => dropEarlyCheckpoints(points, -0.1)).toThrow('early fraction: expected a fraction in [0, 1), found -0.1');
   });
 });

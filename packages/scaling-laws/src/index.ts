@@ -12,3 +12,4 @@ export { toLawFile, parseLawFile, LAW_FILE_FORMAT, LAW_FILE_VERSION, type LawFil
 export { evaluateFamily, evaluateFamilies, cutoffText, type Cutoff, type ProtocolOptions, type FamilyEvaluation, type TestPrediction } from './protocol.js';
 export { quantile, percentileInterval, standardDeviation } from './stats.js';
 export { resolveFixed } from './fixed.js';
+export { dropEarlyCheckpoints } from './early.js';

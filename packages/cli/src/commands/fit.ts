@@ -4,6 +4,7 @@ import {
   LAW_NAMES,
   bootstrapFit,
   type BootstrapResult,
+  dropEarlyCheckpoints,
   dropHighestLoss,
   fitLaw,
   predictLoss,
@@ -18,7 +19,7 @@ import {
 } from '@efficientscale/scaling-laws';
 import { writeFileAtomic } from '@efficientscale/core';
 import { countLabel, writeLineChartSvg, type ChartSeries } from '../plot/index.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './options.js';
 import { readLawFile } from './predict.js';
 
 /** Flags shared by the commands that read observations (fit, evaluate). */
@@ -127,6 +128,7 @@ async function plotFit(path: string, points: readonly Point[], fit: FittedLaw, b
 }
 
 interface FitFlags extends DataFlags {
+  earlyFraction: number;
   bootstrap: number;
   seed: number;
   confidence: number;
@@ -140,12 +142,13 @@ export function registerFit(program: Command): void {
       .description('fit a scaling law to observations (CSV or JSONL with params, tokens, loss; or runs\' metrics.jsonl)')
       .argument('<data...>', 'data files (.csv, .jsonl)'),
   )
+    .option('--early-fraction <x>', "drop each run's checkpoints in the first x of its tokens (0.1 suits training curves)", nonNegativeNumber, 0)
     .option('--bootstrap <n>', 'bootstrap resamples over models, for confidence intervals (0: none)', nonNegativeInt, 0)
     .option('--seed <n>', 'bootstrap seed', nonNegativeInt, 0)
     .option('--confidence <p>', 'interval probability', positiveNumber, 0.95)
     .option('--out <law.json>', 'write the fitted law (for predict and plan)')
     .action(async (files: string[], flags: FitFlags) => {
-      const points = loadPoints(files, flags);
+      const points = dropEarlyCheckpoints(loadPoints(files, flags), flags.earlyFraction);
       const started = performance.now();
       const fixed = fixedParams(flags);
       const fit = fitLaw(points, { law: flags.law, loss: flags.loss, delta: flags.delta, starts: flags.starts, fixed });
@@ -170,7 +173,7 @@ export function registerFit(program: Command): void {
       if (flags.plot) await plotFit(flags.plot, points, fit, boot);
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ...file, fitSeconds, seconds, out: flags.out ?? null, plot: flags.plot ?? null })}\n`);
+        process.stdout.write(`${JSON.stringify({ ...file, earlyFraction: flags.earlyFraction, fitSeconds, seconds, out: flags.out ?? null, plot: flags.plot ?? null })}\n`);
         return;
       }
       const lines = [
@@ -182,6 +185,7 @@ export function registerFit(program: Command): void {
           return `  ${name.padEnd(6)} ${estimateText({ value, interval: ci }, boot?.confidence)}`;
         }),
       ];
+      if (flags.earlyFraction > 0) lines.push(`early checkpoints dropped: the first ${Number((flags.earlyFraction * 100).toPrecision(4))}% of each run's tokens`);
       if (boot) lines.push(`intervals: bootstrap over models, ${boot.samples} resamples, seed ${boot.seed}`);
       if (flags.out) lines.push(`law written to ${flags.out}`);
       if (flags.plot) lines.push(`plot written to ${flags.plot}`);

@@ -181,8 +181,14 @@ describe('fit and evaluate on small runs of our own (run directories)', () => {
     expect(one.err).toBe('error: distinct model sizes: expected at least 2 (the N-exponent needs two sizes to compare), found 1\n');
   });
 
-  it('--loss-column eval_loss fits only the evaluated steps', async () => {
+  it('--loss-column eval_loss fits only the evaluated steps; --early-fraction drops early ones', async () => {
     const json = JSON.parse((await cli('fit', ...five, '--loss-column', 'eval_loss', '--json')).out);
     expect(json.fit.points).toBe(25);
+    const early = JSON.parse((await cli('fit', ...five, '--early-fraction', '0.1', '--json')).out);
+    expect(early.fit.points).toBe(5 * 45);
+    expect(early.earlyFraction).toBe(0.1);
+    const human = await cli('fit', ...five, '--early-fraction', '0.1');
+    expect(human.out).toContain("early checkpoints dropped: the first 10% of each run's tokens\n");
+    expect((await cli('fit', ...five, '--early-fraction', '1')).err).toBe('error: early fraction: expected a fraction in [0, 1), found 1\n');
   });
 });
