@@ -111,7 +111,14 @@ describe('toLowRank / toDense', () => {
       expect(fewer).toBeLessThan(0.5);
       disposeSvd(svd);
     }
+    const before = tf.memory().numTensors;
     expect(() => toLowRank(config, params, { rank: 10 })).toThrowError(/break-even rank 9\.60/);
+    expect(tf.memory().numTensors).toBe(before); // a refused conversion frees what it made
+    const calib = tf.randomUniform([2, 16], 0, 32, 'int32', 9) as tf.Tensor2D;
+    const aware = toLowRank(config, params, { fraction: 0.3, aware: { tokens: calib }, shareGateUpV: true });
+    free(aware.params);
+    calib.dispose();
+    expect(tf.memory().numTensors).toBe(before); // no tensor is left behind but the result's
     expect(() => toLowRank(config, params, { rank: 2, fraction: 0.3 })).toThrowError(/exactly one of rank, fraction, energy/);
     free(params, lr.params);
   });
