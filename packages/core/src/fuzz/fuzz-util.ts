@@ -50,6 +50,6 @@ export function classify(tally: Tally, run: () => 'accepted' | 'skipped'): void 
 export function report(name: string, runs: number, tally: Tally, seconds: number): void {
   console.log(
     `fuzz ${name}: ${runs} cases in ${seconds.toFixed(1)} s: ${tally.accepted} accepted and run, ${tally.refused} refused with a UserError, ` +
-      `${tally.skipped} accepted but too large to run here; slowest case ${tally.slowestMs.toFixed(0)} ms`,
+      `${tally.skipped} accepted but not run (too large, or past the CI cap on real resumes); slowest case ${tally.slowestMs.toFixed(0)} ms`,
   );
 }

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fc from 'fast-check';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tf } from '../tf.js';
+import { llamaConfig } from '../model/config.js';
+import { ByteTokenizer } from '../data/tokenizer.js';
+import { loadCheckpointFiles, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { assertFinite } from '../io/nonfinite.js';
+import { resumeRun, runPaths, startRun, type RunSpec } from '../train/run.js';
+import { defaultAdamW } from '../train/adamw.js';
+import { validateConfig } from '../model/config.js';
+import { paramShapes } from '../model/params.js';
+import { checkOptimizerTensors, checkTrainerState } from '../io/trainer-state.js';
+import { FUZZ_SEED, classify, fuzzRuns, jsonValue, newTally, report } from './fuzz-util.js';
+
+const config = llamaConfig({ vocab: 256, hidden: 8, ffn: 16, layers: 1, heads: 2, maxPositions: 16 });
+const text = 'a small corpus for resuming, again and again. '.repeat(20);
+const spec: RunSpec = {
+  totalSteps: 3,
+  valFraction: 0.1,
+  evalEvery: 0,
+  checkpointEvery: 2,
+  corpus: 'fuzz',
+  trainer: { batchSize: 1, seqLen: 8, accumulation: 1, schedule: { kind: 'cosine', lr: 1e-2, warmup: 1, total: 3 }, adamw: defaultAdamW, clipNorm: 1, seed: 5, evalBatches: 1 },
+};
+let root: string;
+let clean: LoadedCheckpoint;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'es-fuzz-state-'));
+  const run = path.join(root, 'run');
+  await startRun({ outDir: run, text, tokenizer: new ByteTokenizer(), config, spec, stopAfter: 2 });
+  clean = loadCheckpointFiles(runPaths(run).checkpoint);
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** Every path into the stored state, so a mutation can hit any field at any depth. */
+function paths(value: unknown, prefix: string[] = []): string[][] {
+  if (value === null || typeof value !== 'object') return [prefix];
+  return [prefix, ...Object.entries(value).flatMap(([k, v]) => paths(v, [...prefix, k]))];
+}
+
+function setAt(root: Record<string, unknown>, p: string[], value: unknown): void {
+  let o: Record<string, unknown> = root;
+  for (const k of p.slice(0, -1)) {
+    o = o[k] as Record<string, unknown>;
+    if (o === null || typeof o !== 'object') return; // an earlier mutation replaced the parent
+  }
+  if (value === '<delete>') delete o[p[p.length - 1]];
+  else o[p[p.length - 1]] = value;
+}
+
+/** Accepted cases that go on to a real resume (two fsynced checkpoint writes each); all of them with EFFICIENTSCALE_FUZZ_RUNS. */
+const MAX_DISK_RESUMES = process.env.EFFICIENTSCALE_FUZZ_RUNS ? Infinity : 40;
+const stateMutation = fc.tuple(fc.nat(), fc.oneof(jsonValue, fc.constant('<delete>'), fc.constant('<step+1>')));
+const optimizerMutation = fc.tuple(fc.nat(), fc.constantFrom('none', 'none', 'nan', 'negative', 'rename', 'reshape', 'drop'));
+
+describe('trainer_state.json / optimizer.safetensors fuzz', () => {
+  it('every mutated resume is refused with one UserError line, or resumes and saves finite weights', async () => {
+    const runs = fuzzRuns(1000);
+    const tally = newTally();
+    const started = performance.now();
+    let n = 0;
+    let diskResumes = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(stateMutation, { maxLength: 3 }), optimizerMutation, async (stateMutations, [which, opt]) => {
+        const state = structuredClone(clean.trainerState!) as Record<string, unknown>;
+        const all = paths(state).filter((p) => p.length > 0);
+        for (const [i, value] of stateMutations) {
+          const p = all[i % all.length];
+          if (value === '<step+1>') setAt(state, ['step'], (state.step as number) + 1);
+          else setAt(state, p, value);
+        }
+        const optimizer = Object.fromEntries(Object.entries(clean.optimizer!).map(([k, t]) => [k, { ...t, data: t.data.slice() }]));
+        const keys = Object.keys(optimizer).sort();
+        const key = keys[which % keys.length];
+        if (opt === 'nan') optimizer[key].data[0] = NaN;
+        if (opt === 'negative') optimizer[key.replace(/^m\./, 'v.')].data[0] = -1;
+        if (opt === 'rename') optimizer[`m.${key}`] = optimizer[key];
+        if (opt === 'reshape') optimizer[key] = { ...optimizer[key], shape: [optimizer[key].data.length] };
+        if (opt === 'drop') delete optimizer[key];
+        // The validators resume runs first, in memory: most mutations stop here without touching the disk.
+        let refusal: unknown;
+        try {
+          checkTrainerState(state, 'trainer_state.json');
+          checkOptimizerTensors(optimizer, paramShapes(validateConfig(config, 'config.json')), 'optimizer.safetensors');
+          assertFinite(optimizer, 'optimizer.safetensors', '');
+        } catch (err) {
+          refusal = err;
+        }
+        if (refusal !== undefined || diskResumes >= MAX_DISK_RESUMES) {
+          classify(tally, () => {
+            if (refusal !== undefined) throw refusal;
+            return 'skipped';
+          });
+          return;
+        }
+        diskResumes++;
+        const dir = path.join(root, `case-${n++}`);
+        try {
+          // Written as a real checkpoint (the fuzzed state may not even be an object a writer would make).
+          saveCheckpoint(path.join(dir, 'checkpoint'), { config, params: clean.params, optimizer, trainerState: state });
+        } catch {
+          return; // shapes our writer refuses (e.g. a reshaped tensor) cannot reach a file this way
+        }
+        const before = performance.now();
+        let outcome: unknown;
+        try {
+          await resumeRun({ outDir: dir, text, stopAfter: 3 });
+          outcome = 'accepted';
+        } catch (err) {
+          outcome = err;
+        }
+        const ms = performance.now() - before;
+        classify(tally, () => {
+          if (outcome !== 'accepted') throw outcome;
+          assertFinite(readSafetensors(path.join(dir, 'checkpoint', 'model.safetensors')).tensors, 'resumed weights', '');
+          return 'accepted';
+        });
+        tally.slowestMs = Math.max(tally.slowestMs, ms);
+        expect(ms).toBeLessThan(5000);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }),
+      { numRuns: runs, seed: FUZZ_SEED },
+    );
+    report('trainer state', runs, tally, (performance.now() - started) / 1000);
+    expect(tally.accepted).toBeGreaterThan(0);
+    expect(tally.refused).toBeGreaterThan(0);
+  }, 300_000);
+});
