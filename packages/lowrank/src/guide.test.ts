@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, llamaConfig, initParams, forward, paramShapes, flopsPerToken, type Params } from '@efficientscale/core';
+import { tf, llamaConfig, initParams, forward, paramShapes, flopsPerToken, Trainer, splitTrainVal, ByteTokenizer, defaultAdamW, type Params } from '@efficientscale/core';
 import { lowrankConfig, withGuideAlpha, dropGuide, guideAlpha, spectralInitParams, exactSvd, disposeSvd } from './index.js';
 
 beforeAll(async () => {
@@ -32,6 +32,32 @@ describe('self-guided training', () => {
     expect(guideAlpha(10, 10)).toBe(0);
     expect(() => forward(withGuideAlpha(guided, 1.5), params, tokens)).toThrowError(/guide_alpha.*a number in \[0, 1\], found 1.5/);
     tf.dispose([atOne, atZero, denseOut, lowOut, tokens, ...Object.values(params), ...Object.values(lowOnly.params)]);
+  });
+});
+
+describe('self-guided training with core\'s Trainer', () => {
+  it('anneals α from 1 to 0 over the run, the loss falls, and dropGuide keeps the trained low-rank model', () => {
+    const total = 10;
+    const start = withGuideAlpha(lowrankConfig(llamaConfig({ vocab: 256, hidden: 16, ffn: 32, layers: 2, heads: 2, maxPositions: 32 }), { rank: 4 }), 1);
+    const { train, val } = splitTrainVal(new ByteTokenizer().encode('pack my box with five dozen liquor jugs. '.repeat(30)), 0.1);
+    const trainer = Trainer.fresh(start, train, val, {
+      batchSize: 2, seqLen: 16, accumulation: 1, schedule: { kind: 'cosine', lr: 1e-2, warmup: 1, total },
+      adamw: defaultAdamW, clipNorm: 1, seed: 3, evalBatches: 1,
+    });
+    const losses: number[] = [];
+    for (let step = 0; step < total; step++) {
+      trainer.config = withGuideAlpha(trainer.config, guideAlpha(step, total - 1));
+      losses.push(trainer.step().loss);
+    }
+    expect(trainer.config.efficientscale?.ffn_options?.lowrank?.guide_alpha).toBe(0);
+    expect(losses[total - 1]).toBeLessThan(losses[0] - 0.3);
+    const low = dropGuide(trainer.config, trainer.params);
+    const tokens = tf.tensor2d([[112, 97, 99, 107]], [1, 4], 'int32');
+    const a = forward(trainer.config, trainer.params, tokens);
+    const b = forward(low.config, low.params, tokens);
+    expect(maxDiff(a, b)).toBeLessThan(1e-5);
+    tf.dispose([a, b, tokens, ...Object.values(low.params)]);
+    trainer.dispose();
   });
 });
 
