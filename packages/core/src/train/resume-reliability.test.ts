@@ -1,0 +1,107 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tf } from '../tf.js';
+import { UserError } from '../errors.js';
+import { llamaConfig } from '../model/config.js';
+import { loadModel } from '../model/load.js';
+import { ByteTokenizer } from '../data/tokenizer.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { defaultAdamW } from './adamw.js';
+import { resumeRun, runPaths, startRun, truncateMetrics, type RunSpec } from './run.js';
+
+const config = llamaConfig({ vocab: 256, hidden: 8, ffn: 16, layers: 1, heads: 2, maxPositions: 16 });
+const text = 'resume me exactly once per step, please. '.repeat(20);
+const spec = (steps: number, every: number): RunSpec => ({
+  totalSteps: steps,
+  valFraction: 0.1,
+  evalEvery: 0,
+  checkpointEvery: every,
+  corpus: 'test',
+  trainer: { batchSize: 1, seqLen: 8, accumulation: 1, schedule: { kind: 'cosine', lr: 1e-2, warmup: 1, total: steps }, adamw: defaultAdamW, clipNorm: 1, seed: 3, evalBatches: 1 },
+});
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'es-resume-'));
+const loggedSteps = (dir: string) =>
+  fs.readFileSync(runPaths(dir).metrics, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('kill and resume', () => {
+  it('a run stopped between checkpoints (as kill -9 leaves it) resumes with each step logged once', async () => {
+    const dir = tmp();
+    // Checkpoints at 3 and 6; stopping after 5 leaves steps 4-5 logged past the checkpoint, then a torn line.
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(8, 3), stopAfter: 5 });
+    fs.appendFileSync(runPaths(dir).metrics, '{"step": 6, "lo');
+    expect(loggedSteps.bind(null, dir)).toThrow();
+    await resumeRun({ outDir: dir, text });
+    expect(loggedSteps(dir)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // Resume cut the log back to step 3 and then went on; the same holds for a second interruption.
+    const again = tmp();
+    await startRun({ outDir: again, text, tokenizer: new ByteTokenizer(), config, spec: spec(8, 3), stopAfter: 4 });
+    await resumeRun({ outDir: again, text, stopAfter: 7 });
+    await resumeRun({ outDir: again, text });
+    expect(loggedSteps(again)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('truncateMetrics keeps only steps up to the checkpoint and leaves an exact log untouched', () => {
+    const file = path.join(tmp(), 'metrics.jsonl');
+    fs.writeFileSync(file, [1, 2, 3].map((step) => JSON.stringify({ step })).join('\n') + '\n');
+    const before = fs.statSync(file).mtimeMs;
+    truncateMetrics(file, 3);
+    expect(fs.statSync(file).mtimeMs).toBe(before);
+    truncateMetrics(file, 1);
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"step":1}\n');
+  });
+
+  it('a new run refuses a directory holding anything, such as a stale metrics.jsonl', async () => {
+    const dir = tmp();
+    fs.writeFileSync(runPaths(dir).metrics, '{"step":1}\n');
+    await expect(startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(1, 1) })).rejects.toThrowError(
+      /--out .*: expected a new or empty run directory \(this one has no checkpoint to resume from\), found 1 entries \(metrics\.jsonl\)/,
+    );
+  });
+});
+
+describe('non-finite values', () => {
+  it('refuses NaN weights on load with the tensor name, loads them with allowNonfinite', async () => {
+    const dir = tmp();
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(1, 1) });
+    const file = path.join(runPaths(dir).checkpoint, 'model.safetensors');
+    const tensors = readSafetensors(file).tensors;
+    tensors['lm_head.weight'].data[5] = Infinity;
+    writeSafetensors(file, tensors, { format: 'pt' });
+    expect(() => loadModel(runPaths(dir).checkpoint)).toThrowError(UserError);
+    expect(() => loadModel(runPaths(dir).checkpoint)).toThrowError(/tensor "lm_head\.weight" element 5: expected a finite number \(pass --allow-nonfinite.*found Infinity/);
+    const model = loadModel(runPaths(dir).checkpoint, { allowNonfinite: true });
+    expect(model.params['lm_head.weight'].dataSync()[5]).toBe(Infinity);
+    tf.dispose(Object.values(model.params));
+  });
+
+  it('refuses a negative second moment and a resume on another corpus', async () => {
+    const dir = tmp();
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(2, 1), stopAfter: 1 });
+    await expect(resumeRun({ outDir: dir, text: text + text })).rejects.toThrowError(/resume corpus: expected a training split of \d+ tokens/);
+    const file = path.join(runPaths(dir).checkpoint, 'optimizer.safetensors');
+    const moments = readSafetensors(file).tensors;
+    moments['v.model.norm.weight'].data[0] = -1;
+    writeSafetensors(file, moments, { format: 'pt' });
+    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(/"v\.model\.norm\.weight" element 0: expected a second moment >= 0, found -1/);
+  });
+
+  it('never writes a checkpoint whose weights went non-finite', async () => {
+    const dir = tmp();
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(2, 1), stopAfter: 1 });
+    const file = path.join(runPaths(dir).checkpoint, 'optimizer.safetensors');
+    const moments = readSafetensors(file).tensors;
+    // A huge first moment keeps the loss finite at the next step but makes the update overflow the weights.
+    moments['m.model.norm.weight'].data.fill(3e38);
+    moments['v.model.norm.weight'].data.fill(0);
+    writeSafetensors(file, moments, { format: 'pt' });
+    const before = fs.readFileSync(path.join(runPaths(dir).checkpoint, 'model.safetensors'));
+    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(/weights to checkpoint: tensor "model\.norm\.weight" element 0: expected a finite number \(step 2 diverged/);
+    expect(fs.readFileSync(path.join(runPaths(dir).checkpoint, 'model.safetensors'))).toEqual(before);
+  });
+});
