@@ -23,6 +23,7 @@ interface EvalFlags {
   batches: number;
   backend: BackendName;
   json?: boolean;
+  allowNonfinite?: boolean;
 }
 
 export function registerEval(program: Command): void {
@@ -35,11 +36,12 @@ export function registerEval(program: Command): void {
     .option('--seq <n>', 'tokens per sequence', positiveInt, 64)
     .option('--batches <n>', 'batches to average', positiveInt, 16)
     .addOption(backendOption())
+    .option('--allow-nonfinite', 'load weights holding NaN/Inf instead of refusing them (forensics)')
     .option('--json', 'print one JSON object')
     .action(async (dirArg: string, flags: EvalFlags) => {
       const backend = await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
-      const model = loadModel(dir);
+      const model = loadModel(dir, { allowNonfinite: flags.allowNonfinite });
       const corpus = flags.corpus ? loadTextCorpus(flags.corpus) : loadDefaultCorpus();
       const { tokenizer, valFraction } = readRunInfo(dir);
       const { val } = splitTrainVal(tokenizer.encode(corpus.text), valFraction);

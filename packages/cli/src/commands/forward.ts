@@ -7,6 +7,7 @@ interface ForwardFlags {
   out: string;
   backend: BackendName;
   json?: boolean;
+  allowNonfinite?: boolean;
 }
 
 export function registerForward(program: Command): void {
@@ -17,6 +18,7 @@ export function registerForward(program: Command): void {
     .requiredOption('--input <file>', 'safetensors file with an integer tensor "input_ids" [batch, seq]')
     .requiredOption('--out <file>', 'safetensors file to write "logits" [batch, seq, vocab] to')
     .addOption(backendOption())
+    .option('--allow-nonfinite', 'load weights holding NaN/Inf instead of refusing them (forensics)')
     .option('--json', 'print one JSON object: the output file and the logits\' shape')
     .action(async (dirArg: string, flags: ForwardFlags) => {
       await useBackend(flags.backend, true);
@@ -25,7 +27,7 @@ export function registerForward(program: Command): void {
       if (ids.dtype !== 'I32' || ids.shape.length !== 2) {
         throw mismatch(`${flags.input}: input_ids`, 'an integer tensor of rank 2 [batch, seq]', `${ids.dtype} of shape [${ids.shape}]`);
       }
-      const model = loadModel(resolveCheckpointDir(dirArg));
+      const model = loadModel(resolveCheckpointDir(dirArg), { allowNonfinite: flags.allowNonfinite });
       const vocab = model.config.vocab_size;
       const bad = (ids.data as Int32Array).findIndex((v) => v < 0 || v >= vocab);
       if (bad >= 0) throw mismatch(`${flags.input}: input_ids[${bad}]`, `a token id in [0, ${vocab})`, String(ids.data[bad]));
