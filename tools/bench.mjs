@@ -15,25 +15,31 @@ const only = process.argv.slice(2);
 const build = spawnSync('pnpm', ['-s', 'build'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) console.error('bench: pnpm build failed; sections needing a package that did not build will say so');
 
-// Keep sections not re-run: they are delimited by <!-- bench:NAME --> markers.
-const previous = new Map();
-if (existsSync(outPath)) {
+// Keep sections not re-run: they are delimited by <!-- bench:NAME --> markers. Read again just before
+// writing, so that two `pnpm bench NAME` runs at once keep each other's sections.
+function previousSections() {
+  const found = new Map();
+  if (!existsSync(outPath)) return found;
   const re = /<!-- bench:([\w-]+) -->\n([\s\S]*?)<!-- \/bench:\1 -->/g;
-  for (const m of readFileSync(outPath, 'utf8').matchAll(re)) previous.set(m[1], m[2]);
+  for (const m of readFileSync(outPath, 'utf8').matchAll(re)) found.set(m[1], m[2]);
+  return found;
 }
 
+const measured = new Map();
+for (const file of readdirSync(benchDir).filter((f) => f.endsWith('.mjs')).sort()) {
+  const name = file.replace(/\.mjs$/, '');
+  if (only.length && !only.includes(name)) continue;
+  console.error(`bench: running ${file}`);
+  const r = spawnSync(process.execPath, [join(benchDir, file)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  measured.set(name, r.status === 0 ? r.stdout : `## ${name}\n\nNot measured: \`node tools/bench/${file}\` exited with ${r.status}.\n`);
+}
+
+const previous = previousSections();
 const sections = [];
 for (const file of readdirSync(benchDir).filter((f) => f.endsWith('.mjs')).sort()) {
   const name = file.replace(/\.mjs$/, '');
-  let text;
-  if (only.length && !only.includes(name)) {
-    text = previous.get(name);
-    if (text === undefined) continue;
-  } else {
-    console.error(`bench: running ${file}`);
-    const r = spawnSync(process.execPath, [join(benchDir, file)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
-    text = r.status === 0 ? r.stdout : `## ${name}\n\nNot measured: \`node tools/bench/${file}\` exited with ${r.status}.\n`;
-  }
+  const text = measured.get(name) ?? previous.get(name);
+  if (text === undefined) continue;
   sections.push(`<!-- bench:${name} -->\n${text.trimEnd()}\n<!-- /bench:${name} -->`);
 }
 
