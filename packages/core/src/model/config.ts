@@ -1,6 +1,7 @@
 import { UserError, mismatch } from '../errors.js';
 import { parseJsonObject } from '../io/read.js';
 import { MAX_TENSOR_ELEMENTS, checkConfigFields, maxParams } from './config-schema.js';
+import { ropeScalingOf } from './rope.js';
 
 /**
  * A model config: the Hugging Face `config.json` of `LlamaForCausalLM` / `MixtralForCausalLM`, kept as the
@@ -110,10 +111,7 @@ export function dimsOf(config: ModelConfig): Dims {
   if (headDim % 2 !== 0) throw mismatch('"head_dim"', 'an even number (RoPE rotates pairs)', String(headDim));
   const ropeTheta = (config.rope_parameters?.rope_theta ?? config.rope_theta ?? 10000) as number;
   if (typeof ropeTheta !== 'number' || !(ropeTheta > 0)) throw mismatch('"rope_theta"', 'a positive number', JSON.stringify(ropeTheta));
-  const ropeType = config.rope_parameters?.rope_type ?? (config.rope_scaling as { rope_type?: string } | undefined)?.rope_type;
-  if (ropeType !== undefined && ropeType !== 'default') {
-    throw mismatch('"rope_type"', '"default" (scaled RoPE variants are not supported)', JSON.stringify(ropeType));
-  }
+  ropeScalingOf(config); // refuses RoPE variants we do not implement
   const eps = (config.rms_norm_eps ?? 1e-6) as number;
   if (typeof eps !== 'number' || !(eps > 0)) throw mismatch('"rms_norm_eps"', 'a positive number', JSON.stringify(eps));
   if (config.attention_bias) throw mismatch('"attention_bias"', 'false', 'true');

@@ -5,28 +5,13 @@ import { getFfnKind, type FfnContext } from './ffn-slot.js';
 import { layerPrefix, type Params } from './params.js';
 import { embeddingLookup } from './embedding.js';
 import { causalSoftmax, rmsNorm, rope } from '../ops/fused.js';
+import { ropeTables } from './rope.js';
 
 export interface ForwardResult {
   /** [batch, seq, vocab] */
   logits: tf.Tensor3D;
   /** Sum of the FFN slots' auxiliary losses (0 for dense models). */
   auxLoss: tf.Scalar;
-}
-
-/** cos and sin of the rotary angles, [seq, headDim/2], as transformers computes them (float32). */
-function ropeTables(seq: number, d: Dims): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
-  const half = d.headDim / 2;
-  const cos = new Float32Array(seq * half);
-  const sin = new Float32Array(seq * half);
-  for (let j = 0; j < half; j++) {
-    const invFreq = Math.fround(1 / Math.pow(d.ropeTheta, (2 * j) / d.headDim));
-    for (let t = 0; t < seq; t++) {
-      const angle = Math.fround(t * invFreq);
-      cos[t * half + j] = Math.cos(angle);
-      sin[t * half + j] = Math.sin(angle);
-    }
-  }
-  return { cos: tf.tensor2d(cos, [seq, half]), sin: tf.tensor2d(sin, [seq, half]) };
 }
 
 function attention(x: tf.Tensor2D, p: (s: string) => tf.Tensor, d: Dims, batch: number, seq: number, angles: { cos: tf.Tensor2D; sin: tf.Tensor2D }): tf.Tensor2D {
@@ -58,7 +43,7 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
     return t;
   };
   return tf.tidy(() => {
-    const angles = ropeTables(seq, d);
+    const angles = ropeTables(config, d, 0, seq);
     let h = embeddingLookup(need('model.embed_tokens.weight') as tf.Tensor2D, tf.reshape(tokens, [batch * seq]) as tf.Tensor1D);
     let aux: tf.Scalar = tf.scalar(0);
     for (let i = 0; i < d.layers; i++) {
