@@ -104,7 +104,8 @@ export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata?:
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-interface Entry {
+/** One tensor's header entry; begin/end are byte offsets into the data buffer after the header. */
+export interface Entry {
   name: string;
   dtype: DType;
   shape: number[];
@@ -165,7 +166,8 @@ function parseMetadata(source: string, value: unknown): Record<string, string> {
   return value as Record<string, string>;
 }
 
-function tensorFromBytes(bytes: Uint8Array, start: number, e: Entry, what: string): RawTensor {
+/** Decodes one tensor whose bytes start at `bytes[start]` (F32/I32 aligned: a view, no copy). */
+export function tensorFromBytes(bytes: Uint8Array, start: number, e: Entry, what: string): RawTensor {
   const count = product(e.shape);
   const absolute = bytes.byteOffset + start;
   if (e.dtype === 'F32' || e.dtype === 'I32') {
@@ -181,25 +183,36 @@ function tensorFromBytes(bytes: Uint8Array, start: number, e: Entry, what: strin
   return { dtype: data instanceof Float32Array ? 'F32' : 'I32', shape: e.shape, data };
 }
 
-/**
- * Parses safetensors bytes, converting F16/BF16/F64 to F32 and I64/I16/I8/U8/BOOL to I32.
- * `source` (usually the file path) is named in every error.
- */
-export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSafetensors {
-  if (!HOST_IS_LITTLE_ENDIAN) throw new Error('safetensors decoding needs a little-endian host');
-  if (bytes.length < 8) throw mismatch(`${source}: safetensors file`, 'at least 8 bytes (the header length)', `${bytes.length} bytes`);
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+export interface SafetensorsHeader {
+  entries: Entry[];
+  metadata: Record<string, string>;
+  /** Byte offset of the data buffer in the file. */
+  dataStart: number;
+}
+
+/** The header length from the first 8 bytes of a file of `fileLength` bytes, checked. */
+export function safetensorsHeaderLength(first8: Uint8Array, fileLength: number, source: string): number {
+  if (fileLength < 8 || first8.length < 8) throw mismatch(`${source}: safetensors file`, 'at least 8 bytes (the header length)', `${fileLength} bytes`);
+  const headerLength = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
     throw mismatch(`${source}: safetensors header length`, `at most ${MAX_HEADER_BYTES} bytes`, `${headerLength}`);
   }
-  if (headerLength > BigInt(bytes.length - 8)) {
-    throw mismatch(`${source}: safetensors header length`, `at most the ${bytes.length - 8} bytes after it`, `${headerLength}`);
+  if (headerLength > BigInt(fileLength - 8)) {
+    throw mismatch(`${source}: safetensors header length`, `at most the ${fileLength - 8} bytes after it`, `${headerLength}`);
   }
-  const dataStart = 8 + Number(headerLength);
-  const text = decodeUtf8(bytes.subarray(8, dataStart), `${source}: safetensors header`, 'JSON');
+  return Number(headerLength);
+}
+
+/**
+ * Parses and checks the header of a safetensors file of `fileLength` bytes; `head` holds (at least) its
+ * first 8 + header-length bytes, so a streaming reader need not read the tensors to list them.
+ */
+export function decodeSafetensorsHeader(head: Uint8Array, fileLength: number, source: string): SafetensorsHeader {
+  const dataStart = 8 + safetensorsHeaderLength(head, fileLength, source);
+  const text = decodeUtf8(head.subarray(8, dataStart), `${source}: safetensors header`, 'JSON');
   const header = parseJsonObject(text, `${source}: safetensors header`);
   if (text[0] !== '{') throw mismatch(`${source}: safetensors header`, 'JSON starting with "{"', JSON.stringify(text.slice(0, 8)));
-  const bufferLength = bytes.length - dataStart;
+  const bufferLength = fileLength - dataStart;
 
   const metadata = parseMetadata(source, header[METADATA_KEY]);
   const entries = Object.entries(header)
@@ -207,7 +220,16 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
     .map(([name, info]) => parseEntry(source, name, info, bufferLength));
   checkStrictJson(text, `${source}: safetensors header`);
   checkCoverage(source, entries, bufferLength);
+  return { entries, metadata, dataStart };
+}
 
+/**
+ * Parses safetensors bytes, converting F16/BF16/F64 to F32 and I64/I16/I8/U8/BOOL to I32.
+ * `source` (usually the file path) is named in every error.
+ */
+export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSafetensors {
+  if (!HOST_IS_LITTLE_ENDIAN) throw new Error('safetensors decoding needs a little-endian host');
+  const { entries, metadata, dataStart } = decodeSafetensorsHeader(bytes, bytes.length, source);
   // fromEntries defines own properties, so a tensor named "__proto__" stays a tensor.
   const tensors = Object.fromEntries(
     entries.map((e) => [e.name, tensorFromBytes(bytes, dataStart + e.begin, e, `${source}: tensor ${JSON.stringify(e.name)}`)]),

@@ -1,10 +1,9 @@
-import * as path from 'node:path';
 import { tf } from '../tf.js';
-import { mismatch } from '../errors.js';
-import { loadCheckpointFiles, saveCheckpoint, type LoadOptions } from '../io/checkpoint.js';
-import { validateConfig, type ModelConfig } from './config.js';
-import { checkParams, type Params } from './params.js';
-import { fromRaw, mapValues, toRaw } from './raw.js';
+import { saveCheckpoint, type LoadOptions } from '../io/checkpoint.js';
+import { loadHfModel } from '../hf/load-model.js';
+import type { ModelConfig } from './config.js';
+import type { Params } from './params.js';
+import { mapValues, toRaw } from './raw.js';
 
 export interface LoadedModel {
   config: ModelConfig;
@@ -12,20 +11,12 @@ export interface LoadedModel {
 }
 
 /**
- * Loads config.json + model.safetensors from any Hugging Face-layout directory, checked against each other;
- * NaN/Inf weights are refused unless `options.allowNonfinite`.
+ * Loads config.json + model.safetensors (or its shards) from any Hugging Face-layout directory, tensor by
+ * tensor, checked against each other; F16/BF16 become float32; NaN/Inf weights are refused unless
+ * `options.allowNonfinite`.
  */
 export function loadModel(dir: string, options: LoadOptions = {}): LoadedModel {
-  const files = loadCheckpointFiles(dir, options);
-  const config = validateConfig(files.config, path.join(dir, 'config.json'));
-  const source = path.join(dir, 'model.safetensors');
-  for (const [name, t] of Object.entries(files.params)) {
-    if (t.dtype !== 'F32') throw mismatch(`${source}: weight "${name}"`, 'a floating-point tensor (F32, F16, BF16 or F64)', t.dtype);
-  }
-  checkParams(config, files.params, source);
-  const weights = Object.fromEntries(Object.entries(files.params).filter(([name]) => !name.endsWith('rotary_emb.inv_freq')));
-  const params = mapValues(weights, fromRaw);
-  return { config, params };
+  return loadHfModel(dir, options);
 }
 
 /** Writes a model (no optimizer state) as a Hugging Face-layout checkpoint directory, atomically. */

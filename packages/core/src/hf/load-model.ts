@@ -1,0 +1,62 @@
+/**
+ * Loads a Hugging Face directory (ours or transformers') as config + tf tensors, streaming: names and
+ * shapes are checked against config.json from the headers before any data is read, then each tensor
+ * is read, converted to float32 (F16/BF16/F64) and handed to tfjs one at a time.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../tf.js';
+import { mismatch } from '../errors.js';
+import { findInterruptedDirSwap } from '../io/atomic.js';
+import { CONFIG_FILE, type LoadOptions } from '../io/checkpoint.js';
+import { assertFinite } from '../io/nonfinite.js';
+import { readJsonObject } from '../io/read.js';
+import { dimsOf, validateConfig, type ModelConfig } from '../model/config.js';
+import { checkParams, type Params } from '../model/params.js';
+import { fromRaw } from '../model/raw.js';
+import { CheckpointTensors } from './checkpoint-tensors.js';
+
+const FLOAT_TYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
+const NONFINITE_HINT = ' (pass --allow-nonfinite / allowNonfinite to load it anyway)';
+
+/** Tensors some HF checkpoints carry that the model does not use: RoPE buffers, a tied head's copy. */
+function unused(name: string, tied: boolean): boolean {
+  return name.endsWith('rotary_emb.inv_freq') || (tied && name === 'lm_head.weight');
+}
+
+export function readHfConfig(dir: string): ModelConfig {
+  if (!fs.existsSync(dir)) {
+    const leftover = findInterruptedDirSwap(dir)[0];
+    const hint = leftover ? ` (an interrupted save left the previous checkpoint in ${leftover})` : '';
+    throw mismatch(dir, 'a checkpoint directory', `nothing at that path${hint}`);
+  }
+  if (!fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a checkpoint directory', 'a file');
+  const file = path.join(dir, CONFIG_FILE);
+  if (!fs.existsSync(file)) throw mismatch(dir, `a checkpoint directory containing ${CONFIG_FILE}`, `no ${CONFIG_FILE}`);
+  return validateConfig(readJsonObject(file), file);
+}
+
+export function loadHfModel(dir: string, options: LoadOptions = {}): { config: ModelConfig; params: Params } {
+  const config = readHfConfig(dir);
+  const tied = dimsOf(config).tied;
+  const tensors = CheckpointTensors.open(dir);
+  const params: Params = {};
+  try {
+    const wanted = tensors.names.filter((n) => !unused(n, tied));
+    const shapes = Object.fromEntries(wanted.map((n) => [n, tensors.info(n)]));
+    checkParams(config, shapes, tensors.source);
+    for (const name of wanted) {
+      const { dtype, file } = shapes[name];
+      if (!FLOAT_TYPES.has(dtype)) throw mismatch(`${file}: weight "${name}"`, 'a floating-point tensor (F32, F16, BF16 or F64)', dtype);
+      const raw = tensors.read(name);
+      if (!options.allowNonfinite) assertFinite({ [name]: raw }, file, NONFINITE_HINT);
+      params[name] = fromRaw(raw);
+    }
+  } catch (err) {
+    tf.dispose(Object.values(params));
+    throw err;
+  } finally {
+    tensors.close();
+  }
+  return { config, params };
+}
