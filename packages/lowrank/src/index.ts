@@ -14,3 +14,4 @@ export { toDense, type ToDenseReport } from './dense.js';
 export { ffnCovariances, type FfnCovariance } from './calibration.js';
 export { spectralInitParams } from './init.js';
 export { guideAlpha, withGuideAlpha, dropGuide } from './guide.js';
+export { selfGuidedBetweenSteps, guideWeightsFromFactors } from './guide-run.js';

@@ -21,6 +21,10 @@ export interface LowRankOptions {
    */
   self_guided?: boolean;
   guide_alpha?: number;
+  /** Self-guided inside a run (`selfGuidedBetweenSteps`): anneal α over this share of the run's steps... */
+  guide_fraction?: number;
+  /** ...which is this many steps (written on the run's first step); W is dropped after step guide_steps. */
+  guide_steps?: number;
 }
 
 export const ffnWeights = ['gate_proj', 'up_proj', 'down_proj'] as const;

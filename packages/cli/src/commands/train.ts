@@ -20,6 +20,7 @@ import {
 import { backendOption, nonNegativeInt, positiveInt, positiveNumber, useBackend } from './options.js';
 import { trainingProgress } from './progress.js';
 import { writeLossPlot } from './loss-plot.js';
+import { addLowrankTrainOptions, lowrankBetweenSteps, lowrankTrainConfig } from './train-lowrank.js';
 
 interface TrainFlags {
   preset: string;
@@ -47,8 +48,7 @@ function corpusFrom(flag?: string) {
 }
 
 export function registerTrain(program: Command): void {
-  program
-    .command('train')
+  addLowrankTrainOptions(program.command('train'))
     .description('train a Llama-style model on the embedded corpus (or a text file), with checkpoints and metrics.jsonl')
     .addOption(new Option('--preset <name>', 'model and run settings to start from').choices(Object.keys(presets)).default('tiny'))
     .option('--config <file>', 'a Hugging Face config.json (LlamaForCausalLM) instead of the preset model')
@@ -77,13 +77,13 @@ export function registerTrain(program: Command): void {
       let result: RunResult;
       if (flags.resume) {
         const outDir = flags.out ?? flags.resume;
-        result = await resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps });
+        result = await resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps, betweenSteps: lowrankBetweenSteps });
       } else {
         const preset = getPreset(flags.preset);
         const tokenizer = tokenizerByName(flags.tokenizer);
-        const config = flags.config
+        const config = lowrankTrainConfig(flags, flags.config
           ? parseConfig(readText(flags.config, 'a config.json'), flags.config)
-          : { ...preset.config, vocab_size: tokenizer.vocabSize };
+          : { ...preset.config, vocab_size: tokenizer.vocabSize });
         const spec = preset.spec;
         const t = spec.trainer;
         if (flags.batch) t.batchSize = flags.batch;
@@ -106,7 +106,7 @@ export function registerTrain(program: Command): void {
         if (!flags.json) {
           process.stderr.write(`training ${countParams(config).toLocaleString('en')} parameters for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
         }
-        result = await startRun({ outDir, text: corpus.text, tokenizer, config, spec, onProgress });
+        result = await startRun({ outDir, text: corpus.text, tokenizer, config, spec, onProgress, betweenSteps: lowrankBetweenSteps });
       }
       progress.stop();
       const unigram = result.unigramEntropy;

@@ -116,7 +116,14 @@ export interface StartOptions {
   onProgress?: (p: Progress) => void;
   /** Stop early (e.g. after half the steps, to test resume). */
   stopAfter?: number;
+  betweenSteps?: BetweenSteps;
 }
+
+/**
+ * Called before the first step and after every step (before eval and checkpoint): lets a technique change
+ * the model between steps (a schedule in `trainer.config`, `trainer.replaceModel`) without core knowing it.
+ */
+export type BetweenSteps = (trainer: Trainer, spec: RunSpec) => void;
 
 export interface ResumeOptions {
   outDir: string;
@@ -127,6 +134,7 @@ export interface ResumeOptions {
   stopAfter?: number;
   /** Continue to this many total steps instead of the stored total. */
   totalSteps?: number;
+  betweenSteps?: BetweenSteps;
 }
 
 /**
@@ -174,7 +182,7 @@ export async function startRun(o: StartOptions): Promise<RunResult> {
   const ids = o.tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
   const trainer = Trainer.fresh(o.config, train, val, o.spec.trainer);
-  return loop(trainer, o.outDir, o.spec, o.tokenizer, unigramEntropy(train, o.tokenizer.vocabSize), 0, NaN, train.length, o.onProgress, o.stopAfter);
+  return loop(trainer, o.outDir, o.spec, o.tokenizer, unigramEntropy(train, o.tokenizer.vocabSize), 0, NaN, train.length, o.onProgress, o.stopAfter, o.betweenSteps);
 }
 
 /** Continues a run from its checkpoint: same data position, optimizer moments and schedule. */
@@ -209,7 +217,7 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   tf.dispose([...Object.values(params), ...Object.values(optimizer)]);
   // Steps logged after this checkpoint (a run killed between checkpoints) are about to be redone.
   truncateMetrics(runPaths(o.outDir).metrics, stored.step);
-  return loop(trainer, o.outDir, spec, tokenizer, unigramEntropy(train, tokenizer.vocabSize), stored.wallSeconds, stored.lastTrainLoss ?? NaN, train.length, o.onProgress, o.stopAfter);
+  return loop(trainer, o.outDir, spec, tokenizer, unigramEntropy(train, tokenizer.vocabSize), stored.wallSeconds, stored.lastTrainLoss ?? NaN, train.length, o.onProgress, o.stopAfter, o.betweenSteps);
 }
 
 async function loop(
@@ -223,6 +231,7 @@ async function loop(
   trainTokens: number,
   onProgress?: (p: Progress) => void,
   stopAfter?: number,
+  betweenSteps?: BetweenSteps,
 ): Promise<RunResult> {
   const paths = runPaths(outDir);
   fs.mkdirSync(outDir, { recursive: true });
@@ -235,8 +244,10 @@ async function loop(
   let evalLoss = NaN;
   const elapsed = () => wallBefore + (performance.now() - started) / 1000;
   try {
+    betweenSteps?.(trainer, spec);
     while (trainer.state.step < end) {
       const m = trainer.step();
+      betweenSteps?.(trainer, spec);
       trainLoss = m.loss;
       const isLast = trainer.state.step === end;
       const evaluated = (spec.evalEvery > 0 && m.step % spec.evalEvery === 0) || isLast;
