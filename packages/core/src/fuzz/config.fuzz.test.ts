@@ -4,17 +4,31 @@ import { tf } from '../tf.js';
 import { dimsOf, llamaConfig, parseConfig } from '../model/config.js';
 import { countParams, initParams } from '../model/params.js';
 import { forward } from '../model/forward.js';
-import { FUZZ_SEED, classify, fuzzRuns, jsonValue, newTally, report } from './fuzz-util.js';
+import { FUZZ_SEED, classify, fuzzRuns, fuzzTimeout, jsonValue, newTally, report } from './fuzz-util.js';
+
+const RUNS = fuzzRuns(1500);
 
 const FIELDS = [
   'vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'head_dim',
   'rms_norm_eps', 'rope_theta', 'rope_parameters', 'max_position_embeddings', 'tie_word_embeddings', 'attention_bias', 'mlp_bias',
-  'hidden_act', 'efficientscale', 'architectures', 'model_type', 'num_local_experts',
+  'hidden_act', 'efficientscale', 'architectures', 'model_type', 'num_local_experts', 'rope_scaling',
 ];
+/** Values only some fields make sense of: FFN kinds, RoPE variants (some incomplete), a second RoPE base. */
+const structured = fc.constantFrom<unknown>(
+  { ffn_kinds: ['dense'] },
+  { ffn_kinds: ['dense', 'dense'] },
+  { rope_type: 'linear' },
+  { rope_type: 'linear', factor: 2 },
+  { type: 'linear', factor: 0.5 },
+  { rope_type: 'llama3', factor: 8 },
+  { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 },
+  { rope_type: 'default', rope_theta: 500000 },
+  { rope_type: 'yarn', factor: 2 },
+);
 /** Largest model a case actually builds and runs. */
 const RUNNABLE_PARAMS = 200_000;
 
-const mutation = fc.tuple(fc.constantFrom(...FIELDS), fc.oneof(jsonValue, fc.constant('<delete>'), fc.constant({ ffn_kinds: ['dense'] }), fc.constant({ rope_type: 'linear' })));
+const mutation = fc.tuple(fc.constantFrom(...FIELDS), fc.oneof(jsonValue, fc.constant('<delete>'), structured));
 const base = () => llamaConfig({ vocab: 32, hidden: 16, ffn: 24, layers: 2, heads: 4, kvHeads: 2, maxPositions: 16 });
 
 beforeAll(async () => {
@@ -23,7 +37,7 @@ beforeAll(async () => {
 
 describe('config.json fuzz', () => {
   it('every mutated config is refused with one UserError line, or accepted and runs a forward pass', () => {
-    const runs = fuzzRuns(1500);
+    const runs = RUNS;
     const tally = newTally();
     const started = performance.now();
     const tensorsBefore = tf.memory().numTensors;
@@ -43,6 +57,8 @@ describe('config.json fuzz', () => {
           const tokens = tf.tensor2d(Array.from({ length: seq }, (_, i) => (i * 7) % d.vocab), [1, seq], 'int32');
           const logits = forward(parsed, params, tokens);
           expect(logits.shape).toEqual([1, seq, d.vocab]);
+          // Fresh weights give finite logits for any config we accept (an accepted eps or RoPE base must not overflow).
+          expect(tf.tidy(() => tf.all(tf.isFinite(logits)).dataSync()[0])).toBe(1);
           tf.dispose([logits, tokens, ...Object.values(params)]);
           return 'accepted';
         });
@@ -53,5 +69,5 @@ describe('config.json fuzz', () => {
     expect(tally.accepted).toBeGreaterThan(0);
     expect(tally.refused).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
-  }, 120_000);
+  }, fuzzTimeout(RUNS, 1500, 120_000));
 });

@@ -8,7 +8,9 @@ import { forward } from '../model/forward.js';
 import { fromRaw, mapValues, toRaw } from '../model/raw.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { assertFinite } from '../io/nonfinite.js';
-import { FUZZ_SEED, classify, fuzzRuns, jsonValue, newTally, report } from './fuzz-util.js';
+import { FUZZ_SEED, classify, fuzzRuns, fuzzTimeout, jsonValue, newTally, report } from './fuzz-util.js';
+
+const RUNS = fuzzRuns(1500);
 
 const config = llamaConfig({ vocab: 16, hidden: 8, ffn: 16, layers: 1, heads: 2, maxPositions: 8 });
 let header: Record<string, Record<string, unknown>>;
@@ -48,7 +50,7 @@ const fileMutation = fc.record({
 
 describe('model.safetensors fuzz', () => {
   it('every mutated file is refused with one UserError line, or loads against config.json and runs', () => {
-    const runs = fuzzRuns(1500);
+    const runs = RUNS;
     const tally = newTally();
     const started = performance.now();
     fc.assert(
@@ -97,5 +99,5 @@ describe('model.safetensors fuzz', () => {
     report('model.safetensors', runs, tally, (performance.now() - started) / 1000);
     expect(tally.accepted).toBeGreaterThan(0);
     expect(tally.refused).toBeGreaterThan(0);
-  }, 120_000);
+  }, fuzzTimeout(RUNS, 1500, 120_000));
 });

@@ -14,7 +14,9 @@ import { defaultAdamW } from '../train/adamw.js';
 import { validateConfig } from '../model/config.js';
 import { paramShapes } from '../model/params.js';
 import { checkOptimizerTensors, checkTrainerState } from '../io/trainer-state.js';
-import { FUZZ_SEED, classify, fuzzRuns, jsonValue, newTally, report } from './fuzz-util.js';
+import { FUZZ_SEED, classify, fuzzRuns, fuzzTimeout, jsonValue, newTally, report } from './fuzz-util.js';
+
+const RUNS = fuzzRuns(1000);
 
 const config = llamaConfig({ vocab: 256, hidden: 8, ffn: 16, layers: 1, heads: 2, maxPositions: 16 });
 const text = 'a small corpus for resuming, again and again. '.repeat(20);
@@ -61,7 +63,7 @@ const optimizerMutation = fc.tuple(fc.nat(), fc.constantFrom('none', 'none', 'na
 
 describe('trainer_state.json / optimizer.safetensors fuzz', () => {
   it('every mutated resume is refused with one UserError line, or resumes and saves finite weights', async () => {
-    const runs = fuzzRuns(1000);
+    const runs = RUNS;
     const tally = newTally();
     const started = performance.now();
     let n = 0;
@@ -130,5 +132,5 @@ describe('trainer_state.json / optimizer.safetensors fuzz', () => {
     report('trainer state', runs, tally, (performance.now() - started) / 1000);
     expect(tally.accepted).toBeGreaterThan(0);
     expect(tally.refused).toBeGreaterThan(0);
-  }, 300_000);
+  }, fuzzTimeout(RUNS, 1000, 300_000));
 });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../errors.js';
-import { writeDirAtomic, writeFileAtomic } from './atomic.js';
+import { recoverInterruptedDirSwap, writeDirAtomic, writeFileAtomic } from './atomic.js';
 
 let root: string;
 beforeEach(() => {
@@ -87,5 +87,37 @@ describe('writeDirAtomic', () => {
     fs.chmodSync(root, 0o755);
     expect(fs.readFileSync(path.join(dir, 'a.txt'), 'utf8')).toBe('keep');
     expect(fs.readdirSync(root)).toEqual(['ckpt']);
+  });
+});
+
+describe('recoverInterruptedDirSwap', () => {
+  it('renames the previous content back when a kill came between the two renames', () => {
+    const dir = path.join(root, 'checkpoint');
+    fs.mkdirSync(`${dir}.old-abc`);
+    fs.writeFileSync(path.join(`${dir}.old-abc`, 'a.txt'), 'previous');
+    fs.mkdirSync(`${dir}.tmp-def`);
+    fs.writeFileSync(path.join(`${dir}.tmp-def`, 'a.txt'), 'half');
+    expect(recoverInterruptedDirSwap(dir)).toBe(`${dir}.old-abc`);
+    expect(fs.readFileSync(path.join(dir, 'a.txt'), 'utf8')).toBe('previous');
+    expect(fs.readdirSync(root)).toEqual(['checkpoint']);
+  });
+
+  it('keeps a complete directory and drops its superseded copy and half-written temp dirs', () => {
+    const dir = path.join(root, 'checkpoint');
+    writeDirAtomic(dir, { 'a.txt': 'new' });
+    fs.mkdirSync(`${dir}.old-abc`);
+    fs.mkdirSync(`${dir}.tmp-def`);
+    fs.writeFileSync(path.join(root, 'other.tmp-x'), 'not ours');
+    expect(recoverInterruptedDirSwap(dir)).toBeUndefined();
+    expect(fs.readFileSync(path.join(dir, 'a.txt'), 'utf8')).toBe('new');
+    expect(fs.readdirSync(root).sort()).toEqual(['checkpoint', 'other.tmp-x']);
+  });
+
+  it('does not guess between two previous copies', () => {
+    const dir = path.join(root, 'checkpoint');
+    fs.mkdirSync(`${dir}.old-a`);
+    fs.mkdirSync(`${dir}.old-b`);
+    expect(recoverInterruptedDirSwap(dir)).toBeUndefined();
+    expect(fs.existsSync(dir)).toBe(false);
   });
 });

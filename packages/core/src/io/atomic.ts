@@ -79,6 +79,32 @@ export function findInterruptedDirSwap(dir: string): string[] {
 }
 
 /**
+ * Repairs what a process killed inside writeDirAtomic left beside `dir`: when `dir` is absent and
+ * exactly one `dir.old-<random>` holds its previous content (killed between the two renames), that
+ * one is renamed back; when `dir` exists, its superseded `dir.old-<random>` copies (killed before the
+ * clean-up) go; half-written `dir.tmp-<random>` directories go too. Returns the restored path, if any.
+ * Only for a directory this process is about to own (a run being resumed).
+ */
+export function recoverInterruptedDirSwap(dir: string): string | undefined {
+  const target = path.resolve(dir);
+  const parent = path.dirname(target);
+  if (!fs.existsSync(parent)) return undefined;
+  const tmpPrefix = `${path.basename(target)}.tmp-`;
+  for (const name of fs.readdirSync(parent)) {
+    if (name.startsWith(tmpPrefix)) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+  const leftovers = findInterruptedDirSwap(dir);
+  if (fs.existsSync(target)) {
+    for (const old of leftovers) fs.rmSync(old, { recursive: true, force: true });
+    return undefined;
+  }
+  if (leftovers.length !== 1) return undefined;
+  fs.renameSync(leftovers[0], target);
+  fsyncDir(parent);
+  return leftovers[0];
+}
+
+/**
  * Replaces directory `dir` with exactly `files` (name → content). The new content is written to
  * `dir.tmp-<random>` first; only when all of it is on disk is the old directory renamed aside to
  * `dir.old-<random>`, the new one renamed into place and the old one removed. On any failure the

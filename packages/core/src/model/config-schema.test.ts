@@ -21,7 +21,8 @@ describe('config schema', () => {
     expect(refusal({ ...base(), vocab_size: '32' })).toBe('config.json: "vocab_size": expected a positive integer, found "32"');
     expect(refusal({ ...base(), hidden_size: 0 })).toBe('config.json: "hidden_size": expected a positive integer, found 0');
     expect(refusal({ ...base(), hidden_size: 1.5 })).toBe('config.json: "hidden_size": expected a positive integer, found 1.5');
-    expect(refusal({ ...base(), rope_theta: -1 })).toBe('config.json: "rope_theta": expected a positive number, found -1');
+    expect(refusal({ ...base(), rope_theta: -1 })).toBe('config.json: "rope_theta": expected a finite number of at least 1 (the RoPE base), found -1');
+    expect(refusal({ ...base(), rope_parameters: undefined, rope_theta: 5e-324 })).toMatch(/"rope_theta": expected a finite number of at least 1/);
     expect(refusal({ ...base(), efficientscale: { ffn_kinds: 3 } })).toBe('config.json: "efficientscale.ffn_kinds": expected an array, found 3');
     const missing: Record<string, unknown> = base();
     delete missing.num_hidden_layers;
@@ -39,6 +40,13 @@ describe('config schema', () => {
     const config: ModelConfig = { ...base(), num_local_experts: 'anything', router_aux_loss_coef: 0.01, efficientscale: { lowrank: { rank: 4 }, extra: [1] } };
     expect(validateConfig(config, 'config.json')).toBe(config);
     expect(Object.keys(paramShapes(config))).toContain('model.embed_tokens.weight');
+  });
+
+  it('refuses a RoPE base that transformers 4 and 5 would read differently', () => {
+    expect(refusal({ ...base(), rope_theta: 10000, rope_parameters: { rope_type: 'default', rope_theta: 500000 } })).toBe(
+      'config.json: "rope_parameters.rope_theta": expected the same base as "rope_theta" (10000), found 500000',
+    );
+    expect(() => validateConfig({ ...base(), rope_theta: null, rope_parameters: { rope_type: 'default', rope_theta: 500000 } }, 'config.json')).not.toThrow();
   });
 
   it('accepts null for optional fields, as transformers writes them', () => {

@@ -26,6 +26,9 @@ const size = (max: number) => z.number(positiveInteger).int(positiveInteger).min
 const optionalSize = (max: number) => size(max).nullish();
 const positiveNumber = { error: 'a positive number' };
 const positiveFinite = z.number(positiveNumber).positive(positiveNumber).finite(positiveNumber);
+// A base below 1 turns RoPE's frequencies up instead of down; near 0 they overflow float32 (NaN logits).
+const ropeBaseError = { error: 'a finite number of at least 1 (the RoPE base)' };
+const ropeBase = z.number(ropeBaseError).min(1, ropeBaseError).finite(ropeBaseError);
 
 const efficientscaleSchema = z.looseObject({
   ffn_kinds: z.array(z.string().min(1)).optional(),
@@ -43,8 +46,8 @@ export const configSchema = z.looseObject({
   num_key_value_heads: optionalSize(MAX_DIM),
   head_dim: optionalSize(MAX_DIM),
   rms_norm_eps: positiveFinite.nullish(),
-  rope_theta: positiveFinite.nullish(),
-  rope_parameters: z.looseObject({ rope_theta: positiveFinite.optional(), rope_type: z.string().optional() }).nullish(),
+  rope_theta: ropeBase.nullish(),
+  rope_parameters: z.looseObject({ rope_theta: ropeBase.optional(), rope_type: z.string().optional() }).nullish(),
   rope_scaling: z.looseObject({ rope_type: z.string().optional() }).nullish(),
   max_position_embeddings: optionalSize(MAX_DIM),
   tie_word_embeddings: z.boolean().nullish(),

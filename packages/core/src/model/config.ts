@@ -109,7 +109,13 @@ export function dimsOf(config: ModelConfig): Dims {
     throw mismatch('"num_key_value_heads"', `a divisor of num_attention_heads (${heads})`, String(kvHeads));
   }
   if (headDim % 2 !== 0) throw mismatch('"head_dim"', 'an even number (RoPE rotates pairs)', String(headDim));
-  const ropeTheta = (config.rope_parameters?.rope_theta ?? config.rope_theta ?? 10000) as number;
+  // transformers 4 reads rope_theta, 5 reads rope_parameters.rope_theta: two different bases would be two models.
+  const v4Theta = config.rope_theta ?? undefined;
+  const v5Theta = config.rope_parameters?.rope_theta ?? undefined;
+  if (v4Theta !== undefined && v5Theta !== undefined && v4Theta !== v5Theta) {
+    throw mismatch('"rope_parameters.rope_theta"', `the same base as "rope_theta" (${v4Theta})`, String(v5Theta));
+  }
+  const ropeTheta = (v5Theta ?? v4Theta ?? 10000) as number;
   if (typeof ropeTheta !== 'number' || !(ropeTheta > 0)) throw mismatch('"rope_theta"', 'a positive number', JSON.stringify(ropeTheta));
   ropeScalingOf(config); // refuses RoPE variants we do not implement
   const eps = (config.rms_norm_eps ?? 1e-6) as number;
