@@ -75,5 +75,15 @@ describe('efficientscale lowrank / export --dense', () => {
     for (let i = 0; i < 3; i++) expect(a.weights[i].relativeError).toBeGreaterThanOrEqual(p.weights[i].relativeError * (1 - 1e-4));
     const tooMany = await cli('lowrank', source, '--out', path.join(tmp, 'x3'), '--rank', '2', '--calibrate', '1000', '--seq', '16', '--corpus', corpus, '--backend', 'cpu');
     expect(tooMany.stderr).toMatch(/--calibrate: expected at most \d+ sequences of 16 tokens/);
+    // --aware CORPUS (the flag) is --corpus with --calibrate defaulting to 16 sequences.
+    const viaAware = await cli('lowrank', source, '--out', path.join(tmp, 'aware2'), '--rank', '2', '--aware', corpus, '--calibrate', '4', '--seq', '16', '--backend', 'cpu', '--json');
+    expect(viaAware.code, viaAware.stderr).toBe(0);
+    expect(JSON.parse(viaAware.stdout).weights).toEqual(a.weights);
+    const sixteen = await cli('lowrank', source, '--out', path.join(tmp, 'aware16'), '--rank', '2', '--aware', corpus, '--seq', '16', '--backend', 'cpu', '--json');
+    const many = await cli('lowrank', source, '--out', path.join(tmp, 'aware16b'), '--rank', '2', '--calibrate', '16', '--corpus', corpus, '--seq', '16', '--backend', 'cpu', '--json');
+    expect(JSON.parse(sixteen.stdout).weights).toEqual(JSON.parse(many.stdout).weights);
+    expect(JSON.parse(sixteen.stdout).weights).not.toEqual(a.weights);
+    const both = await cli('lowrank', source, '--out', path.join(tmp, 'x4'), '--rank', '2', '--aware', corpus, '--corpus', corpus, '--backend', 'cpu');
+    expect(both.stderr).toMatch(/at most one of --aware, --corpus/);
   });
 });

@@ -14,6 +14,7 @@ interface LowRankFlags {
   shareGateUpV?: boolean;
   force?: boolean;
   calibrate?: number;
+  aware?: string;
   corpus?: string;
   seq: number;
   backend: BackendName;
@@ -53,6 +54,9 @@ function calibrationTokens(dir: string, corpusFile: string | undefined, count: n
 
 const disposeParams = (p: Params) => tf.dispose(Object.values(p));
 
+/** Calibration sequences when --aware names a corpus but not how many. */
+const defaultCalibration = 16;
+
 export function registerLowrank(program: Command): void {
   program
     .command('lowrank')
@@ -66,19 +70,23 @@ export function registerLowrank(program: Command): void {
     .option('--no-keep-first-dense', 'convert layer 0 too')
     .option('--share-gate-up-v', 'gate_proj and up_proj share one V')
     .option('--force', 'allow ranks at or above the break-even rank m·n/(m+n)')
-    .option('--calibrate <n>', 'activation-aware (SVD-LLM): whiten by the FFN inputs of n corpus sequences', positiveInt)
-    .option('--corpus <file>', 'calibration text instead of the embedded corpus')
+    .option('--aware <corpus>', 'activation-aware (SVD-LLM): whiten by the FFN inputs of calibration sequences from this text file')
+    .option('--calibrate <n>', `calibration sequences for --aware (default ${defaultCalibration}); alone, from the embedded corpus (or --corpus)`, positiveInt)
+    .option('--corpus <file>', 'with --calibrate: calibration text instead of the embedded corpus (same as --aware)')
     .option('--seq <n>', 'tokens per calibration sequence', positiveInt, 64)
     .addOption(backendOption())
     .option('--json', 'print the conversion report as one JSON object')
     .action(async (dirArg: string, flags: LowRankFlags) => {
       const given = [flags.rank, flags.fraction, flags.energy].filter((x) => x !== undefined).length;
       if (given !== 1) throw new UserError(`lowrank: expected exactly one of --rank, --fraction, --energy, found ${given}`);
+      if (flags.aware !== undefined && flags.corpus !== undefined) throw new UserError('lowrank: expected at most one of --aware, --corpus (both name the calibration text), found both');
       assertEmptyOut(flags.out);
       await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
       const model = loadModel(dir);
-      const calib = flags.calibrate ? calibrationTokens(dir, flags.corpus, flags.calibrate, Math.min(flags.seq, model.config.max_position_embeddings ?? 2048), model.config.vocab_size) : undefined;
+      const count = flags.calibrate ?? (flags.aware !== undefined ? defaultCalibration : undefined);
+      const seq = Math.min(flags.seq, model.config.max_position_embeddings ?? 2048);
+      const calib = count ? calibrationTokens(dir, flags.aware ?? flags.corpus, count, seq, model.config.vocab_size) : undefined;
       try {
         const result = toLowRank(model.config, model.params, {
           rank: flags.rank,
