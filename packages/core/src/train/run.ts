@@ -3,8 +3,7 @@ import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
 import { parseJsonObject } from '../io/read.js';
-import { dimsOf, validateConfig, type ModelConfig } from '../model/config.js';
-import { checkParams, countParams, paramShapes } from '../model/params.js';
+import type { ModelConfig } from '../model/config.js';
 import { checkOptimizerTensors, checkTrainerState } from '../io/trainer-state.js';
 import { fromRaw, mapValues, toRaw } from '../model/raw.js';
 import { loadCheckpointFiles, readCheckpointText, saveCheckpoint } from '../io/checkpoint.js';
@@ -14,6 +13,8 @@ import { splitTrainVal } from '../data/batches.js';
 import { ByteTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { unigramEntropy } from '../data/unigram.js';
 import { Trainer, type StepMetrics, type TrainerOptions, type TrainerState } from './trainer.js';
+import { checkTrainable, countTrainable, trainableDims, trainableShapes, validateTrainable } from './trainable.js';
+import { checkGrowthRecord, growAt, startGrowth, type GrowFn, type GrowthRecord, type ScheduledGrowth } from './growth.js';
 import type { ScheduleSpec } from './schedule.js';
 
 /** Everything a run was started with; stored in trainer_state.json so `--resume DIR` needs nothing else. */
@@ -85,9 +86,11 @@ interface StoredTrainerState extends TrainerState {
   lastTrainLoss: number;
   /** Length of the training split, so a resume on another corpus is refused instead of silently differing. */
   trainTokens: number;
+  /** The growth schedule of a progressive run and the growths done so far. */
+  growth?: GrowthRecord;
 }
 
-function save(dir: string, trainer: Trainer, spec: RunSpec, tokenizer: Tokenizer, wallSeconds: number, lastTrainLoss: number, trainTokens: number): void {
+function save(dir: string, trainer: Trainer, spec: RunSpec, tokenizer: Tokenizer, wallSeconds: number, lastTrainLoss: number, trainTokens: number, growth?: GrowthRecord): void {
   const state: StoredTrainerState = {
     format: 'efficientscale-trainer-1',
     ...trainer.state,
@@ -97,6 +100,7 @@ function save(dir: string, trainer: Trainer, spec: RunSpec, tokenizer: Tokenizer
     tokenizer: tokenizer.toJSON(),
     lastTrainLoss,
     trainTokens,
+    ...(growth ? { growth } : {}),
   };
   const params = mapValues(trainer.params, toRaw);
   const optimizer = mapValues(trainer.optimizer.stateTensors(), toRaw);
@@ -117,6 +121,8 @@ export interface StartOptions {
   /** Stop early (e.g. after half the steps, to test resume). */
   stopAfter?: number;
   betweenSteps?: BetweenSteps;
+  /** Progressive training: grow the model at these steps (the schedule is stored for resume). */
+  growth?: { schedule: ScheduledGrowth[]; grow: GrowFn };
 }
 
 /**
@@ -135,6 +141,8 @@ export interface ResumeOptions {
   /** Continue to this many total steps instead of the stored total. */
   totalSteps?: number;
   betweenSteps?: BetweenSteps;
+  /** Applies the stored growth schedule's stages (needed when growths are still to come). */
+  grow?: GrowFn;
 }
 
 /**
@@ -181,8 +189,9 @@ export async function startRun(o: StartOptions): Promise<RunResult> {
   }
   const ids = o.tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
+  const growth = o.growth && { record: startGrowth(o.growth.schedule, o.spec.totalSteps), grow: o.growth.grow };
   const trainer = Trainer.fresh(o.config, train, val, o.spec.trainer);
-  return loop(trainer, o.outDir, o.spec, o.tokenizer, unigramEntropy(train, o.tokenizer.vocabSize), 0, NaN, train.length, o.onProgress, o.stopAfter, o.betweenSteps);
+  return loop(trainer, o.outDir, o.spec, o.tokenizer, unigramEntropy(train, o.tokenizer.vocabSize), 0, NaN, train.length, o.onProgress, o.stopAfter, o.betweenSteps, growth);
 }
 
 /** Continues a run from its checkpoint: same data position, optimizer moments and schedule. */
@@ -193,10 +202,12 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   if (!files.trainerState) throw mismatch(stateFile, 'a trainer state written by efficientscale train', 'no such file');
   const stored = checkTrainerState(files.trainerState, stateFile) as unknown as StoredTrainerState;
   if (!files.optimizer) throw mismatch(dir, 'optimizer.safetensors to resume from', 'no such file');
-  const config = validateConfig(files.config, path.join(dir, 'config.json'));
-  checkParams(config, files.params, `${dir}/model.safetensors`);
-  checkOptimizerTensors(files.optimizer, paramShapes(config), path.join(dir, 'optimizer.safetensors'));
-  const { maxPositions } = dimsOf(config);
+  const config = validateTrainable(files.config, path.join(dir, 'config.json'));
+  checkTrainable(config, files.params, `${dir}/model.safetensors`);
+  checkOptimizerTensors(files.optimizer, trainableShapes(config), path.join(dir, 'optimizer.safetensors'));
+  const growth = checkGrowthRecord(stored.growth, stored.step, stateFile);
+  if (growth && growth.done.length < growth.schedule.length && !o.grow) throw mismatch(`${stateFile}: "growth"`, 'no growths to come (or a grow function to apply them)', `${growth.schedule.length - growth.done.length} to come`);
+  const { maxPositions } = trainableDims(config);
   if (stored.spec.trainer.seqLen > maxPositions) {
     throw mismatch(`${stateFile}: "spec.trainer.seqLen"`, `at most max_position_embeddings (${maxPositions})`, String(stored.spec.trainer.seqLen));
   }
@@ -217,7 +228,7 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   tf.dispose([...Object.values(params), ...Object.values(optimizer)]);
   // Steps logged after this checkpoint (a run killed between checkpoints) are about to be redone.
   truncateMetrics(runPaths(o.outDir).metrics, stored.step);
-  return loop(trainer, o.outDir, spec, tokenizer, unigramEntropy(train, tokenizer.vocabSize), stored.wallSeconds, stored.lastTrainLoss ?? NaN, train.length, o.onProgress, o.stopAfter, o.betweenSteps);
+  return loop(trainer, o.outDir, spec, tokenizer, unigramEntropy(train, tokenizer.vocabSize), stored.wallSeconds, stored.lastTrainLoss ?? NaN, train.length, o.onProgress, o.stopAfter, o.betweenSteps, growth && { record: growth, grow: o.grow });
 }
 
 async function loop(
@@ -232,10 +243,11 @@ async function loop(
   onProgress?: (p: Progress) => void,
   stopAfter?: number,
   betweenSteps?: BetweenSteps,
+  growth?: { record: GrowthRecord; grow?: GrowFn },
 ): Promise<RunResult> {
   const paths = runPaths(outDir);
   fs.mkdirSync(outDir, { recursive: true });
-  const params = countParams(trainer.config);
+  let params = countTrainable(trainer.config);
   const started = performance.now();
   const startStep = trainer.state.step;
   const startTokens = trainer.state.tokens;
@@ -246,6 +258,7 @@ async function loop(
   try {
     betweenSteps?.(trainer, spec);
     while (trainer.state.step < end) {
+      if (growth && growAt(trainer, growth.record, growth.grow)) params = countTrainable(trainer.config);
       const m = trainer.step();
       betweenSteps?.(trainer, spec);
       trainLoss = m.loss;
@@ -274,13 +287,14 @@ async function loop(
         grad_norm: m.gradNorm,
         tokens_per_s: tokensPerSecond,
         wall_s: elapsed(),
+        ffn_metrics: m.ffnMetrics,
       };
       fs.appendFileSync(paths.metrics, JSON.stringify(record) + '\n');
       onProgress?.(progress);
       // Let timers run between steps (progress output, signals): the step itself is synchronous.
       await new Promise((resolve) => setImmediate(resolve));
       if ((spec.checkpointEvery > 0 && m.step % spec.checkpointEvery === 0) || isLast) {
-        save(paths.checkpoint, trainer, spec, tokenizer, elapsed(), trainLoss, trainTokens);
+        save(paths.checkpoint, trainer, spec, tokenizer, elapsed(), trainLoss, trainTokens, growth?.record);
       }
     }
     if (Number.isNaN(evalLoss)) evalLoss = trainer.evaluate();

@@ -1,9 +1,9 @@
 import { tf } from '../tf.js';
 import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
-import { forwardWithAux } from '../model/forward.js';
-import { checkParams, initParams, paramShapes, type Params } from '../model/params.js';
-import { flopsPerToken } from '../model/flops.js';
+import { averageFfnMetrics, type FfnMetrics } from '../model/ffn-slot.js';
+import type { Params } from '../model/params.js';
+import { checkTrainable, forwardTrainable, initTrainable, trainableShapes, trainFlopsPerToken } from './trainable.js';
 import { BatchSampler, evalBatches, type SamplerState } from '../data/batches.js';
 import { AdamW, type AdamWOptions } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
@@ -41,6 +41,8 @@ export interface StepMetrics {
   tokens: number;
   flops: number;
   stepSeconds: number;
+  /** The FFN slots' metrics averaged over the step's micro-batches (absent for dense models). */
+  ffnMetrics?: FfnMetrics;
 }
 
 let trainerIds = 0;
@@ -65,7 +67,7 @@ export class Trainer {
     readonly options: TrainerOptions,
     resume?: { state: TrainerState; optimizer: Record<string, tf.Tensor>; optimizerStep: number },
   ) {
-    checkParams(config, params, 'params');
+    checkTrainable(config, params, 'params');
     this.adopt(config, params);
     this.optimizer = new AdamW(options.adamw);
     const samplerOpts = { batchSize: options.batchSize, seqLen: options.seqLen, seed: options.seed };
@@ -87,12 +89,12 @@ export class Trainer {
    */
   private adopt(config: ModelConfig, params: Params): void {
     this.config = config;
-    for (const name of Object.keys(paramShapes(config))) this.vars[name] = tf.variable(params[name], true, `${name}@trainer${this.id}`);
+    for (const name of Object.keys(trainableShapes(config))) this.vars[name] = tf.variable(params[name], true, `${name}@trainer${this.id}`);
   }
 
   /** Starts from fresh weights (seeded). */
   static fresh(config: ModelConfig, trainIds: Int32Array, valIds: Int32Array, options: TrainerOptions): Trainer {
-    const params = initParams(config, options.seed);
+    const params = initTrainable(config, options.seed);
     const trainer = new Trainer(config, params, trainIds, valIds, options);
     tf.dispose(Object.values(params));
     return trainer;
@@ -100,18 +102,18 @@ export class Trainer {
 
   private computeFlopsPerStep(): number {
     const { batchSize, seqLen, accumulation } = this.options;
-    return flopsPerToken(this.config, seqLen).trainPerToken * batchSize * seqLen * accumulation;
+    return trainFlopsPerToken(this.config, seqLen) * batchSize * seqLen * accumulation;
   }
 
   get params(): Params {
     return this.vars;
   }
 
-  private lossOf(inputs: tf.Tensor2D, targets: tf.Tensor2D): { total: tf.Scalar; ce: tf.Scalar; aux: tf.Scalar } {
-    const { logits, auxLoss } = forwardWithAux(this.config, this.vars, inputs);
+  private lossOf(inputs: tf.Tensor2D, targets: tf.Tensor2D): { total: tf.Scalar; ce: tf.Scalar; aux: tf.Scalar; ffnMetrics: FfnMetrics } {
+    const { logits, auxLoss, ffnMetrics } = forwardTrainable(this.config, this.vars, inputs);
     const ce = crossEntropy(logits, targets);
     logits.dispose();
-    return { total: tf.add(ce, auxLoss) as tf.Scalar, ce, aux: auxLoss };
+    return { total: tf.add(ce, auxLoss) as tf.Scalar, ce, aux: auxLoss, ffnMetrics };
   }
 
   /** One optimizer step over `accumulation` micro-batches. */
@@ -122,6 +124,7 @@ export class Trainer {
     let summed: Record<string, tf.Tensor> | undefined;
     let lossSum = 0;
     let auxSum = 0;
+    const microMetrics: FfnMetrics[] = [];
     for (let micro = 0; micro < accumulation; micro++) {
       const batch = this.sampler.next();
       const inputs = tf.tensor2d(batch.inputs, [batchSize, seqLen], 'int32');
@@ -132,6 +135,7 @@ export class Trainer {
         const l = this.lossOf(inputs, targets);
         ce = tf.keep(l.ce);
         aux = tf.keep(l.aux);
+        microMetrics.push(l.ffnMetrics);
         return l.total;
       }, varList);
       lossSum += ce!.dataSync()[0];
@@ -180,6 +184,7 @@ export class Trainer {
       tokens: this.state.tokens,
       flops: this.state.flops,
       stepSeconds: (performance.now() - started) / 1000,
+      ffnMetrics: averageFfnMetrics(microMetrics),
     };
   }
 
@@ -203,7 +208,7 @@ export class Trainer {
    * new shapes. Step, tokens, FLOPs so far and the data position carry over.
    */
   replaceModel(config: ModelConfig, params: Params, optimizerState?: Record<string, tf.Tensor>): void {
-    checkParams(config, params, 'params'); // before anything is disposed, so a bad model leaves this one running
+    checkTrainable(config, params, 'params'); // before anything is disposed, so a bad model leaves this one running
     for (const v of Object.values(this.vars)) v.dispose();
     for (const k of Object.keys(this.vars)) delete this.vars[k];
     this.adopt(config, params);

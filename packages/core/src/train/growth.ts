@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { tf } from '../tf.js';
+import { mismatch } from '../errors.js';
+import type { ModelConfig } from '../model/config.js';
+import type { Params } from '../model/params.js';
+import type { Trainer } from './trainer.js';
+import { countTrainable } from './trainable.js';
+
+/**
+ * One growth of a run's model (progressive training): when `step` steps are done, the model is replaced
+ * by what `grow` makes of it. `stage` is plain JSON that only the caller understands (core does not know
+ * how models grow); it is kept in trainer_state.json so that a resumed run grows the same way.
+ */
+export interface ScheduledGrowth {
+  step: number;
+  stage: Record<string, unknown>;
+}
+
+/** The schedule and the growths that happened, as stored in trainer_state.json. */
+export interface GrowthRecord {
+  schedule: ScheduledGrowth[];
+  done: Array<{ step: number; paramsBefore: number; paramsAfter: number }>;
+}
+
+/**
+ * Grows a model with its AdamW moments (`m.<weight>`, `v.<weight>`). Must be deterministic: a run resumed
+ * from before a growth grows again. The caller disposes what it returns.
+ */
+export type GrowFn = (
+  config: ModelConfig,
+  params: Params,
+  optimizerState: Record<string, tf.Tensor>,
+  stage: Record<string, unknown>,
+) => { config: ModelConfig; params: Params; optimizer?: Record<string, tf.Tensor> };
+
+/** Checks a new run's schedule: growth steps strictly increasing, each within (0, totalSteps). */
+export function startGrowth(schedule: ScheduledGrowth[], totalSteps: number): GrowthRecord {
+  schedule.forEach((g, i) => {
+    const after = i === 0 ? 0 : schedule[i - 1].step;
+    if (!Number.isSafeInteger(g.step) || g.step <= after || g.step >= totalSteps) {
+      throw mismatch(`growth ${i + 1} step`, `an integer in (${after}, ${totalSteps}) (after the previous growth, before the last step)`, String(g.step));
+    }
+  });
+  return { schedule: schedule.map((g) => ({ step: g.step, stage: g.stage })), done: [] };
+}
+
+const count = z.number().int().min(0);
+const recordSchema = z.object({
+  schedule: z.array(z.object({ step: count, stage: z.record(z.string(), z.unknown()) })),
+  done: z.array(z.object({ step: count, paramsBefore: count, paramsAfter: count })),
+});
+
+/** The growth record of a stored trainer state (absent for a run without growth), checked against its step. */
+export function checkGrowthRecord(json: unknown, step: number, source: string): GrowthRecord | undefined {
+  if (json === undefined) return undefined;
+  const parsed = recordSchema.safeParse(json);
+  if (!parsed.success) throw mismatch(`${source}: "growth"`, 'a schedule of {step, stage} and a list of done growths', JSON.stringify(json).slice(0, 80));
+  const record = parsed.data as GrowthRecord;
+  // Growth at step s happens before step s + 1 runs, and a checkpoint is written after a step.
+  const due = record.schedule.filter((g) => g.step < step).map((g) => g.step);
+  const done = record.done.map((d) => d.step);
+  if (due.join() !== done.join()) throw mismatch(`${source}: "growth.done"`, `the growths scheduled before step ${step} (at ${due.join(', ') || 'none'})`, done.join(', ') || 'none');
+  return record;
+}
+
+/** Applies the growth scheduled at the trainer's current step, if any; returns whether the model grew. */
+export function growAt(trainer: Trainer, record: GrowthRecord, grow: GrowFn | undefined): boolean {
+  const due = record.schedule.find((g) => g.step === trainer.state.step);
+  if (!due || record.done.some((d) => d.step === due.step)) return false;
+  if (!grow) throw mismatch(`growth at step ${due.step}`, 'a grow function to apply it (efficientscale train passes one)', 'none');
+  const paramsBefore = countTrainable(trainer.config);
+  const grown = grow(trainer.config, trainer.params, trainer.optimizer.stateTensors(), due.stage);
+  try {
+    trainer.replaceModel(grown.config, grown.params, grown.optimizer);
+  } finally {
+    tf.dispose([...Object.values(grown.params), ...Object.values(grown.optimizer ?? {})]);
+  }
+  record.done.push({ step: due.step, paramsBefore, paramsAfter: countTrainable(trainer.config) });
+  return true;
+}
