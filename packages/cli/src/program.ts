@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { UserError } from '@efficientscale/core';
-import { registerCommands } from './commands/index.js';
 
 /** Exit codes, as commander and POSIX tools use them. */
 export const EXIT_OK = 0;
@@ -36,9 +34,39 @@ function commanderMessage(text: string): string {
   return text.trim().replace(/^error: /, '');
 }
 
-/** The `efficientscale` command tree. Each file in commands/ adds one sub-command. */
-export function buildProgram(options: { json?: boolean } = {}): Command {
+/** Sub-commands that need no tensors: they run without loading core or tfjs (see scaling-law-commands.ts). */
+export const SCALING_LAW_COMMANDS: readonly string[] = ['fit', 'predict', 'plan', 'evaluate'];
+
+/** The sub-command a command line names: its first word that is not a flag. */
+export function subcommandOf(args: readonly string[]): string | undefined {
+  return args.find((a) => !a.startsWith('-'));
+}
+
+/**
+ * The commands to register for a command line: the scaling-law ones alone when one of them runs (start-up
+ * without tfjs), else all. Loaded on demand, so that importing this module loads neither.
+ */
+async function commandsFor(args: readonly string[]): Promise<(program: Command) => void> {
+  const sub = subcommandOf(args);
+  if (sub !== undefined && SCALING_LAW_COMMANDS.includes(sub)) {
+    return (await import('./commands/scaling-law-commands.js')).registerScalingLawCommands;
+  }
+  return (await import('./commands/index.js')).registerCommands;
+}
+
+/** Errors in what the user gave (core's UserError, scaling-laws' ScalingLawError), told apart by name so
+ * that this module need not load core. */
+function isUserError(err: unknown): err is Error {
+  return err instanceof Error && (err.name === 'UserError' || err.name === 'ScalingLawError');
+}
+
+/**
+ * The `efficientscale` command tree for a command line (`args`, without node and the script; all
+ * commands when omitted). Each file in commands/ adds one sub-command.
+ */
+export async function buildProgram(options: { json?: boolean; args?: readonly string[] } = {}): Promise<Command> {
   const json = options.json ?? false;
+  const registerCommands = await commandsFor(options.args ?? []);
   // Settings made before registerCommands are copied into every sub-command commander creates.
   const program = new Command('efficientscale')
     .description('Train language models on the CPU, and fit scaling laws to predict bigger runs before paying for them')
@@ -62,12 +90,12 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
 export async function runCli(argv: string[]): Promise<number> {
   const json = wantsJson(argv.slice(2));
   try {
-    await buildProgram({ json }).parseAsync(argv);
+    await (await buildProgram({ json, args: argv.slice(2) })).parseAsync(argv);
     return EXIT_OK;
   } catch (err) {
     // Commander already printed its message; --help and --version end here too, with exit code 0.
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE_ERROR;
-    if (err instanceof UserError || (err instanceof Error && err.name === 'ScalingLawError')) {
+    if (isUserError(err)) {
       if (json) writeJsonError(err.message);
       else process.stderr.write(`error: ${err.message}\n`);
       return EXIT_RUNTIME_ERROR;

@@ -4,7 +4,6 @@ export { lbfgs, type LbfgsOptions, type LbfgsResult, type Objective } from './lb
 export { fitLaw, objective, gridStarts, fixedThetaOf, TWO_SIZES_WARNING, toLogData, type FitOptions, type FittedLaw, type LossName, type LogData } from './fit.js';
 export { validatePoints, modelKeys, sizeClusters, countModelSizes, MIN_MODEL_SIZES, SIZE_TOLERANCE, type Point } from './points.js';
 export { parseCsv, parseJsonl, parseDataset, splitCsv, parseSize, dropHighestLoss, GPT3_PARAMS, type ParseOptions } from './data.js';
-export { readDataset } from './read.js';
 export { mulberry32 } from './random.js';
 export { bootstrapFit, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
 export { predictLoss, planCompute, chinchillaOptimum, estimateParams, type LawEstimate, type Estimate, type ComputePlan } from './plan.js';

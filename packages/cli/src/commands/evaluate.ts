@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { cutoffText, evaluateFamilies, type FamilyEvaluation } from '@efficientscale/scaling-laws';
 import { countLabel, writeLineChartSvg } from '../plot/index.js';
 import { addDataOptions, fixedParams, fmt, loadPoints, printWarnings, type DataFlags } from './fit.js';
-import { nonNegativeNumber, positiveInt, positiveNumber } from './options.js';
+import { nonNegativeNumber, positiveInt, positiveNumber } from './numbers.js';
 
 interface EvaluateFlags extends DataFlags {
   minTokens?: number;

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import {
   LAW_NAMES,
@@ -8,7 +8,6 @@ import {
   dropHighestLoss,
   fitLaw,
   predictLoss,
-  readDataset,
   resolveFixed,
   toLawFile,
   type Estimate,
@@ -17,9 +16,9 @@ import {
   type LossName,
   type Point,
 } from '@efficientscale/scaling-laws';
-import { writeFileAtomic } from '@efficientscale/core';
+import { readDataset } from '@efficientscale/scaling-laws/node';
 import { countLabel, writeLineChartSvg, type ChartSeries } from '../plot/index.js';
-import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './options.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './numbers.js';
 import { readLawFile } from './predict.js';
 
 /** Flags shared by the commands that read observations (fit, evaluate). */
@@ -27,7 +26,7 @@ export interface DataFlags {
   law: LawName;
   loss: LossName;
   delta: number;
-  starts?: number;
+  starts?: number | 'all';
   params?: number;
   lossColumn?: string;
   dropHighestLoss?: number;
@@ -43,7 +42,7 @@ export function addDataOptions(cmd: Command): Command {
     .addOption(new Option('--law <form>', 'law form').choices([...LAW_NAMES]).default('chinchilla'))
     .addOption(new Option('--loss <kind>', 'huber (Chinchilla Approach 3) or l2 (least squares), on log L').choices(['huber', 'l2']).default('huber'))
     .option('--delta <x>', 'Huber threshold on log-loss residuals', positiveNumber, 1e-3)
-    .option('--starts <n>', 'grid starts optimised with L-BFGS (best-ranked first)', positiveInt)
+    .option('--starts <n|all>', "grid starts optimised with L-BFGS (best-ranked first; 'all': every grid start)", startsCount)
     .option('--params <n>', 'parameter count for rows that have none (a run\'s metrics.jsonl)', positiveNumber)
     .option('--loss-column <name>', 'GPT-3 curves: train_loss or val_loss; run directories: eval_loss reads the held-out loss', 'train_loss')
     .option('--fix <name=value,...>', 'hold parameters fixed, e.g. alpha=0.34,beta=0.28 (a bare name takes the --prior value)')
@@ -51,6 +50,16 @@ export function addDataOptions(cmd: Command): Command {
     .option('--drop-highest-loss <k>', 'drop the k highest-loss points first (5 for the Chinchilla data)', nonNegativeInt)
     .option('--plot <file.svg>', 'write a plot')
     .option('--json', 'print one JSON object');
+}
+
+/** `--starts`: a positive integer, or 'all' (every grid start, as fitLaw accepts). */
+export function startsCount(value: string): number | 'all' {
+  if (value === 'all') return 'all';
+  try {
+    return positiveInt(value);
+  } catch {
+    throw new InvalidArgumentError(`Expected a positive integer or 'all', found "${value}".`);
+  }
 }
 
 /** The parameters --fix and --prior hold fixed (empty when neither is given). */
@@ -169,7 +178,8 @@ export function registerFit(program: Command): void {
         }
       }
       const file = toLawFile(fit, boot);
-      if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(file, null, 2)}\n`);
+      // core (and with it tfjs) is loaded only when a file is written, so fits without --out start fast.
+      if (flags.out) (await import('@efficientscale/core')).writeFileAtomic(flags.out, `${JSON.stringify(file, null, 2)}\n`);
       if (flags.plot) await plotFit(flags.plot, points, fit, boot);
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {

@@ -1,30 +1,8 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { backendNames, selectBackend, type BackendChoice, type BackendName } from '@efficientscale/core';
 
-/** Parsers for numeric flags: commander prints "error: option '--steps <n>' argument 'x' is invalid. <why>". */
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`Expected a positive integer, found "${value}".`);
-  return n;
-}
-
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`Expected a non-negative integer, found "${value}".`);
-  return n;
-}
-
-export function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`Expected a positive number, found "${value}".`);
-  return n;
-}
-
-export function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`Expected a non-negative number, found "${value}".`);
-  return n;
-}
+// The numeric parsers live in numbers.ts (no core import, so the scaling-law commands start without tfjs).
+export { positiveInt, nonNegativeInt, positiveNumber, nonNegativeNumber } from './numbers.js';
 
 /** `--backend auto|cuda|native|tensorflow|wasm|cpu`, shared by every command that runs the model. */
 export const backendOption = () =>

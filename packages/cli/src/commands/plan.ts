@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { planCompute, type Estimate } from '@efficientscale/scaling-laws';
 import { estimateText, fmt } from './fit.js';
-import { positiveNumber } from './options.js';
+import { positiveNumber } from './numbers.js';
 import { readLawFile } from './predict.js';
 
 const plain = (e?: Estimate) => (e ? { value: e.value, interval: e.interval ?? null } : null);

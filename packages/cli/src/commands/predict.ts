@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { mismatch, parseLawFile, predictLoss } from '@efficientscale/scaling-laws';
 import { estimateText, fmt } from './fit.js';
-import { positiveNumber } from './options.js';
+import { positiveNumber } from './numbers.js';
 
 /** Reads a law file written by `efficientscale fit --out`. */
 export function readLawFile(path: string) {

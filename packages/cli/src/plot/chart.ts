@@ -1,6 +1,7 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic } from '@efficientscale/core';
+import type { TopLevelSpec } from 'vega-lite';
+
+// vega, vega-lite and core are loaded when a chart is drawn, not when the CLI starts: they take most of its
+// start-up time, and vega's top-level await would keep `require('@efficientscale/cli')` from loading.
 
 export interface ChartPoint {
   x: number;
@@ -118,6 +119,7 @@ export async function lineChartSvg(chart: LineChart): Promise<string> {
     data: { values: rows },
     layer: (['band', 'line', 'point'] as const).filter((m) => chart.series.some((s) => s.mark === m)).map(layer),
   } as TopLevelSpec;
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -128,5 +130,7 @@ export async function lineChartSvg(chart: LineChart): Promise<string> {
 
 /** Renders `chart` and writes it to `path` as SVG (atomically). */
 export async function writeLineChartSvg(path: string, chart: LineChart): Promise<void> {
-  writeFileAtomic(path, await lineChartSvg(chart));
+  const svg = await lineChartSvg(chart);
+  const { writeFileAtomic } = await import('@efficientscale/core');
+  writeFileAtomic(path, svg);
 }

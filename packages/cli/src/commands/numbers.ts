@@ -1,0 +1,26 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Parsers for numeric flags: commander prints "error: option '--steps <n>' argument 'x' is invalid. <why>". */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`Expected a positive integer, found "${value}".`);
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`Expected a non-negative integer, found "${value}".`);
+  return n;
+}
+
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`Expected a positive number, found "${value}".`);
+  return n;
+}
+
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`Expected a non-negative number, found "${value}".`);
+  return n;
+}
