@@ -8,7 +8,7 @@ export * from './data/index.js';
 export { readText, readBytes, readJsonObject } from './io/read.js';
 
 export { dimsOf, ffnKinds, parseConfig, validateConfig, llamaConfig, type ModelConfig, type Dims, type EfficientScaleExtras } from './model/config.js';
-export { registerFfnKind, getFfnKind, registeredFfnKinds, type FfnKind, type FfnContext, type FfnOutput } from './model/ffn-slot.js';
+export { registerFfnKind, getFfnKind, registeredFfnKinds, averageFfnMetrics, type FfnKind, type FfnContext, type FfnOutput, type FfnMetrics } from './model/ffn-slot.js';
 export { denseFfn } from './model/dense-ffn.js';
 export { paramShapes, checkParams, countParams, initParams, layerPrefix, type Params } from './model/params.js';
 export { forward, forwardWithAux, type ForwardResult } from './model/forward.js';

@@ -8,3 +8,4 @@ export { upcycle, type UpcycleReport, type UpcycleResult } from './upcycle.js';
 export type { UpcycleOptions, RouterInit } from './upcycle-options.js';
 export { ffnInputs } from './capture.js';
 export { kmeans } from './kmeans.js';
+export { expertLoad, expertLoadMetric, summarizeExpertLoad, formatExpertLoad, DeadExpertWatch, type LayerLoad } from './expert-load.js';

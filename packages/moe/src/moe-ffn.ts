@@ -2,6 +2,7 @@ import { tf, type FfnKind } from '@efficientscale/core';
 import { expertWeight, moeSettings, routerWeight, sharedWeight } from './moe-config.js';
 import { dispatch, expertForward, type ExpertWeights } from './dispatch.js';
 import { loadBalancingLoss, routerZLoss, routingWeights, topKIndices } from './routing.js';
+import { expertLoad, expertLoadMetric } from './expert-load.js';
 
 const experts = (n: number) => Array.from({ length: n }, (_, e) => e);
 
@@ -43,7 +44,7 @@ export const moeFfn: FfnKind = {
     if (s.sharedFfn > 0) y = tf.add(y, expertForward(x, { w1: w(sharedWeight('w1')), w2: w(sharedWeight('w2')), w3: w(sharedWeight('w3')) }));
     let auxLoss = tf.mul(s.auxLossCoef, loadBalancingLoss(logits, selected)) as tf.Scalar;
     if (s.zLossCoef > 0) auxLoss = tf.add(auxLoss, tf.mul(s.zLossCoef, routerZLoss(logits)));
-    return { y, auxLoss };
+    return { y, auxLoss, metrics: { [expertLoadMetric]: expertLoad(selected, s.experts) } };
   },
   activeParamsPerToken(config, d) {
     const s = moeSettings(config, d);

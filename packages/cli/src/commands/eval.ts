@@ -1,10 +1,11 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
+  averageFfnMetrics,
   crossEntropy,
   disposeModel,
   evalBatches,
-  forward,
+  forwardWithAux,
   loadDefaultCorpus,
   loadModel,
   loadTextCorpus,
@@ -13,7 +14,9 @@ import {
   splitTrainVal,
   tf,
   type BackendName,
+  type FfnMetrics,
 } from '@efficientscale/core';
+import { expertLoadMetric, summarizeExpertLoad } from '@efficientscale/moe';
 import { backendOption, positiveInt, useBackend } from './options.js';
 
 interface EvalFlags {
@@ -47,16 +50,33 @@ export function registerEval(program: Command): void {
       const { val } = splitTrainVal(tokenizer.encode(corpus.text), valFraction);
       const batches = evalBatches(val, flags.batch, flags.seq, flags.batches);
       let sum = 0;
+      const metrics: FfnMetrics[] = [];
       for (const b of batches) {
         sum += tf.tidy(() => {
-          const logits = forward(model.config, model.params, tf.tensor2d(b.inputs, [flags.batch, flags.seq], 'int32'));
-          return crossEntropy(logits, tf.tensor2d(b.targets, [flags.batch, flags.seq], 'int32')).dataSync()[0];
+          const out = forwardWithAux(model.config, model.params, tf.tensor2d(b.inputs, [flags.batch, flags.seq], 'int32'));
+          metrics.push(out.ffnMetrics);
+          return crossEntropy(out.logits, tf.tensor2d(b.targets, [flags.batch, flags.seq], 'int32')).dataSync()[0];
         });
       }
       disposeModel(model);
       const loss = sum / batches.length;
-      const result = { checkpoint: path.resolve(dir), corpus: corpus.name, eval_loss: loss, tokens: batches.length * flags.batch * flags.seq, backend: backend.name };
+      // MoE checkpoints: each expert's share of the held-out tokens, per layer.
+      const expertLoad = averageFfnMetrics(metrics)?.[expertLoadMetric];
+      const result = {
+        checkpoint: path.resolve(dir),
+        corpus: corpus.name,
+        eval_loss: loss,
+        tokens: batches.length * flags.batch * flags.seq,
+        backend: backend.name,
+        ...(expertLoad ? { expert_load: expertLoad } : {}),
+      };
       if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
-      else process.stdout.write(`eval loss ${loss.toFixed(4)} nats/token on ${result.tokens} held-out tokens of ${corpus.name}\n`);
+      else {
+        process.stdout.write(`eval loss ${loss.toFixed(4)} nats/token on ${result.tokens} held-out tokens of ${corpus.name}\n`);
+        const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+        for (const l of summarizeExpertLoad(expertLoad && { [expertLoadMetric]: expertLoad })) {
+          process.stdout.write(`layer ${l.layer}: busiest of ${l.experts} experts ${pct(l.max)} of the tokens, idlest ${pct(l.min)}\n`);
+        }
+      }
     });
 }

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Progress } from '@efficientscale/core';
+import { DeadExpertWatch, formatExpertLoad } from '@efficientscale/moe';
 
 const formatDuration = (s: number) => {
   if (!Number.isFinite(s)) return '?';
@@ -8,13 +9,14 @@ const formatDuration = (s: number) => {
 };
 
 /**
- * A progress bar on stderr for training: step, loss, eval loss, tokens/s, ETA. Without a terminal
- * (CI, pipes) it prints a plain line every few seconds instead.
+ * A progress bar on stderr for training: step, loss, eval loss, tokens/s, ETA, and for MoE models the
+ * busiest and idlest expert's share of the tokens. Without a terminal (CI, pipes) it prints a plain line
+ * every few seconds instead. Warns once when an expert gets no tokens for many steps in a row.
  */
 export function trainingProgress(total: number, enabled = true) {
   const bar = new cliProgress.SingleBar(
     {
-      format: 'step {value}/{total} |{bar}| loss {loss} eval {evalLoss} | {tps} tok/s | ETA {eta_h}',
+      format: 'step {value}/{total} |{bar}| loss {loss} eval {evalLoss}{load} | {tps} tok/s | ETA {eta_h}',
       stream: process.stderr,
       noTTYOutput: true,
       notTTYSchedule: 5000,
@@ -24,10 +26,15 @@ export function trainingProgress(total: number, enabled = true) {
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  const watch = new DeadExpertWatch();
   return {
     update(p: Progress) {
+      const warning = watch.observe(p.step, p.ffnMetrics);
+      if (warning) process.stderr.write(`${started && enabled ? '\n' : ''}${warning}\n`);
       if (!enabled) return;
+      const load = formatExpertLoad(p.ffnMetrics);
       const payload = {
+        load: load ? ` | ${load}` : '',
         loss: p.loss.toFixed(3),
         evalLoss: p.evalLoss === undefined ? '-' : p.evalLoss.toFixed(3),
         tps: Math.round(p.tokensPerSecond),

@@ -35,10 +35,22 @@ describe('efficientscale upcycle', () => {
     const moe = await cli('eval', out, ...quick, '--batches', '2', '--json');
     expect(moe.code, moe.stderr).toBe(0);
     expect(JSON.parse(moe.stdout).eval_loss).toBeCloseTo(JSON.parse(dense.stdout).eval_loss, 4);
+    // eval shows each MoE layer's expert load; a dense checkpoint has none.
+    const shares = JSON.parse(moe.stdout).expert_load;
+    expect(Object.keys(shares)).toEqual(['0', '1']);
+    for (const s of Object.values(shares) as number[][]) expect(s.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(JSON.parse(dense.stdout).expert_load).toBeUndefined();
+    const text = await cli('eval', out, ...quick, '--batches', '1');
+    expect(text.stdout).toMatch(/layer 1: busiest of 4 experts \d+\.\d% of the tokens, idlest \d+\.\d%/);
 
     const resumed = await cli('train', '--resume', out, '--out', path.join(tmp, 'moe-run'), '--steps', '5', '--corpus', corpus, '--backend', 'cpu', '--json');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).steps).toBe(5);
+    // the resumed steps (4 and 5) log every MoE layer's per-expert token shares.
+    const records = fs.readFileSync(path.join(tmp, 'moe-run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.map((r) => r.step)).toEqual([4, 5]);
+    for (const r of records) expect(Object.values(r.ffn_metrics.expert_load).map((s) => (s as number[]).length)).toEqual([4, 4]);
+    expect(resumed.stderr).toMatch(/experts max \d+% min \d+%/);
     const trained = loadModel(path.join(tmp, 'moe-run', 'checkpoint'));
     expect(trained.params['model.layers.0.block_sparse_moe.gate.weight'].shape).toEqual([4, 16]);
     tf.dispose(Object.values(trained.params));

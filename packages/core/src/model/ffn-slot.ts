@@ -21,6 +21,24 @@ export interface FfnOutput {
   y: Tensor2D;
   /** Auxiliary loss to add to the training loss (e.g. an MoE load-balancing term), already weighted. */
   auxLoss?: TF.Scalar;
+  /** Plain numbers worth logging for this layer (e.g. each expert's share of the tokens), by metric name. */
+  metrics?: Record<string, number[]>;
+}
+
+/** FFN slot metrics of a whole model: metric name → layer index → values (only layers that report it). */
+export type FfnMetrics = Record<string, Record<string, number[]>>;
+
+/** Element-wise mean of several forward passes' metrics (micro-batches, a logging interval, eval batches). */
+export function averageFfnMetrics(list: FfnMetrics[]): FfnMetrics | undefined {
+  if (list.length === 0 || Object.keys(list[0]).length === 0) return undefined;
+  const out: FfnMetrics = {};
+  for (const [name, layers] of Object.entries(list[0])) {
+    out[name] = {};
+    for (const [layer, values] of Object.entries(layers)) {
+      out[name][layer] = values.map((_, i) => list.reduce((s, m) => s + (m[name]?.[layer]?.[i] ?? 0), 0) / list.length);
+    }
+  }
+  return out;
 }
 
 /**

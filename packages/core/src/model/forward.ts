@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
 import { dimsOf, ffnKinds, type Dims, type ModelConfig } from './config.js';
-import { getFfnKind, type FfnContext } from './ffn-slot.js';
+import { getFfnKind, type FfnContext, type FfnMetrics } from './ffn-slot.js';
 import { layerPrefix, type Params } from './params.js';
 import { embeddingLookup } from './embedding.js';
 import { causalSoftmax, rmsNorm, rope } from '../ops/fused.js';
@@ -12,6 +12,8 @@ export interface ForwardResult {
   logits: tf.Tensor3D;
   /** Sum of the FFN slots' auxiliary losses (0 for dense models). */
   auxLoss: tf.Scalar;
+  /** What the FFN slots reported (empty for dense models). */
+  ffnMetrics: FfnMetrics;
 }
 
 function attention(x: tf.Tensor2D, p: (s: string) => tf.Tensor, d: Dims, batch: number, seq: number, angles: { cos: tf.Tensor2D; sin: tf.Tensor2D }): tf.Tensor2D {
@@ -46,6 +48,7 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
     const angles = ropeTables(config, d, 0, seq);
     let h = embeddingLookup(need('model.embed_tokens.weight') as tf.Tensor2D, tf.reshape(tokens, [batch * seq]) as tf.Tensor1D);
     let aux: tf.Scalar = tf.scalar(0);
+    const ffnMetrics: FfnMetrics = {};
     for (let i = 0; i < d.layers; i++) {
       const prefix = layerPrefix(i);
       const p = (suffix: string) => need(prefix + suffix);
@@ -54,11 +57,12 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
       const out = kinds[i].forward(ctx, rmsNorm(h, p('post_attention_layernorm.weight'), d.eps));
       h = tf.add(h, out.y);
       if (out.auxLoss) aux = tf.add(aux, out.auxLoss);
+      for (const [name, values] of Object.entries(out.metrics ?? {})) (ffnMetrics[name] ??= {})[i] = values;
     }
     const normed = rmsNorm(h, need('model.norm.weight'), d.eps);
     const head = d.tied ? need('model.embed_tokens.weight') : need('lm_head.weight');
     const logits = tf.reshape(tf.matMul(normed, head as tf.Tensor2D, false, true), [batch, seq, d.vocab]) as tf.Tensor3D;
-    return { logits, auxLoss: aux };
+    return { logits, auxLoss: aux, ffnMetrics };
   });
 }
 
