@@ -31,7 +31,7 @@ describe('ByteTokenizer', () => {
   it('restores from its JSON description, and rejects unknown kinds', () => {
     const restored = tokenizerFromJSON(JSON.parse(JSON.stringify(tok)));
     expect(restored).toBeInstanceOf(ByteTokenizer);
-    expect(() => tokenizerFromJSON({ kind: 'bpe-42' })).toThrow(/expected an object with kind "byte" or "gpt2", found kind string "bpe-42"/);
+    expect(() => tokenizerFromJSON({ kind: 'bpe-42' })).toThrow(/expected an object with kind "byte", "gpt2" or "tokenizer.json", found kind string "bpe-42"/);
     expect(() => tokenizerFromJSON(null)).toThrow(UserError);
   });
 });

@@ -5,6 +5,7 @@
 import { mismatch } from '../errors.js';
 import { describeJson, isPlainObject } from '../io/read.js';
 import { Gpt2Tokenizer } from './gpt2-tokenizer.js';
+import { readTokenizerJson, tokenizerJsonFromDescription } from './tokenizer-json.js';
 
 export interface Tokenizer {
   readonly name: string;
@@ -44,9 +45,10 @@ export class ByteTokenizer implements Tokenizer {
 
 export const tokenizerKinds = ['byte', 'gpt2'] as const;
 
-/** A tokenizer by name (`--tokenizer`). */
+/** A tokenizer by name (`--tokenizer`): byte, gpt2, or the path of a tokenizer.json (or of a directory holding one). */
 export function tokenizerByName(name: string): Tokenizer {
-  return tokenizerFromJSON({ kind: name });
+  if ((tokenizerKinds as readonly string[]).includes(name)) return tokenizerFromJSON({ kind: name });
+  return readTokenizerJson(name);
 }
 
 /** Restores a tokenizer from what its toJSON() wrote (e.g. stored in a checkpoint). */
@@ -54,5 +56,6 @@ export function tokenizerFromJSON(obj: unknown): Tokenizer {
   const kind = isPlainObject(obj) ? obj.kind : undefined;
   if (kind === 'byte') return new ByteTokenizer();
   if (kind === 'gpt2') return new Gpt2Tokenizer();
-  throw mismatch('tokenizer description', 'an object with kind "byte" or "gpt2"', isPlainObject(obj) ? `kind ${describeJson(kind)}` : describeJson(obj));
+  if (kind === 'tokenizer.json') return tokenizerJsonFromDescription(obj as Record<string, unknown>);
+  throw mismatch('tokenizer description', 'an object with kind "byte", "gpt2" or "tokenizer.json"', isPlainObject(obj) ? `kind ${describeJson(kind)}` : describeJson(obj));
 }

@@ -57,7 +57,7 @@ export const trainerStateSchema = z.looseObject({
   optimizerStep: count,
   wallSeconds: nonNegative,
   lastTrainLoss: finite('a finite number or null').nullable(),
-  tokenizer: z.looseObject({ kind: z.enum(['byte', 'gpt2'], { error: '"byte" or "gpt2"' }) }),
+  tokenizer: z.looseObject({ kind: z.enum(['byte', 'gpt2', 'tokenizer.json'], { error: '"byte", "gpt2" or "tokenizer.json"' }) }),
   /** Length of the training split when saved; absent in states written before it was recorded. */
   trainTokens: count.optional(),
   spec: z.object({

@@ -11,6 +11,7 @@ import { assertFinite } from '../io/nonfinite.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { splitTrainVal } from '../data/batches.js';
 import { ByteTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
+import { tokenizerInDir } from '../data/tokenizer-json.js';
 import { unigramEntropy } from '../data/unigram.js';
 import { Trainer, type StepMetrics, type TrainerOptions, type TrainerState } from './trainer.js';
 import { checkTrainable, countTrainable, trainableDims, trainableShapes, validateTrainable } from './trainable.js';
@@ -58,11 +59,12 @@ export const runPaths = (outDir: string) => ({
 
 /**
  * What a checkpoint was trained with: its tokenizer and held-out fraction (from trainer_state.json;
- * a checkpoint without one, such as a transformers checkpoint, gets the byte tokenizer and 2%).
+ * a checkpoint without one, such as a transformers checkpoint, gets its tokenizer.json if it has one, else the
+ * byte tokenizer, and 2%).
  */
 export function readRunInfo(checkpointDir: string): { tokenizer: Tokenizer; valFraction: number } {
   const text = readCheckpointText(checkpointDir, 'trainer_state.json');
-  if (!text) return { tokenizer: new ByteTokenizer(), valFraction: 0.02 };
+  if (!text) return { tokenizer: tokenizerInDir(checkpointDir) ?? new ByteTokenizer(), valFraction: 0.02 };
   const stored = parseJsonObject(text, `${checkpointDir}/trainer_state.json`) as Partial<StoredTrainerState>;
   return {
     tokenizer: stored.tokenizer ? tokenizerFromJSON(stored.tokenizer) : new ByteTokenizer(),
