@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// Dense vs low-rank FFN speed (issue 11): the paper's FFN (two linears d→4d→d with GELU) and our SwiGLU FFN
+// kinds (dense vs lowrank), widths 1024/2048/4096, 2k tokens, rank width/4 (≈32% of the parameters),
+// forward and forward+backward, on the backend `auto` picks; in the same run PyTorch times the GELU shapes
+// (../shared/bench/ffn_lowrank_bench.py, threads matched to ours); then a whole training step of the
+// benchmark model with a 32% low-rank FFN vs dense. Prints a Markdown section for BENCHMARKS.md.
+// Needs the built packages (pnpm build). Run alone: `node tools/bench/lowrank-ffn.mjs`.
+// BENCH_TOKENS (default 2048), BENCH_WIDTHS (default 1024,2048,4096), BENCH_REPS (default 3) change the run;
+// BENCH_TORCH=0 skips PyTorch.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const dist = (pkg) => resolve(root, `packages/${pkg}/dist/index.js`);
+for (const pkg of ['core', 'lowrank']) {
+  if (!existsSync(dist(pkg))) {
+    console.error(`lowrank-ffn bench: expected the built package at ${dist(pkg)}, found nothing (run pnpm build)`);
+    process.exit(1);
+  }
+}
+const core = await import(pathToFileURL(dist('core')).href);
+const lowrank = await import(pathToFileURL(dist('lowrank')).href);
+const { tf } = core;
+const backend = await core.selectBackend('auto');
+const threads = Number(/(\d+) threads/.exec(backend.detail)?.[1] ?? os.cpus().length);
+const tokens = Number(process.env.BENCH_TOKENS ?? 2048);
+const widths = (process.env.BENCH_WIDTHS ?? '1024,2048,4096').split(',').map(Number);
+const reps = Number(process.env.BENCH_REPS ?? 3);
+const torchScript = resolve(root, '../shared/bench/ffn_lowrank_bench.py');
+const python = '/usr/bin/python3';
+
+/** Mean ms of `reps` calls after 2 warm-up calls, as the PyTorch script times. */
+function timeit(f) {
+  for (let i = 0; i < 2; i++) f();
+  const t = performance.now();
+  for (let i = 0; i < reps; i++) f();
+  return (performance.now() - t) / reps;
+}
+const rand = (shape, std) => tf.randomNormal(shape, 0, std, 'float32', 1);
+const linear = (x, w) => tf.matMul(x, w, false, true); // x [T, in] · W[out, in]ᵀ, as the FFN kinds do
+
+// GELU in its tanh form (PyTorch's F.gelu is the erf form; the two differ by < 1e-3 and cost the same
+// in PyTorch); one custom gradient so the backward is a few element-wise passes, not autograd's many.
+const c = Math.sqrt(2 / Math.PI);
+const gelu = tf.customGrad((x, save) => {
+  const t = tf.tanh(tf.mul(c, tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x))))));
+  save([x, t]);
+  return {
+    value: tf.mul(tf.mul(0.5, x), tf.add(1, t)),
+    gradFunc: (dy, [xs, ts]) => {
+      // d/dx 0.5x(1+t) = 0.5(1+t) + 0.5x(1−t²)·c(1 + 3·0.044715x²)
+      const inner = tf.mul(c, tf.add(1, tf.mul(3 * 0.044715, tf.square(xs))));
+      const d = tf.add(tf.mul(0.5, tf.add(1, ts)), tf.mul(tf.mul(0.5, xs), tf.mul(tf.sub(1, tf.square(ts)), inner)));
+      return [tf.mul(dy, d)];
+    },
+  };
+});
+
+function geluFfns(d, r) {
+  const s = 1 / Math.sqrt(d);
+  const dense = { w1: rand([4 * d, d], s), w2: rand([d, 4 * d], s / 2) };
+  const low = { v1: rand([r, d], s), u1: rand([4 * d, r], s), v2: rand([r, 4 * d], s), u2: rand([d, r], s) };
+  return {
+    dense: { weights: Object.values(dense), f: (x, [w1, w2]) => linear(gelu(linear(x, w1)), w2) },
+    lowrank: { weights: Object.values(low), f: (x, [v1, u1, v2, u2]) => linear(linear(gelu(linear(linear(x, v1), u1)), v2), u2) },
+  };
+}
+
+/** Our SwiGLU FFN kinds (core's dense, this package's lowrank) at ffn = 4d, called through the FFN slot. */
+function swigluFfns(d, r) {
+  const dims = (ffn) => core.llamaConfig({ vocab: 16, hidden: d, ffn, layers: 2, heads: 8 });
+  const denseConfig = dims(4 * d);
+  const lowConfig = lowrank.lowrankConfig(denseConfig, { rank: r, keepFirstDense: false });
+  const make = (config, kind) => {
+    const shapes = core.paramShapes(config);
+    const names = Object.keys(shapes).filter((n) => n.startsWith('model.layers.0.mlp.'));
+    const weights = names.map((n) => rand(shapes[n], 0.02));
+    const ffn = core.getFfnKind(kind);
+    const dimsOf = core.dimsOf(config);
+    const f = (x, ws) => {
+      const byName = Object.fromEntries(names.map((n, i) => [n, ws[i]]));
+      const ctx = { config, dims: dimsOf, layer: 0, name: (s) => `model.layers.0.${s}`, param: (s) => byName[`model.layers.0.${s}`] };
+      return ffn.forward(ctx, x).y;
+    };
+    return { weights, f };
+  };
+  return { dense: make(denseConfig, 'dense'), lowrank: make(lowConfig, 'lowrank') };
+}
+
+function measure({ weights, f }, x) {
+  const fwd = timeit(() => tf.tidy(() => f(x, weights).dataSync()));
+  // Gradients for the input and every weight, as PyTorch's m(x).sum().backward() with x.requires_grad.
+  const g = tf.grads((xi, ...ws) => tf.sum(f(xi, ws)));
+  const fwdbwd = timeit(() => tf.tidy(() => g([x, ...weights]).forEach((t) => t.dataSync())));
+  const params = weights.reduce((n, w) => n + w.size, 0);
+  return { fwd, fwdbwd, params };
+}
+
+function torchRun() {
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads) };
+  const r = spawnSync(python, [torchScript, 'cpu', String(tokens), 'fp32'], { encoding: 'utf8', env, maxBuffer: 16 << 20 });
+  if (r.status !== 0) return { error: `${python} exited with ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-1)[0]}` };
+  const rows = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  return { byWidth: Object.fromEntries(rows.map((row) => [row.width, row])) };
+}
+
+const results = [];
+console.error(`lowrank-ffn bench: ${backend.detail}; PyTorch first`);
+const skipTorch = process.env.BENCH_TORCH === '0' ? { error: 'skipped (BENCH_TORCH=0)' } : undefined;
+const torch1 = skipTorch ?? (existsSync(torchScript) ? torchRun() : { error: `no ${torchScript}` });
+for (const d of widths) {
+  const r = d / 4;
+  const x = rand([tokens, d], 1);
+  for (const [shape, make] of [['GELU d→4d→d', geluFfns], ['SwiGLU (ffn 4d)', swigluFfns]]) {
+    console.error(`lowrank-ffn bench: ${shape} width ${d}`);
+    const ffns = make(d, r);
+    const dense = measure(ffns.dense, x);
+    const low = measure(ffns.lowrank, x);
+    results.push({ shape, d, r, dense, low });
+    tf.dispose([...ffns.dense.weights, ...ffns.lowrank.weights]);
+  }
+  x.dispose();
+}
+console.error('lowrank-ffn bench: PyTorch again');
+const torch2 = skipTorch || !existsSync(torchScript) ? torch1 : torchRun();
+
+// Whole training step of the benchmark model (tools/bench/train-step.mjs's shape), dense vs 32% low-rank FFN.
+const benchModel = { vocab: 512, hidden: 256, ffn: 688, layers: 4, heads: 4 };
+const stepOptions = {
+  batchSize: 16, seqLen: 128, accumulation: 1, schedule: { kind: 'constant', lr: 1e-3 },
+  adamw: core.defaultAdamW, clipNorm: 1, seed: 0, evalBatches: 1,
+};
+const ids = Int32Array.from({ length: 200_000 }, (_, i) => (i * 7919 + (i >> 3)) % benchModel.vocab);
+function stepMs(config) {
+  const trainer = core.Trainer.fresh(config, ids, ids.subarray(0, 4096), stepOptions);
+  for (let i = 0; i < 2; i++) trainer.step();
+  const n = 5;
+  const t = performance.now();
+  for (let i = 0; i < n; i++) trainer.step();
+  const ms = (performance.now() - t) / n;
+  const params = core.countParams(config);
+  trainer.dispose();
+  return { ms, params };
+}
+const denseModel = core.llamaConfig({ ...benchModel, maxPositions: 128 });
+const steps = [
+  ['dense', denseModel],
+  ['lowrank --fraction 0.32 (layer 0 dense)', lowrank.lowrankConfig(denseModel, { fraction: 0.32 })],
+  ['lowrank --fraction 0.32 --no-keep-first-dense', lowrank.lowrankConfig(denseModel, { fraction: 0.32, keepFirstDense: false })],
+];
+console.error('lowrank-ffn bench: training steps');
+const stepRows = [];
+let denseStep;
+for (const [label, config] of steps) {
+  const s = stepMs(config);
+  denseStep ??= s;
+  stepRows.push(`| ${label} | ${s.params.toLocaleString('en')} | ${s.ms.toFixed(1)} | ${(denseStep.ms / s.ms).toFixed(2)} |`);
+}
+
+const f = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+const ffnRows = results.map(({ shape, d, r, dense, low }) => {
+  const t = [torch1, torch2].map((run) => run.byWidth?.[d]);
+  const torchCells = shape.startsWith('GELU') && t[0]
+    ? [`${f(t[0].speedup_fwd, 2)} / ${f(t[1]?.speedup_fwd, 2)}`, `${f(t[0].speedup_fwdbwd, 2)} / ${f(t[1]?.speedup_fwdbwd, 2)}`,
+      `${f(Math.min(t[0].lowrank_fwd_ms, t[1]?.lowrank_fwd_ms ?? Infinity), 0)} / ${f(Math.min(t[0].lowrank_fwdbwd_ms, t[1]?.lowrank_fwdbwd_ms ?? Infinity), 0)}`]
+    : ['', '', ''];
+  return `| ${shape} | ${d} | ${r} | ${f(low.params / dense.params, 3)} | ${f(dense.fwd, 0)} / ${f(low.fwd, 0)} | ${f(dense.fwd / low.fwd, 2)} | ` +
+    `${f(dense.fwdbwd, 0)} / ${f(low.fwdbwd, 0)} | ${f(dense.fwdbwd / low.fwdbwd, 2)} | ${torchCells.join(' | ')} |`;
+});
+const torchNote = torch1.error ? `PyTorch not measured: ${torch1.error}.` :
+  `PyTorch: \`OMP_NUM_THREADS=${threads} ${python} ../shared/bench/ffn_lowrank_bench.py cpu ${tokens} fp32\`, run before and after ours (both ratios shown; absolute low-rank times: the faster of the two).`;
+
+const cpus = os.cpus();
+process.stdout.write([
+  '## Low-rank FFN speed (issue 11)',
+  '',
+  `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, shared with other work (load average ${os.loadavg()[0].toFixed(1)} at the end), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. ` +
+    `Backend: ${backend.name} (${backend.detail}), float32, ${tokens} tokens, mean of ${reps} calls after 2 warm-up calls (as the PyTorch script).`,
+  'Rank = width/4; forward+backward computes the gradients of the input and of every weight. Ratio = dense ms / low-rank ms (higher is better; the arithmetic bound of the GELU shape is 3.2×).',
+  '',
+  '| FFN | width | rank | param fraction | fwd ms dense / low-rank | fwd ratio | fwd+bwd ms dense / low-rank | fwd+bwd ratio | PyTorch fwd ratio (before / after) | PyTorch fwd+bwd ratio | PyTorch low-rank ms fwd / fwd+bwd |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...ffnRows,
+  '',
+  torchNote,
+  'GELU here is the tanh form with one custom gradient (tfjs has no GELU op); SwiGLU rows are our FFN kinds themselves (core\'s dense with its fused SwiGLU kernel, the lowrank kind).',
+  '',
+  `Whole training step (forward, backward, clip, AdamW) of the benchmark model ${JSON.stringify(benchModel)}, batch 16 × 128 tokens, mean of 5 steps after 2:`,
+  '',
+  '| FFN | parameters | step ms | dense / this |',
+  '| --- | ---: | ---: | ---: |',
+  ...stepRows,
+  '',
+  'Command: `pnpm bench lowrank-ffn` (or `node tools/bench/lowrank-ffn.mjs` on built packages).',
+  '',
+].join('\n'));
