@@ -21,6 +21,7 @@ import { backendOption, nonNegativeInt, positiveInt, positiveNumber, useBackend 
 import { trainingProgress } from './progress.js';
 import { writeLossPlot } from './loss-plot.js';
 import { addLowrankTrainOptions, lowrankBetweenSteps, lowrankTrainConfig } from './train-lowrank.js';
+import { addProgressiveTrainOptions, progressiveGrow, progressiveScheduleDefault, progressiveStart } from './train-progressive.js';
 
 interface TrainFlags {
   preset: string;
@@ -48,7 +49,7 @@ function corpusFrom(flag?: string) {
 }
 
 export function registerTrain(program: Command): void {
-  addLowrankTrainOptions(program.command('train'))
+  addProgressiveTrainOptions(addLowrankTrainOptions(program.command('train')))
     .description('train a Llama-style model on the embedded corpus (or a text file), with checkpoints and metrics.jsonl')
     .addOption(new Option('--preset <name>', 'model and run settings to start from').choices(Object.keys(presets)).default('tiny'))
     .option('--config <file>', 'a Hugging Face config.json (LlamaForCausalLM) instead of the preset model')
@@ -77,7 +78,7 @@ export function registerTrain(program: Command): void {
       let result: RunResult;
       if (flags.resume) {
         const outDir = flags.out ?? flags.resume;
-        result = await resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps, betweenSteps: lowrankBetweenSteps });
+        result = await resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps, betweenSteps: lowrankBetweenSteps, grow: progressiveGrow });
       } else {
         const preset = getPreset(flags.preset);
         const tokenizer = tokenizerByName(flags.tokenizer);
@@ -94,6 +95,7 @@ export function registerTrain(program: Command): void {
         if (flags.schedule) {
           t.schedule = { ...t.schedule, kind: flags.schedule } as typeof t.schedule;
         }
+        progressiveScheduleDefault(flags, t);
         if (flags.tokens) spec.totalSteps = Math.max(1, Math.ceil(flags.tokens / (t.batchSize * t.seqLen * t.accumulation)));
         if (flags.steps) spec.totalSteps = flags.steps;
         if ('total' in t.schedule) t.schedule.total = spec.totalSteps;
@@ -101,12 +103,13 @@ export function registerTrain(program: Command): void {
         spec.evalEvery = Math.max(1, Math.floor(spec.totalSteps / 10));
         spec.checkpointEvery = Math.max(1, Math.floor(spec.totalSteps / 4));
         spec.corpus = corpus.name;
+        const progressive = progressiveStart(flags, config, spec);
         const outDir = flags.out ?? path.join('runs', `${flags.preset}-${timestamp()}`);
         assertNewRunDir(outDir);
         if (!flags.json) {
           process.stderr.write(`training ${countParams(config).toLocaleString('en')} parameters for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
         }
-        result = await startRun({ outDir, text: corpus.text, tokenizer, config, spec, onProgress, betweenSteps: lowrankBetweenSteps });
+        result = await startRun({ outDir, text: corpus.text, tokenizer, config: progressive.config, spec, onProgress, betweenSteps: lowrankBetweenSteps, growth: progressive.growth });
       }
       progress.stop();
       const unigram = result.unigramEntropy;
