@@ -5,6 +5,7 @@ export { selectBackend, backendNames, type BackendName, type BackendChoice } fro
 
 export * from './io/index.js';
 export * from './data/index.js';
+export * from './hf/index.js';
 export { readText, readBytes, readJsonObject } from './io/read.js';
 
 export { dimsOf, ffnKinds, parseConfig, validateConfig, llamaConfig, type ModelConfig, type Dims, type EfficientScaleExtras } from './model/config.js';

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { disposeModel, generate, loadModel, readRunInfo, resolveCheckpointDir, type BackendName } from '@efficientscale/core';
-import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, useBackend } from './options.js';
+import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, useBackend } from './options.js';
 
 interface GenerateFlags {
   prompt: string;
   tokens: number;
   temperature: number;
   topK: number;
+  topP: number;
   seed: number;
+  cache: boolean;
   backend: BackendName;
   json?: boolean;
 }
@@ -15,31 +17,43 @@ interface GenerateFlags {
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
-    .description('continue a prompt with a trained checkpoint (with the tokenizer it was trained with)')
-    .argument('<dir>', 'a run directory or a checkpoint directory')
+    .description('continue a prompt with a checkpoint (with the tokenizer it was trained with, or its tokenizer.json)')
+    .argument('<dir>', 'a run directory or a checkpoint directory (ours or a Hugging Face one)')
     .requiredOption('--prompt <text>', 'the text to continue')
     .option('--tokens <n>', 'new tokens to generate', positiveInt, 200)
     .option('--temperature <x>', 'sampling temperature (0 = greedy)', nonNegativeNumber, 0.8)
     .option('--top-k <k>', 'sample among the k most likely tokens (0 = all)', nonNegativeInt, 40)
+    .option('--top-p <p>', 'nucleus sampling: among the most likely tokens holding probability p (1 = all)', positiveNumber, 1)
     .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
+    .option('--no-cache', 're-run the whole window for every token instead of keeping a key/value cache')
     .addOption(backendOption())
-    .option('--json', 'print one JSON object: prompt, completion, token ids and sampling settings')
+    .option('--json', 'print one JSON object: prompt, completion, token ids, sampling settings and tokens/s')
     .action(async (dirArg: string, flags: GenerateFlags) => {
       await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
       const model = loadModel(dir);
       const { tokenizer } = readRunInfo(dir);
-      const ids = generate(model.config, model.params, tokenizer.encode(flags.prompt), {
-        maxNewTokens: flags.tokens,
-        temperature: flags.temperature,
-        topK: flags.topK,
-        seed: flags.seed,
-      });
-      disposeModel(model);
+      const promptIds = Array.from(tokenizer.encode(flags.prompt));
+      const started = performance.now();
+      let ids: number[];
+      try {
+        ids = generate(model.config, model.params, promptIds, {
+          maxNewTokens: flags.tokens,
+          temperature: flags.temperature,
+          topK: flags.topK,
+          topP: flags.topP,
+          seed: flags.seed,
+          cache: flags.cache,
+        });
+      } finally {
+        disposeModel(model);
+      }
+      const seconds = (performance.now() - started) / 1000;
       const completion = tokenizer.decode(ids);
       if (flags.json) {
-        const { temperature, topK, seed } = flags;
-        process.stdout.write(`${JSON.stringify({ prompt: flags.prompt, completion, text: flags.prompt + completion, completion_ids: ids, temperature, topK, seed })}\n`);
+        const { temperature, topK, topP, seed, cache } = flags;
+        const record = { prompt: flags.prompt, completion, text: flags.prompt + completion, prompt_ids: promptIds, completion_ids: ids, tokenizer: tokenizer.name, temperature, topK, topP, seed, cache, tokens_per_s: ids.length / seconds };
+        process.stdout.write(`${JSON.stringify(record)}\n`);
         return;
       }
       process.stdout.write(flags.prompt + completion + '\n');

@@ -8,6 +8,7 @@ import { registerEvaluate } from './evaluate.js';
 import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
 import { registerForward } from './forward.js';
+import { registerImport } from './import.js';
 import { registerBench } from './bench.js';
 import { registerUpcycle } from './upcycle.js';
 import { registerLowrank } from './lowrank.js';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerEval(program);
   registerGenerate(program);
   registerForward(program);
+  registerImport(program);
   registerBench(program);
   registerUpcycle(program);
   registerLowrank(program);

@@ -3,42 +3,52 @@ import { dimsOf, type ModelConfig } from './config.js';
 import { forward } from './forward.js';
 import type { Params } from './params.js';
 import { createRng } from '../data/rng.js';
+import { KvCache, decodeStep } from './kv-cache.js';
+import { checkSampling, pickToken, type SamplingOptions } from './sampling.js';
 
-export interface GenerateOptions {
+export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
-  /** 0 = greedy. */
-  temperature: number;
-  /** Sample among the k most likely tokens (0 = all). */
-  topK: number;
   seed: number;
+  /** Reuse each position's keys and values (default true); false re-runs the whole window per token. */
+  cache?: boolean;
+  /** Stop after this token (e.g. the config's eos_token_id). */
+  stopToken?: number;
 }
 
-/** Samples a continuation of `prompt`, one token at a time over the last max_position_embeddings tokens. */
+/** Logits of the last position, running the whole window (the last max_position_embeddings tokens). */
+function windowLogits(config: ModelConfig, params: Params, window: number[], vocab: number): Float32Array {
+  return tf.tidy(() => {
+    const logits = forward(config, params, tf.tensor2d(window, [1, window.length], 'int32'));
+    return tf.slice(logits, [0, window.length - 1, 0], [1, 1, vocab]).dataSync() as Float32Array;
+  });
+}
+
+/**
+ * Samples a continuation of `prompt`, one token at a time. With the cache, the prompt is run once and each
+ * new token costs one position; past max_position_embeddings both modes slide a window over the last
+ * max_position_embeddings tokens (re-running it, as positions then shift), so their outputs agree.
+ */
 export function generate(config: ModelConfig, params: Params, prompt: ArrayLike<number>, o: GenerateOptions): number[] {
+  checkSampling(o);
   const d = dimsOf(config);
   const rng = createRng(o.seed);
   const ids = Array.from(prompt);
-  for (let n = 0; n < o.maxNewTokens; n++) {
-    const window = ids.slice(-d.maxPositions);
-    const last = tf.tidy(() => {
-      const logits = forward(config, params, tf.tensor2d(window, [1, window.length], 'int32'));
-      return tf.slice(logits, [0, window.length - 1, 0], [1, 1, d.vocab]).dataSync() as Float32Array;
-    });
-    ids.push(pick(last, o, rng.nextFloat()));
+  const cache = o.cache === false ? undefined : new KvCache();
+  try {
+    for (let n = 0; n < o.maxNewTokens; n++) {
+      let logits: Float32Array;
+      if (cache && ids.length <= d.maxPositions && ids.length > 0) {
+        logits = decodeStep(config, params, cache, ids.slice(cache.length));
+      } else {
+        cache?.dispose();
+        logits = windowLogits(config, params, ids.slice(-d.maxPositions), d.vocab);
+      }
+      const next = pickToken(logits, o, rng.nextFloat());
+      ids.push(next);
+      if (next === o.stopToken) break;
+    }
+  } finally {
+    cache?.dispose();
   }
   return ids.slice(prompt.length);
-}
-
-function pick(logits: Float32Array, o: GenerateOptions, u: number): number {
-  const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]);
-  if (o.temperature <= 0) return order[0];
-  const candidates = o.topK > 0 ? order.slice(0, o.topK) : order;
-  const max = logits[candidates[0]];
-  const weights = candidates.map((i) => Math.exp((logits[i] - max) / o.temperature));
-  let r = u * weights.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < candidates.length; i++) {
-    r -= weights[i];
-    if (r <= 0) return candidates[i];
-  }
-  return candidates[candidates.length - 1];
 }

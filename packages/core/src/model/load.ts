@@ -1,6 +1,7 @@
 import { tf } from '../tf.js';
 import { saveCheckpoint, type LoadOptions } from '../io/checkpoint.js';
 import { loadHfModel } from '../hf/load-model.js';
+import { float32Config } from '../hf/write-config.js';
 import type { ModelConfig } from './config.js';
 import type { Params } from './params.js';
 import { mapValues, toRaw } from './raw.js';
@@ -19,9 +20,9 @@ export function loadModel(dir: string, options: LoadOptions = {}): LoadedModel {
   return loadHfModel(dir, options);
 }
 
-/** Writes a model (no optimizer state) as a Hugging Face-layout checkpoint directory, atomically. */
+/** Writes a model (no optimizer state) as a Hugging Face-layout checkpoint directory, atomically; float32, and config.json says so. */
 export function saveModel(dir: string, config: ModelConfig, params: Params, extraFiles?: Record<string, string>): void {
-  saveCheckpoint(dir, { config, params: mapValues(params, toRaw), extraFiles });
+  saveCheckpoint(dir, { config: float32Config(config), params: mapValues(params, toRaw), extraFiles });
 }
 
 export function disposeModel(model: LoadedModel): void {
