@@ -26,7 +26,7 @@ describe('trainProgressive', () => {
       { at: 0.5, grow: { hidden: 16, ffn: 32, widthMethod: 'lossless' as const, seed: 1 } },
     ];
     const before = tf.memory().numTensors;
-    const r = trainProgressive({ config, trainIds: ids, valIds: ids.slice(0, 300), trainer, totalSteps: 12, stages });
+    const r = trainProgressive({ config, trainIds: ids, valIds: ids.slice(0, 300), trainer, totalSteps: 12, stages, evalEvery: 5 });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.growths.map((g) => g.step)).toEqual([3, 6]);
     for (const g of r.growths) expect(g.report.maxLogitGap).toBeLessThan(1e-4);
@@ -40,6 +40,17 @@ describe('trainProgressive', () => {
     // The cosine schedule runs across growth: step 7's LR is the schedule's value at step 6 (0-based).
     expect(r.history[6].lr).toBeLessThan(r.history[2].lr);
     expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
+    expect(r.history[11].loss).toBeLessThan(r.history[0].loss);
+    expect(r.evals.map((e) => [e.step, e.flops])).toEqual([5, 10, 12].map((s) => [s, r.history[s - 1].flops]));
+    expect(r.evals[2].evalLoss).toBe(r.evalLoss);
+  });
+
+  it('starts from a 0-layer model (embeddings, norm, head) and grows it to depth exactly', () => {
+    const zero = { ...config, num_hidden_layers: 0 };
+    const r = trainProgressive({ config: zero, trainIds: ids, valIds: ids.slice(0, 300), trainer, totalSteps: 12, stages: [{ at: 0.5, grow: { layers: 2 } }] });
+    expect(r.growths[0].report.maxLogitGap).toBeLessThan(1e-4);
+    expect(r.history[5].params).toBeLessThan(r.history[6].params);
+    expect(r.config.num_hidden_layers).toBe(2);
     expect(r.history[11].loss).toBeLessThan(r.history[0].loss);
   });
 

@@ -15,6 +15,8 @@ export interface ProgressiveOptions {
   trainer: TrainerOptions;
   totalSteps: number;
   stages: GrowthStage[];
+  /** Evaluate on valIds every this many steps (and after the last step); 0 or absent: only at the end. */
+  evalEvery?: number;
   onStep?: (m: StepMetrics & { params: number }) => void;
 }
 
@@ -23,6 +25,8 @@ export interface ProgressiveResult {
   /** One entry per step, with the parameter count of the model that ran it. */
   history: Array<StepMetrics & { params: number }>;
   growths: Array<{ step: number; report: GrowModelResult['report'] }>;
+  /** The eval curve (with evalEvery): held-out loss after `step` steps, `flops` and `tokens` spent by then. */
+  evals: Array<{ step: number; flops: number; tokens: number; evalLoss: number }>;
   evalLoss: number;
   flops: number;
   tokens: number;
@@ -42,6 +46,7 @@ export function trainProgressive(o: ProgressiveOptions): ProgressiveResult {
   const trainer = Trainer.fresh(o.config, o.trainIds, o.valIds, o.trainer);
   const history: ProgressiveResult['history'] = [];
   const growths: ProgressiveResult['growths'] = [];
+  const evals: ProgressiveResult['evals'] = [];
   try {
     let params = paramCount(trainer);
     for (let step = 0; step < o.totalSteps; step++) {
@@ -56,8 +61,10 @@ export function trainProgressive(o: ProgressiveOptions): ProgressiveResult {
       const m = { ...trainer.step(), params };
       history.push(m);
       o.onStep?.(m);
+      if (o.evalEvery && (m.step % o.evalEvery === 0 || m.step === o.totalSteps)) evals.push({ step: m.step, flops: m.flops, tokens: m.tokens, evalLoss: trainer.evaluate() });
     }
-    return { config: trainer.config, history, growths, evalLoss: trainer.evaluate(), flops: trainer.state.flops, tokens: trainer.state.tokens };
+    const evalLoss = evals.at(-1)?.step === o.totalSteps ? evals.at(-1)!.evalLoss : trainer.evaluate();
+    return { config: trainer.config, history, growths, evals, evalLoss, flops: trainer.state.flops, tokens: trainer.state.tokens };
   } finally {
     trainer.dispose();
   }
