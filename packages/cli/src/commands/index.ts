@@ -12,6 +12,8 @@ import { registerImport } from './import.js';
 import { registerBench } from './bench.js';
 import { registerUpcycle } from './upcycle.js';
 import { registerLowrank } from './lowrank.js';
+import { registerPipeline } from './pipeline.js';
+import { registerReport } from './report.js';
 
 /** Every sub-command registers itself here; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -28,4 +30,6 @@ export function registerCommands(program: Command): void {
   registerBench(program);
   registerUpcycle(program);
   registerLowrank(program);
+  registerPipeline(program);
+  registerReport(program);
 }

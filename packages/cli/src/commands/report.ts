@@ -1,0 +1,59 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { mismatch } from '@efficientscale/core';
+
+interface ReportFlags {
+  out: string;
+  title?: string;
+  train?: boolean;
+  json?: boolean;
+}
+
+/**
+ * The metrics.jsonl files a directory stands for: its own, or (a pipeline's output) those of its stage
+ * directories, in name order.
+ */
+export function metricsFilesOf(dir: string): { name: string; file: string }[] {
+  const own = path.join(dir, 'metrics.jsonl');
+  if (fs.existsSync(own)) return [{ name: path.basename(path.resolve(dir)), file: own }];
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a run directory (with metrics.jsonl) or a pipeline output', 'no such directory');
+  const stages = fs
+    .readdirSync(dir)
+    .sort()
+    .filter((d) => fs.existsSync(path.join(dir, d, 'metrics.jsonl')))
+    .map((d) => ({ name: `${path.basename(path.resolve(dir))}/${d}`, file: path.join(dir, d, 'metrics.jsonl') }));
+  if (stages.length === 0) throw mismatch(dir, 'a run directory with metrics.jsonl, or a pipeline output whose stage directories have one', 'neither');
+  return stages;
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('plot the eval loss of any runs (their metrics.jsonl) on shared axes: against tokens and against training FLOPs (SVG)')
+    .argument('<dirs...>', 'run directories, or pipeline outputs (each stage is one curve)')
+    .option('--out <dir>', 'directory for loss-vs-tokens.svg and loss-vs-flops.svg', '.')
+    .option('--title <text>', 'chart title', 'runs')
+    .option('--train', 'draw the training loss too (dashed)')
+    .option('--json', 'print one JSON object')
+    .action(async (dirs: string[], flags: ReportFlags) => {
+      const { readMetricsFile, writeLossCurvePlots, evalPoints } = await import('../plot/loss-curves.js');
+      const runs = dirs.flatMap(metricsFilesOf).map((r) => ({ ...r, records: readMetricsFile(r.file) }));
+      const empty = runs.find((r) => r.records.length === 0);
+      if (empty) throw mismatch(empty.file, 'at least one logged step', 'none');
+      fs.mkdirSync(flags.out, { recursive: true });
+      const files = await writeLossCurvePlots(flags.out, runs.map((r) => ({ name: r.name, records: r.records, train: flags.train })), flags.title ?? 'runs');
+      const summary = runs.map((r) => {
+        const last = r.records[r.records.length - 1];
+        const evals = evalPoints(r.records, 'flops');
+        return { run: r.name, steps: last.step, tokens: last.tokens, flops: last.flops, final_eval_loss: evals.at(-1)?.y ?? null };
+      });
+      if (flags.json) process.stdout.write(`${JSON.stringify({ files, runs: summary })}\n`);
+      else {
+        for (const s of summary) {
+          process.stdout.write(`${s.run}: ${s.steps} steps, ${s.tokens.toLocaleString('en')} tokens, ${s.flops.toExponential(2)} FLOPs, final eval loss ${s.final_eval_loss?.toFixed(3) ?? '-'}\n`);
+        }
+        process.stdout.write(`wrote ${files.join(', ')}\n`);
+      }
+    });
+}

@@ -1,0 +1,128 @@
+/**
+ * Checks a plan's stage order and works out every stage's architecture, parameters, steps, tokens and
+ * FLOPs before anything trains: the transforms run once on a fresh initialisation (tiny next to
+ * training), so a grow of an MoE model or an upcycle of one is refused up front with the stage named.
+ */
+import * as path from 'node:path';
+import { countParams, dimsOf, ffnKinds, flopsPerToken, initParams, mismatch, tf, UserError, type ModelConfig } from '@efficientscale/core';
+import { initialConfig } from './model.js';
+import { applyTransform, type ModelState } from './transforms.js';
+import type { Plan, Stage, TrainStage } from './plan.js';
+
+export interface PlannedStage {
+  index: number;
+  stage: Stage;
+  /** "3 upcycle" (or the stage's own name). */
+  label: string;
+  /** The stage's own directory under the plan's output. */
+  dir: string;
+  /** Architecture after this stage (what a train stage trains). */
+  config: ModelConfig;
+  params: number;
+  /** Parameters in matrix products per token (an MoE counts its active experts only). */
+  activeParams: number;
+  /** Optimizer steps, tokens and training FLOPs of this stage (0 for transforms). */
+  steps: number;
+  tokens: number;
+  flops: number;
+  /** The global step the stage starts from (the step counter carries across stages; the baseline starts at 0). */
+  startStep: number;
+}
+
+export const trains = (s: Stage) => s.type === 'train' || s.type === 'baseline';
+const where = (i: number, s: Stage) => `stages[${i}] (${s.type})`;
+const madeBy = (i: number | undefined, stages: readonly Stage[]) => (i === undefined ? 'the starting model' : where(i, stages[i]));
+
+function stepsOf(i: number, s: { steps?: number; tokens?: number }, tokensPerStep: number, what: string): number {
+  if (s.steps !== undefined && s.tokens !== undefined) throw mismatch(`stages[${i}] (${what})`, 'at most one of "steps" and "tokens"', 'both');
+  if (s.steps !== undefined) return s.steps;
+  if (s.tokens !== undefined) return Math.max(1, Math.ceil(s.tokens / tokensPerStep));
+  throw mismatch(`stages[${i}] (${what})`, 'one of "steps" or "tokens"', 'neither');
+}
+
+/** Static checks of the order of stages, before any tensor is made. */
+function checkOrder(stages: readonly Stage[]): void {
+  if (stages[0].type !== 'train') throw mismatch('stages[0]', 'a train stage (the model to start from)', `a ${stages[0].type} stage`);
+  stages.forEach((s, i) => {
+    if (s.type === 'baseline' && i !== stages.length - 1) throw mismatch(where(i, s), 'the last stage (it trains the final architecture)', `stage ${i} of ${stages.length}`);
+    if (s.type === 'train' && i > 0) {
+      const field = (['preset', 'model', 'config'] as const).find((k) => (s as TrainStage)[k] !== undefined);
+      if (field) throw mismatch(`${where(i, s)}.${field}`, 'nothing (a later train stage continues from the previous stage\'s checkpoint)', `"${field}"`);
+      if (s.warmup !== undefined) throw mismatch(`${where(i, s)}.warmup`, 'nothing (a continuing stage starts at its peak learning rate: the step counter carries on)', String(s.warmup));
+    }
+  });
+  const names = stages.map((s, i) => s.name ?? `${i}`);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw mismatch('stage names', 'each name once', `"${twice}" twice`);
+}
+
+/** FFN kinds the next transform accepts, with the stage that made the model otherwise. */
+function checkKinds(i: number, s: Stage, config: ModelConfig, lastTransform: number | undefined, stages: readonly Stage[]): void {
+  const kinds = ffnKinds(config);
+  if (s.type === 'grow' && kinds.some((k) => k !== 'dense')) {
+    const kind = kinds.find((k) => k !== 'dense');
+    throw mismatch(where(i, s), 'a dense model before it (progressive grows dense SwiGLU FFNs only; grow before upcycle or lowrank)', `a model with ${kind} FFNs (made by ${madeBy(lastTransform, stages)})`);
+  }
+  if (s.type === 'upcycle' && kinds.includes('moe')) {
+    throw mismatch(where(i, s), 'a dense model before it', `a model that already has MoE layers (made by ${madeBy(lastTransform, stages)})`);
+  }
+}
+
+/** Every stage's architecture and cost, in plan order. Throws a one-line UserError for a plan that cannot run. */
+export function layoutStages(plan: Plan): PlannedStage[] {
+  checkOrder(plan.stages);
+  const tokensPerStep = plan.batch * plan.seq * plan.accumulation;
+  const first = initialConfig(plan, plan.stages[0] as TrainStage);
+  const maxPositions = dimsOf(first).maxPositions;
+  if (plan.seq > maxPositions) throw mismatch('plan "seq"', `at most the model's max_position_embeddings (${maxPositions})`, String(plan.seq));
+  let model: ModelState = { config: first, params: initParams(first, plan.seed) };
+  const out: PlannedStage[] = [];
+  let step = 0;
+  let lastTransform: number | undefined;
+  try {
+    plan.stages.forEach((s, i) => {
+      let steps = 0;
+      let startStep = step;
+      if (s.type === 'train') {
+        steps = stepsOf(i, s, tokensPerStep, 'train');
+        step += steps;
+      } else if (s.type === 'baseline') {
+        const trained = out.reduce((n, p) => n + p.steps, 0);
+        if (trained === 0) throw mismatch(where(i, s), 'a train stage before it (the baseline trains on the same tokens)', 'none');
+        steps = s.tokens !== undefined ? Math.max(1, Math.ceil(s.tokens / tokensPerStep)) : trained;
+        startStep = 0;
+      } else {
+        checkKinds(i, s, model.config, lastTransform, plan.stages);
+        const stage = s.type === 'upcycle' && s.routerInit === 'kmeans' ? { ...s, routerInit: 'random' as const } : s;
+        let next: ModelState;
+        try {
+          next = applyTransform(stage, model);
+        } catch (err) {
+          if (err instanceof UserError) throw new UserError(`${where(i, s)}: ${err.message}`);
+          throw err;
+        }
+        tf.dispose([...Object.values(model.params), ...Object.values(next.optimizer ?? {})]);
+        model = { config: next.config, params: next.params };
+        lastTransform = i;
+      }
+      const per = flopsPerToken(model.config, plan.seq);
+      const name = s.name ?? s.type;
+      out.push({
+        index: i,
+        stage: s,
+        label: `${i + 1} ${name}`,
+        dir: path.resolve(plan.out, `${String(i + 1).padStart(2, '0')}-${name}`),
+        config: model.config,
+        params: countParams(model.config),
+        activeParams: per.activeMatmulParams,
+        steps,
+        tokens: steps * tokensPerStep,
+        flops: steps * tokensPerStep * per.trainPerToken,
+        startStep,
+      });
+    });
+  } finally {
+    tf.dispose(Object.values(model.params));
+  }
+  return out;
+}

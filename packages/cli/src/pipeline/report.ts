@@ -1,0 +1,114 @@
+/**
+ * report.md, report.json and the loss plots of a finished pipeline: every train stage's eval curve
+ * chained on one axis (the counters are cumulative), the baseline beside it, the FLOPs the pipeline
+ * needed to reach the baseline's final eval loss and the saving.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '@efficientscale/core';
+import { countLabel } from '../plot/index.js';
+import { evalPoints, readMetricsFile, writeLossCurvePlots, type LossCurve } from '../plot/loss-curves.js';
+import type { PlannedStage } from './layout.js';
+import type { Plan } from './plan.js';
+import { firstReach, flopSaving, type Saving } from './saving.js';
+import type { StageRecord } from './stage-dir.js';
+
+export interface PipelineReport {
+  files: string[];
+  saving?: Saving;
+  /** Tokens the pipeline needed to reach the baseline's final eval loss (undefined: not reached), and the baseline's. */
+  tokensToReach?: number;
+  baselineTokens?: number;
+  pipelineFinalLoss?: number;
+  pipelineFlops: number;
+  pipelineTokens: number;
+  wallSeconds: number;
+}
+
+const sci = (x: number) => x.toExponential(2);
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** One sentence on the saving, for report.md and the end of the CLI's output. */
+export function savingSentence(s: Saving | undefined): string {
+  if (!s) return 'no baseline stage, so no saving to measure';
+  if (s.pipelineFlops === undefined || s.saving === undefined) {
+    return `not reached: the pipeline's eval loss never got down to the baseline's final ${s.targetLoss.toFixed(3)} nats/token (the baseline spent ${sci(s.baselineFlops)} FLOPs)`;
+  }
+  const how = s.saving >= 0 ? `a saving of ${pct(s.saving)}` : `${pct(-s.saving)} more than the baseline`;
+  return `the pipeline reached the baseline's final eval loss ${s.targetLoss.toFixed(3)} nats/token after ${sci(s.pipelineFlops)} FLOPs against the baseline's ${sci(s.baselineFlops)}: ${how}`;
+}
+
+function stageTable(records: readonly StageRecord[]): string {
+  const rows = records.map((r) => {
+    const loss = r.eval_loss === undefined ? '' : r.eval_loss.toFixed(3);
+    const tps = r.tokens_per_s === undefined ? '' : Math.round(r.tokens_per_s).toLocaleString('en');
+    return `| ${r.label} | ${r.stage.type} | ${r.params.toLocaleString('en')} | ${r.active_params.toLocaleString('en')} | ${r.steps} | ${countLabel(r.tokens)} | ${countLabel(r.tokens_end)} | ${r.flops ? sci(r.flops) : '0'} | ${r.wall_s.toFixed(1)} | ${tps} | ${loss} |`;
+  });
+  return [
+    '| stage | kind | parameters | active params/token | steps | tokens | tokens (cumulative) | FLOPs | wall s | tokens/s | eval loss |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
+}
+
+export async function writePipelineReport(plan: Plan, layout: readonly PlannedStage[], records: readonly StageRecord[]): Promise<PipelineReport> {
+  const curves: LossCurve[] = [];
+  let baseline: LossCurve | undefined;
+  for (const p of layout) {
+    const file = path.join(p.dir, 'metrics.jsonl');
+    if (!fs.existsSync(file)) continue;
+    const curve = { name: p.stage.type === 'baseline' ? `baseline: ${countLabel(p.params)} params from scratch` : `${p.label} (${countLabel(p.params)} params)`, records: readMetricsFile(file) };
+    if (p.stage.type === 'baseline') baseline = curve;
+    else curves.push(curve);
+  }
+  const chained = (x: 'tokens' | 'flops') => curves.flatMap((c) => evalPoints(c.records, x)).sort((a, b) => a.x - b.x);
+  const pipelineRecords = records.filter((r) => r.stage.type !== 'baseline');
+  const last = pipelineRecords[pipelineRecords.length - 1];
+  const lastTrain = [...pipelineRecords].reverse().find((r) => r.eval_loss !== undefined);
+  const saving = baseline ? flopSaving(chained('flops'), evalPoints(baseline.records, 'flops')) : undefined;
+  const baselineTokens = baseline ? evalPoints(baseline.records, 'tokens').at(-1)?.x : undefined;
+  const tokensToReach = saving ? firstReach(chained('tokens'), saving.targetLoss) : undefined;
+  const title = plan.name ?? 'pipeline';
+  const files = await writeLossCurvePlots(plan.out, baseline ? [...curves, baseline] : curves, title, 'each colour a train stage (chained: counters carry across stages); dots are evaluations');
+  const wallSeconds = records.reduce((s, r) => s + r.wall_s, 0);
+  const report: PipelineReport = {
+    files,
+    saving,
+    tokensToReach,
+    baselineTokens,
+    pipelineFinalLoss: lastTrain?.eval_loss,
+    pipelineFlops: last?.flops_end ?? 0,
+    pipelineTokens: last?.tokens_end ?? 0,
+    wallSeconds,
+  };
+  const md = [
+    `# Pipeline report: ${title}`,
+    '',
+    ...(plan.description ? [plan.description, ''] : []),
+    `Corpus ${plan.corpus}, tokenizer ${plan.tokenizer}, batch ${plan.batch} × seq ${plan.seq} × accumulation ${plan.accumulation}, seed ${plan.seed}.`,
+    '',
+    '## Result',
+    '',
+    `${savingSentence(saving).replace(/^./, (c) => c.toUpperCase())}.`,
+    saving && tokensToReach !== undefined && baselineTokens ? `In tokens: ${countLabel(tokensToReach)} against the baseline's ${countLabel(baselineTokens)}.` : '',
+    `The pipeline's final eval loss: ${lastTrain?.eval_loss?.toFixed(3) ?? '-'} nats/token after ${sci(report.pipelineFlops)} FLOPs and ${countLabel(report.pipelineTokens)} tokens.`,
+    '',
+    'FLOPs are training FLOPs (3 × forward, attention included) counted at each step by the model that ran it (an MoE counts its active experts); the FLOPs to reach a loss are interpolated linearly between the two evaluations around the crossing; the transforms\' own compute (one probe forward pass) is not counted.',
+    '',
+    '## Stages',
+    '',
+    stageTable(records),
+    '',
+    ...records.map((r) => `- ${r.label}: ${r.summary}`),
+    '',
+    `Wall time ${wallSeconds.toFixed(1)} s in all (this run's stages; a skipped stage counts its first run).`,
+    '',
+    '## Plots',
+    '',
+    ...files.map((f) => `![${path.basename(f, '.svg')}](${path.basename(f)})`),
+    '',
+  ].join('\n');
+  writeFileAtomic(path.join(plan.out, 'report.md'), md);
+  writeFileAtomic(path.join(plan.out, 'report.json'), `${JSON.stringify({ ...report, stages: records.map(({ inputs: _inputs, ...r }) => r) }, null, 2)}\n`);
+  return { ...report, files: [path.join(plan.out, 'report.md'), ...files] };
+}

@@ -1,0 +1,120 @@
+/**
+ * Runs a plan's stages in order, each into its own directory under the plan's output. A complete stage
+ * (stage.json present, same inputs) is skipped; an interrupted train stage resumes from its last
+ * checkpoint. At the end, report.md and the loss plots are written.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { countParams, flopsPerToken, loadDefaultCorpus, loadTextCorpus, tokenizerByName, writeFileAtomic, type Progress } from '@efficientscale/core';
+import { layoutStages, trains, type PlannedStage } from './layout.js';
+import type { Plan } from './plan.js';
+import { completedStage, writeStageRecord, type StageRecord } from './stage-dir.js';
+import { runTrainStage } from './train-stage.js';
+import { runTransformStage } from './transform-stage.js';
+import { writePipelineReport, type PipelineReport } from './report.js';
+
+export interface RunOptions {
+  /** One line per stage (stderr in the CLI). */
+  log: (line: string) => void;
+  /** A progress callback factory for a train stage (the CLI's progress bar); returns its stop function. */
+  progress?: (p: PlannedStage) => { update: (p: Progress) => void; stop: () => void };
+  /** Stop after this many stages have completed (tests of skipping). */
+  stopAfterStages?: number;
+  /** Stop stage `stage` after `steps` of its steps, as a kill would (tests of resume). */
+  interrupt?: { stage: number; steps: number };
+}
+
+export interface PipelineResult {
+  complete: boolean;
+  stages: StageRecord[];
+  report?: PipelineReport;
+}
+
+export function loadPlanCorpus(plan: Plan): { name: string; text: string } {
+  return plan.corpus === 'embedded' ? loadDefaultCorpus() : loadTextCorpus(path.resolve(plan.baseDir, plan.corpus));
+}
+
+/** What a stage's result depends on: the run settings and every stage up to it. */
+function stageInputs(plan: Plan, index: number): object {
+  const { baseDir: _baseDir, stages, $schema: _schema, name: _name, description: _description, out: _out, backend: _backend, ...settings } = plan;
+  return { settings, stages: stages.slice(0, index + 1) };
+}
+
+export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineResult> {
+  const layout = layoutStages(plan);
+  const corpus = loadPlanCorpus(plan);
+  const tokenizer = tokenizerByName(plan.tokenizer);
+  fs.mkdirSync(plan.out, { recursive: true });
+  const { baseDir: _baseDir, ...planJson } = plan;
+  writeFileAtomic(path.join(plan.out, 'plan.json'), `${JSON.stringify(planJson, null, 2)}\n`);
+  const records: StageRecord[] = [];
+  for (const p of layout) {
+    const inputs = stageInputs(plan, p.index);
+    const done = completedStage(p.dir, inputs);
+    const header = `stage ${p.index + 1}/${layout.length} ${p.label}`;
+    if (done) {
+      o.log(`${header}: complete, skipped (${path.relative('.', p.dir) || '.'})`);
+      records.push(done);
+      continue;
+    }
+    // Counters before this stage: the baseline starts from zero, every other stage where the last model stage ended.
+    const before = p.stage.type === 'baseline' ? undefined : records[records.length - 1];
+    const previous = p.index > 0 ? layout[p.index - 1] : undefined;
+    let record: Omit<StageRecord, 'format'>;
+    if (trains(p.stage)) {
+      o.log(`${header}: training ${p.params.toLocaleString('en')} parameters for ${p.steps} steps (${p.tokens.toLocaleString('en')} tokens) → ${path.relative('.', p.dir)}`);
+      const bar = o.progress?.(p);
+      const result = await runTrainStage(
+        { plan, corpus, tokenizer, onProgress: bar?.update, stopAfterSteps: o.interrupt?.stage === p.index ? o.interrupt.steps : undefined },
+        p,
+        previous,
+      ).finally(() => bar?.stop());
+      if (result.steps < p.startStep + p.steps) {
+        o.log(`${header}: stopped at step ${result.steps} of ${p.startStep + p.steps}; run the plan again to resume`);
+        return { complete: false, stages: records };
+      }
+      const flopsBefore = before?.flops_end ?? 0;
+      record = {
+        label: p.label,
+        stage: p.stage,
+        inputs,
+        params: result.params,
+        active_params: p.activeParams,
+        steps: p.steps,
+        tokens: p.tokens,
+        tokens_end: result.tokens,
+        flops: result.flops - flopsBefore,
+        flops_end: result.flops,
+        wall_s: result.wallSeconds,
+        tokens_per_s: p.tokens / Math.max(result.wallSeconds, 1e-9),
+        train_loss: result.trainLoss,
+        eval_loss: result.evalLoss,
+        summary: `eval loss ${result.evalLoss.toFixed(3)} nats/token after ${result.tokens.toLocaleString('en')} tokens`,
+      };
+    } else {
+      const started = performance.now();
+      const out = runTransformStage({ corpus, tokenizer, seq: plan.seq }, p, previous!);
+      o.log(`${header}: ${out.summary}`);
+      record = {
+        label: p.label,
+        stage: p.stage,
+        inputs,
+        params: countParams(out.config),
+        active_params: flopsPerToken(out.config, plan.seq).activeMatmulParams,
+        steps: 0,
+        tokens: 0,
+        tokens_end: before?.tokens_end ?? 0,
+        flops: 0,
+        flops_end: before?.flops_end ?? 0,
+        wall_s: (performance.now() - started) / 1000,
+        summary: out.summary,
+      };
+    }
+    records.push(writeStageRecord(p.dir, record));
+    if (o.stopAfterStages !== undefined && records.length >= o.stopAfterStages && records.length < layout.length) {
+      return { complete: false, stages: records };
+    }
+  }
+  const report = await writePipelineReport(plan, layout, records);
+  return { complete: true, stages: records, report };
+}

@@ -1,0 +1,49 @@
+/**
+ * A stage that trains: the first stage and the baseline start fresh (core's startRun); a later stage
+ * continues the previous stage's model with its optimizer moments, data position and counters (core's
+ * resumeRun). An interrupted stage resumes from its own last checkpoint.
+ */
+import { loadCheckpointFiles, mismatch, resumeRun, saveCheckpoint, startRun, type Progress, type RunResult, type Tokenizer } from '@efficientscale/core';
+import type { PlannedStage } from './layout.js';
+import type { Plan } from './plan.js';
+import { stageSpec } from './spec.js';
+import { checkpointOf, clearStageDir, hasCheckpoint } from './stage-dir.js';
+
+export interface TrainContext {
+  plan: Plan;
+  corpus: { name: string; text: string };
+  tokenizer: Tokenizer;
+  onProgress?: (p: Progress) => void;
+  /** Stop this stage after this many of its own steps (a checkpoint is written there): for tests of resume. */
+  stopAfterSteps?: number;
+}
+
+/**
+ * The previous stage's checkpoint, copied into this stage's directory with this stage's settings in
+ * trainer_state.json. Wall time restarts at 0 so that each stage's metrics time that stage alone.
+ */
+function writeContinuation(from: PlannedStage, to: PlannedStage, ctx: TrainContext): void {
+  const source = checkpointOf(from.dir);
+  const files = loadCheckpointFiles(source);
+  if (!files.trainerState) throw mismatch(source, 'a trainer_state.json to continue training from', 'none');
+  const spec = stageSpec(ctx.plan, to, ctx.corpus.name);
+  saveCheckpoint(checkpointOf(to.dir), {
+    config: files.config,
+    params: files.params,
+    // A transform that cannot carry moments (low-rank factors) leaves none: AdamW starts missing ones at zero.
+    optimizer: files.optimizer ?? {},
+    trainerState: { ...files.trainerState, spec, wallSeconds: 0 },
+  });
+}
+
+export async function runTrainStage(ctx: TrainContext, p: PlannedStage, previous: PlannedStage | undefined): Promise<RunResult> {
+  const stopAfter = ctx.stopAfterSteps === undefined ? undefined : p.startStep + ctx.stopAfterSteps;
+  const common = { outDir: p.dir, text: ctx.corpus.text, onProgress: ctx.onProgress, stopAfter };
+  if (hasCheckpoint(p.dir)) return resumeRun(common);
+  // Killed before its first checkpoint: nothing worth keeping (startRun refuses a non-empty directory).
+  clearStageDir(p.dir);
+  if (p.startStep === 0) return startRun({ ...common, tokenizer: ctx.tokenizer, config: p.config, spec: stageSpec(ctx.plan, p, ctx.corpus.name) });
+  if (!previous) throw mismatch(`stages[${p.index}]`, 'a stage before it to continue from', 'none');
+  writeContinuation(previous, p, ctx);
+  return resumeRun(common);
+}

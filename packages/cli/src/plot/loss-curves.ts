@@ -1,0 +1,77 @@
+/**
+ * Loss curves of training runs on shared axes: eval (and optionally train) loss against tokens and
+ * against training FLOPs, read from metrics.jsonl. One drawing code for `pipeline` and `report`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeLineChartSvg, type ChartSeries } from './chart.js';
+
+export interface MetricsRecord {
+  step: number;
+  tokens: number;
+  flops: number;
+  loss: number;
+  eval_loss?: number | null;
+  params?: number;
+  wall_s?: number;
+  tokens_per_s?: number;
+}
+
+/** A run's metrics.jsonl, one record per step (a resumed run's repeated steps: the last one wins). */
+export function readMetricsFile(file: string): MetricsRecord[] {
+  const byStep = new Map<number, MetricsRecord>();
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let m: MetricsRecord;
+    try {
+      m = JSON.parse(line) as MetricsRecord;
+    } catch {
+      continue; // a torn last line of a killed run
+    }
+    if (typeof m.step === 'number' && typeof m.tokens === 'number') byStep.set(m.step, m);
+  }
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+export interface LossCurve {
+  name: string;
+  records: readonly MetricsRecord[];
+  /** Draw the training loss too (faint and dashed), not only the eval loss. */
+  train?: boolean;
+}
+
+export const evalPoints = (records: readonly MetricsRecord[], x: 'tokens' | 'flops') =>
+  records.filter((r) => typeof r.eval_loss === 'number' && Number.isFinite(r.eval_loss)).map((r) => ({ x: r[x], y: r.eval_loss as number }));
+
+/** Log scale once the positive data span more than a decade and a half. */
+function spansDecades(values: number[]): boolean {
+  const pos = values.filter((v) => v > 0);
+  return pos.length > 1 && Math.max(...pos) / Math.min(...pos) > 30;
+}
+
+/** Writes loss-vs-tokens.svg and loss-vs-flops.svg into `outDir`; returns their paths. */
+export async function writeLossCurvePlots(outDir: string, curves: readonly LossCurve[], title: string, subtitle?: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const axis of ['tokens', 'flops'] as const) {
+    const series: ChartSeries[] = [];
+    for (const c of curves) {
+      const evals = evalPoints(c.records, axis);
+      if (c.train) series.push({ name: `${c.name} (train)`, points: c.records.map((r) => ({ x: r[axis], y: r.loss })), mark: 'line', dashed: true });
+      series.push({ name: c.name, points: evals, mark: 'line' });
+      series.push({ name: c.name, points: evals, mark: 'point' });
+    }
+    const xs = curves.flatMap((c) => c.records.map((r) => r[axis]));
+    const file = path.join(outDir, `loss-vs-${axis}.svg`);
+    await writeLineChartSvg(file, {
+      title: `${title}: eval loss against ${axis === 'tokens' ? 'training tokens' : 'training compute'}`,
+      subtitle: subtitle ?? 'lines and dots: held-out loss at each evaluation',
+      xLabel: axis === 'tokens' ? 'training tokens (cumulative)' : 'training FLOPs (cumulative)',
+      yLabel: 'eval loss (nats/token)',
+      logX: spansDecades(xs),
+      countAxes: axis === 'tokens' ? { x: true } : undefined,
+      series,
+    });
+    written.push(file);
+  }
+  return written;
+}
