@@ -12,3 +12,4 @@ export { evaluateFamily, evaluateFamilies, cutoffText, type Cutoff, type Protoco
 export { quantile, percentileInterval, standardDeviation } from './stats.js';
 export { resolveFixed } from './fixed.js';
 export { dropEarlyCheckpoints } from './early.js';
+export { handleSizeChanges, sizeChangeText, SIZE_CHANGE_POLICIES, type SizeChange, type SizeChangePolicy } from './size-changes.js';

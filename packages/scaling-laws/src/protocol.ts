@@ -2,6 +2,7 @@ import { mismatch } from './errors.js';
 import { fitLaw, type FitOptions, type FittedLaw } from './fit.js';
 import { getLaw, predictWithTheta } from './laws.js';
 import { MIN_MODEL_SIZES, modelKeys, type Point } from './points.js';
+import { handleSizeChanges, type SizeChange, type SizeChangePolicy } from './size-changes.js';
 
 /**
  * The evaluation protocol of Choshen, Zhang & Andreas, "A Hitchhiker's Guide to Scaling Law
@@ -22,6 +23,8 @@ export interface ProtocolOptions extends FitOptions {
   trainFraction?: number;
   /** Use only the this many largest of the smaller models. Default: all. */
   smallerModels?: number;
+  /** Runs whose parameter count changes (growth, upcycling): 'final' (default) keeps their records from the last change on; 'refuse' errs. */
+  sizeChanges?: SizeChangePolicy;
 }
 
 export interface TestPrediction {
@@ -49,6 +52,8 @@ export interface FamilyEvaluation {
   test: TestPrediction[];
   /** Mean |L − L̂| / L over the test points. */
   are: number;
+  /** Runs whose size changed, and which of their records were used (empty when none did). */
+  sizeChanges: SizeChange[];
 }
 
 interface Run {
@@ -91,7 +96,8 @@ export function evaluateFamily(points: readonly Point[], family: string, options
   const past = (p: Point, run: Run) => p.tokens > (cutoff.kind === 'absolute' ? cutoff.tokens : cutoff.fraction * run.maxTokens);
   const testFraction = fraction('test fraction', options.testFraction ?? 0.7);
   const trainFraction = fraction('train fraction', options.trainFraction ?? 1);
-  const runs = runsOf(points);
+  const sized = handleSizeChanges(points, options.sizeChanges ?? 'final');
+  const runs = runsOf(sized.points);
   const target = runs[runs.length - 1];
   if (!target) throw mismatch(`family ${family}`, 'at least one model', 'none');
   if (runs.filter((r) => r.params === target.params).length > 1) {
@@ -128,6 +134,7 @@ export function evaluateFamily(points: readonly Point[], family: string, options
     fit,
     test,
     are,
+    sizeChanges: sized.changes,
   };
 }
 

@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { cutoffText, evaluateFamilies, type FamilyEvaluation } from '@efficientscale/scaling-laws';
 import { countLabel, writeLineChartSvg } from '../plot/index.js';
-import { addDataOptions, fixedParams, fmt, loadPoints, printWarnings, type DataFlags } from './fit.js';
+import { addDataOptions, fixedParams, fmt, loadPoints, printWarnings, sizeChangeLines, type DataFlags } from './fit.js';
 import { nonNegativeNumber, positiveInt, positiveNumber } from './numbers.js';
 
 interface EvaluateFlags extends DataFlags {
@@ -60,6 +60,7 @@ export function registerEvaluate(program: Command): void {
         testFraction: flags.testFraction,
         trainFraction: flags.trainFraction,
         smallerModels: flags.smallerModels,
+        sizeChanges: flags.sizeChanges,
       });
       const seconds = (performance.now() - started) / 1000;
       for (const e of results) printWarnings(e.fit.warnings, `${e.family}: `);
@@ -80,6 +81,7 @@ export function registerEvaluate(program: Command): void {
           params: e.fit.params,
           fixed: e.fit.fixed ?? null,
           warnings: e.fit.warnings,
+          sizeChanges: e.sizeChanges,
           testPoints: e.test.length,
           are: e.are,
           test: e.test,
@@ -96,6 +98,7 @@ export function registerEvaluate(program: Command): void {
         ...new Set(results.map((e) => (e.cutoff.kind === 'absolute' ? `those at or below ${fmt(e.cutoff.tokens)} tokens (--min-tokens)` : cutoffText(e.cutoff)))),
       ];
       lines.push(`early checkpoints dropped: ${cutoffs.join('; ')}`);
+      lines.push(...sizeChangeLines(results.flatMap((e) => e.sizeChanges)));
       lines.push(...plots.map((p) => `plot written to ${p}`));
       process.stdout.write(`${lines.join('\n')}\n`);
     });

@@ -9,12 +9,17 @@ import {
   fitLaw,
   predictLoss,
   resolveFixed,
+  handleSizeChanges,
+  sizeChangeText,
+  SIZE_CHANGE_POLICIES,
   toLawFile,
   type Estimate,
   type FittedLaw,
   type LawName,
   type LossName,
   type Point,
+  type SizeChange,
+  type SizeChangePolicy,
 } from '@efficientscale/scaling-laws';
 import { readDataset } from '@efficientscale/scaling-laws/node';
 import { countLabel, writeLineChartSvg, type ChartSeries } from '../plot/index.js';
@@ -34,6 +39,7 @@ export interface DataFlags {
   plot?: string;
   fix?: string;
   prior?: string;
+  sizeChanges: SizeChangePolicy;
 }
 
 /** Adds the data and fitting flags to a command. */
@@ -48,6 +54,11 @@ export function addDataOptions(cmd: Command): Command {
     .option('--fix <name=value,...>', 'hold parameters fixed, e.g. alpha=0.34,beta=0.28 (a bare name takes the --prior value)')
     .option('--prior <law.json>', "a law written by fit --out: its exponents (or the --fix names) are held fixed")
     .option('--drop-highest-loss <k>', 'drop the k highest-loss points first (5 for the Chinchilla data)', nonNegativeInt)
+    .addOption(
+      new Option('--size-changes <policy>', "runs whose parameter count changes (growth, upcycling): final keeps each one's records from its last size change on; refuse stops")
+        .choices([...SIZE_CHANGE_POLICIES])
+        .default('final'),
+    )
     .option('--plot <file.svg>', 'write a plot')
     .option('--json', 'print one JSON object');
 }
@@ -77,6 +88,11 @@ export function printWarnings(warnings: readonly string[], prefix = ''): void {
 export function loadPoints(files: readonly string[], flags: DataFlags): Point[] {
   const points = files.flatMap((file) => readDataset(file, { params: flags.params, lossColumn: flags.lossColumn }));
   return dropHighestLoss(points, flags.dropHighestLoss ?? 0);
+}
+
+/** One line per run whose size changed, for the text output. */
+export function sizeChangeLines(changes: readonly SizeChange[]): string[] {
+  return changes.map((c) => `size changed mid-run: ${sizeChangeText(c)} (--size-changes refuse to stop instead)`);
 }
 
 /** Four significant digits, in exponent form for large or small magnitudes. */
@@ -157,7 +173,8 @@ export function registerFit(program: Command): void {
     .option('--confidence <p>', 'interval probability', positiveNumber, 0.95)
     .option('--out <law.json>', 'write the fitted law (for predict and plan)')
     .action(async (files: string[], flags: FitFlags) => {
-      const points = dropEarlyCheckpoints(loadPoints(files, flags), flags.earlyFraction);
+      const sized = handleSizeChanges(loadPoints(files, flags), flags.sizeChanges);
+      const points = dropEarlyCheckpoints(sized.points, flags.earlyFraction);
       const started = performance.now();
       const fixed = fixedParams(flags);
       const fit = fitLaw(points, { law: flags.law, loss: flags.loss, delta: flags.delta, starts: flags.starts, fixed });
@@ -183,7 +200,7 @@ export function registerFit(program: Command): void {
       if (flags.plot) await plotFit(flags.plot, points, fit, boot);
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ...file, earlyFraction: flags.earlyFraction, fitSeconds, seconds, out: flags.out ?? null, plot: flags.plot ?? null })}\n`);
+        process.stdout.write(`${JSON.stringify({ ...file, earlyFraction: flags.earlyFraction, sizeChanges: sized.changes, fitSeconds, seconds, out: flags.out ?? null, plot: flags.plot ?? null })}\n`);
         return;
       }
       const lines = [
@@ -196,6 +213,7 @@ export function registerFit(program: Command): void {
         }),
       ];
       if (flags.earlyFraction > 0) lines.push(`early checkpoints dropped: the first ${Number((flags.earlyFraction * 100).toPrecision(4))}% of each run's tokens`);
+      lines.push(...sizeChangeLines(sized.changes));
       if (boot) lines.push(`intervals: bootstrap over models, ${boot.samples} resamples, seed ${boot.seed}`);
       if (flags.out) lines.push(`law written to ${flags.out}`);
       if (flags.plot) lines.push(`plot written to ${flags.plot}`);
