@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { tf, llamaConfig, initParams, forward, paramShapes, flopsPerToken, Trainer, splitTrainVal, ByteTokenizer, defaultAdamW, type Params } from '@efficientscale/core';
 import { lowrankConfig, withGuideAlpha, dropGuide, guideAlpha, spectralInitParams, exactSvd, disposeSvd } from './index.js';
 
@@ -77,5 +78,30 @@ describe('spectral init', () => {
     expect(paramShapes(config)['model.layers.1.mlp.gate_up_proj.weight_v']).toEqual(params['model.layers.1.mlp.gate_up_proj.weight_v'].shape);
     disposeSvd(svd);
     tf.dispose([w, utu, vvt, ...Object.values(params)]);
+  });
+});
+
+describe('self-guided mix, as a property', () => {
+  it('for any config, rank, shared V and seed: α = 1 gives the dense model of W, α = 0 the low-rank model of U·V', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ hidden: fc.constantFrom(8, 16), ffn: fc.integer({ min: 8, max: 24 }), rank: fc.integer({ min: 1, max: 4 }), shared: fc.boolean(), seed: fc.integer({ min: 0, max: 10_000 }) }),
+        (o) => {
+          const plain = llamaConfig({ vocab: 32, hidden: o.hidden, ffn: o.ffn, layers: 2, heads: 2, maxPositions: 16 });
+          const guided = withGuideAlpha(lowrankConfig(plain, { rank: o.rank, share_gate_up_v: o.shared }), 1);
+          const params = initParams(guided, o.seed, 0.3);
+          const dense: Params = {};
+          for (const [n, t] of Object.entries(params)) if (!n.includes('weight_')) dense[n] = t;
+          const low = dropGuide(guided, params);
+          const tokens = tf.tensor2d([[o.seed % 32, 3, 17, 30, 8]], [1, 5], 'int32');
+          const outs = [forward(guided, params, tokens), forward(plain, dense, tokens), forward(withGuideAlpha(guided, 0), params, tokens), forward(low.config, low.params, tokens)];
+          const [atOne, denseOut, atZero, lowOut] = outs;
+          expect(maxDiff(atOne, denseOut)).toBeLessThan(1e-5);
+          expect(maxDiff(atZero, lowOut)).toBeLessThan(1e-5);
+          tf.dispose([...outs, tokens, ...Object.values(params), ...Object.values(low.params)]);
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 });
