@@ -89,6 +89,45 @@ describe('grouped dispatch', () => {
   });
 });
 
+describe('grouped dispatch gradients', () => {
+  it('equal the naive reference\'s for the input, the routing weights and every expert weight', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 1e6 }), (n, tokens, kRaw, seed) => {
+        const k = Math.min(kRaw, n);
+        const ex = randomExperts(n, 4, 3, seed);
+        const x = tf.randomNormal([tokens, 4], 0, 1, 'float32', seed + 1) as tf.Tensor2D;
+        const logits = tf.randomNormal([tokens, n], 0, 1, 'float32', seed + 2) as tf.Tensor2D;
+        const probe = tf.randomNormal([tokens, 4], 0, 1, 'float32', seed + 3);
+        const sel = topKIndices(logits.dataSync() as Float32Array, tokens, n, k);
+        const w = routingWeights(logits, sel, k, 'topk-softmax');
+        const flat = ex.flatMap((e) => [e.w1, e.w2, e.w3]);
+        const unflat = (ts: tf.Tensor[]) => ex.map((_, i) => ({ w1: ts[3 * i], w2: ts[3 * i + 1], w3: ts[3 * i + 2] }) as ExpertWeights);
+        // experts nobody picked do not run; the 0 · Σw term gives their weights a (zero) gradient to compare.
+        const untouched = (ws: tf.Tensor[]) => tf.mul(0, tf.addN(ws.map((t) => tf.sum(t))));
+        const grouped = (xi: tf.Tensor, wi: tf.Tensor, ...ws: tf.Tensor[]) =>
+          tf.add(tf.sum(tf.mul(dispatch(xi as tf.Tensor2D, sel, wi as tf.Tensor2D, unflat(ws)), probe)), untouched(ws));
+        const naive = (xi: tf.Tensor, wi: tf.Tensor, ...ws: tf.Tensor[]) => {
+          // every expert on every token, weighted by a one-hot mask built from the routing weights
+          const hot = new Float32Array(sel.length * n);
+          sel.forEach((e, i) => (hot[i * n + e] = 1));
+          const oneHot = tf.tensor2d(hot, [sel.length, n]);
+          const mask = tf.sum(tf.reshape(tf.mul(oneHot, tf.reshape(wi, [-1, 1])), [tokens, k, n]), 1);
+          const outs = unflat(ws).map((e, i) => tf.mul(expertForward(xi as tf.Tensor2D, e), tf.slice(mask, [0, i], [tokens, 1])));
+          return tf.sum(tf.mul(tf.addN(outs), probe));
+        };
+        const a = tf.grads(grouped)([x, w, ...flat]);
+        const b = tf.grads(naive)([x, w, ...flat]);
+        a.forEach((g, i) => {
+          const d = tf.tidy(() => tf.max(tf.abs(tf.sub(g, b[i]))).dataSync()[0]);
+          expect(d).toBeLessThan(1e-4);
+        });
+        tf.dispose([x, logits, probe, w, ...flat, ...a, ...b]);
+      }),
+      { numRuns: 12 },
+    );
+  });
+});
+
 describe('the moe FFN kind in core', () => {
   it('has Mixtral weights, counts k experts + router as active, returns the aux loss, and gradients reach the router', () => {
     const config = mixtral(4, 2);
