@@ -9,6 +9,7 @@ import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
 import { registerForward } from './forward.js';
 import { registerImport } from './import.js';
+import { registerStream } from './stream.js';
 import { registerBench } from './bench.js';
 import { registerUpcycle } from './upcycle.js';
 import { registerLowrank } from './lowrank.js';
@@ -27,6 +28,7 @@ export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerForward(program);
   registerImport(program);
+  registerStream(program);
   registerBench(program);
   registerUpcycle(program);
   registerLowrank(program);

@@ -2,3 +2,4 @@ export { SafetensorsFile } from './safetensors-file.js';
 export { CheckpointTensors, type TensorInfo } from './checkpoint-tensors.js';
 export { loadHfModel, readHfConfig } from './load-model.js';
 export { float32Config } from './write-config.js';
+export { streamTransform, type OutputTensor, type StreamOptions, type StreamResult } from './stream-transform.js';

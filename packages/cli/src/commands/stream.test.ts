@@ -1,0 +1,81 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { disposeModel, forward, initParams, llamaConfig, loadModel, saveModel, tf } from '@efficientscale/core';
+import '@efficientscale/moe';
+import { cli } from './test-util.js';
+import { insertionPoints } from './stream-mappings.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-stream-'));
+const dense = path.join(tmp, 'dense');
+const ids = [[3, 14, 15, 9, 2, 6, 5, 35, 8, 9]];
+
+function logits(dir: string): Float32Array {
+  const model = loadModel(dir);
+  const out = tf.tidy(() => forward(model.config, model.params, tf.tensor2d(ids, [1, ids[0].length], 'int32')).dataSync() as Float32Array);
+  disposeModel(model);
+  return out;
+}
+
+const maxGap = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  const config = llamaConfig({ vocab: 40, hidden: 16, ffn: 24, layers: 3, heads: 4, kvHeads: 2 });
+  const params = initParams(config, 11, 0.2);
+  saveModel(dense, config, params);
+  tf.dispose(Object.values(params));
+});
+
+describe('streaming transforms (tensor by tensor, sharded output)', () => {
+  it('stream-grow-depth adds zero-output copies: same logits, the layers where they belong, shards of at most --shard-mb', async () => {
+    const out = path.join(tmp, 'deep');
+    const r = await cli('stream-grow-depth', dense, '--out', out, '--layers', '5', '--shard-mb', '0.004', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ transform: 'stream-grow-depth', inserted: [1, 3], tensors: 3 + 5 * 9 });
+    expect(report.shards).toBeGreaterThan(2);
+    expect(report.paramsAfter).toBeGreaterThan(report.paramsBefore);
+    const index = JSON.parse(fs.readFileSync(path.join(out, 'model.safetensors.index.json'), 'utf8'));
+    for (const shard of new Set(Object.values(index.weight_map) as string[])) {
+      // One tensor over the limit may get a shard alone; otherwise the limit holds (header aside).
+      const size = fs.statSync(path.join(out, shard)).size;
+      const tensors = Object.values(index.weight_map).filter((s) => s === shard).length;
+      if (tensors > 1) expect(size).toBeLessThan(0.004 * 2 ** 20 + 4096);
+    }
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).num_hidden_layers).toBe(5);
+    expect(maxGap(logits(out), logits(dense))).toBeLessThan(1e-5);
+  });
+
+  it('stream-upcycle of the sharded, grown checkpoint is a Mixtral whose logits equal the dense ones', async () => {
+    const out = path.join(tmp, 'moe');
+    const r = await cli('stream-upcycle', path.join(tmp, 'deep'), '--out', out, '--experts', '4', '--top-k', '2', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ shards: 1, experts: 4, topK: 2 });
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ architectures: ['MixtralForCausalLM'], model_type: 'mixtral', num_local_experts: 4, num_experts_per_tok: 2, num_hidden_layers: 5 });
+    expect(maxGap(logits(out), logits(dense))).toBeLessThan(1e-5);
+    const moe = loadModel(out);
+    expect(moe.params['model.layers.4.block_sparse_moe.experts.3.w2.weight'].shape).toEqual([16, 24]);
+    expect(moe.params['model.layers.0.mlp.up_proj.weight']).toBeUndefined();
+    disposeModel(moe);
+  });
+
+  it('refuses a non-dense source for upcycling, fewer layers, and a non-empty --out, writing nothing', async () => {
+    const a = await cli('stream-upcycle', path.join(tmp, 'moe'), '--out', path.join(tmp, 'again'), '--experts', '2');
+    expect(a.stderr).toMatch(/stream-upcycle source: expected a dense Llama checkpoint/);
+    const b = await cli('stream-grow-depth', dense, '--out', path.join(tmp, 'fewer'), '--layers', '2');
+    expect(b.stderr).toMatch(/--layers: expected more than the source's 3 layers, found 2/);
+    const c = await cli('stream-grow-depth', dense, '--out', path.join(tmp, 'deep'), '--layers', '4');
+    expect(c.stderr).toMatch(/--out: expected a new or empty directory/);
+    expect(fs.existsSync(path.join(tmp, 'again'))).toBe(false);
+    expect(fs.readdirSync(tmp).filter((f) => f.includes('.partial-'))).toEqual([]);
+  });
+
+  it('spreads new layers evenly, each after an existing one', () => {
+    expect(insertionPoints(20, 4)).toEqual([3, 7, 11, 15]);
+    expect(insertionPoints(2, 1)).toEqual([0]);
+    expect(insertionPoints(2, 3)).toEqual([0, 0, 1]);
+  });
+});
