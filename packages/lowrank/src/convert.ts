@@ -95,8 +95,8 @@ function factorise(w: tf.Tensor2D, pickRank: (s?: Float64Array, total?: number) 
   const keptEnergy = svd.s.slice(0, r).reduce((a, s) => a + s * s, 0) / total;
   const factors = tf.tidy(() => {
     const root = tf.tensor1d(Float32Array.from(svd.s.slice(0, r), Math.sqrt));
-    const u = tf.mul(svd.u.slice([0, 0], [m, r]), root) as tf.Tensor2D;
-    let v = tf.transpose(tf.mul(svd.v.slice([0, 0], [n, r]), root)) as tf.Tensor2D;
+    const u = tf.mul(tf.slice(svd.u, [0, 0], [m, r]), root) as tf.Tensor2D;
+    let v = tf.transpose(tf.mul(tf.slice(svd.v, [0, 0], [n, r]), root)) as tf.Tensor2D;
     if (white) v = tf.matMul(v, white.lInv) as tf.Tensor2D;
     return { u, v };
   });

@@ -63,7 +63,7 @@ describe('the lowrank FFN kind', () => {
     const big = llamaConfig({ vocab: 16, hidden: 32, ffn: 64, layers: 2, heads: 2 });
     const config = lowrankConfig(big, { rank: 16 });
     const params = initParams(config, 3, 0.02);
-    const std = tf.tidy(() => tf.moments(tf.matMul(params['model.layers.1.mlp.up_proj.weight_u'], params['model.layers.1.mlp.up_proj.weight_v'])).variance.sqrt().dataSync()[0]);
+    const std = tf.tidy(() => tf.sqrt(tf.moments(tf.matMul(params['model.layers.1.mlp.up_proj.weight_u'], params['model.layers.1.mlp.up_proj.weight_v'])).variance).dataSync()[0]);
     expect(std).toBeGreaterThan(0.016);
     expect(std).toBeLessThan(0.024);
     tf.dispose(Object.values(params));
