@@ -2,12 +2,15 @@
  * The one door to tfjs in this project. Every module imports `tf` from here, never from tfjs directly,
  * so that exactly one copy of tfjs-core is used and gradients are registered before any training.
  *
- * tfjs-core's CommonJS build registers no gradients; `@tensorflow/tfjs` (CommonJS) registers all of
- * them on the same tfjs-core instance (checked: `tf.engine()` is shared), and brings the cpu backend.
+ * tfjs-core's CommonJS build registers no gradients. Rather than `@tensorflow/tfjs` (which registers them
+ * but installs layers, converter, data and webgl too), core registers tfjs-core's own gradient definitions,
+ * vendored with their ops taken from this same tfjs-core (tfjs-gradients.generated.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs';
+import { registerTfjsGradients } from './tfjs-gradients.generated.js';
+
+registerTfjsGradients();
 
 export { tf };
 export type Tensor = tf.Tensor;
