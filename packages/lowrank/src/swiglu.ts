@@ -1,9 +1,3 @@
-import { tf } from '@efficientscale/core';
-
-/**
- * silu(gate) · up. core's fused swiglu kernel is not exported, so this is the stock-op form (same values,
- * differentiable, a little slower).
- */
-export function swiglu(gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D {
-  return tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
-}
+// silu(gate)·up: core's fused kernel (one pass, and a fused gradient) on the backends that have it,
+// stock tfjs ops elsewhere; the same one the dense FFN uses, so dense and low-rank compare fairly.
+export { swiglu } from '@efficientscale/core';
