@@ -88,7 +88,7 @@ describe('saveCheckpoint / loadCheckpointFiles', () => {
     fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { [a]: '../x.safetensors' } }));
     expectUserError(() => loadCheckpointFiles(dir), /a shard file name in the same directory/);
     fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { [a]: 'missing.safetensors' } }));
-    expectUserError(() => loadCheckpointFiles(dir), /missing\.safetensors: expected a safetensors file, found no such file/);
+    expectUserError(() => loadCheckpointFiles(dir), /missing\.safetensors: expected a shard listed in model\.safetensors\.index\.json .*, found no such file/);
     fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: [] }));
     expectUserError(() => loadCheckpointFiles(dir), /weight_map: expected an object/);
   });

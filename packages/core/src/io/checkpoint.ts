@@ -70,6 +70,9 @@ function readShardedParams(dir: string): Record<string, RawTensor> {
   const params: Array<[string, RawTensor]> = [];
   for (const [shard, names] of shards) {
     const shardFile = path.join(dir, shard);
+    if (!fs.existsSync(shardFile)) {
+      throw mismatch(shardFile, `a shard listed in ${MODEL_INDEX_FILE} (for ${names.length} tensor${names.length === 1 ? '' : 's'}, e.g. ${JSON.stringify(names[0])})`, 'no such file');
+    }
     const { tensors } = readSafetensors(shardFile);
     for (const name of names) {
       if (!Object.hasOwn(tensors, name)) throw mismatch(shardFile, `tensor ${JSON.stringify(name)} (listed in ${MODEL_INDEX_FILE})`, 'no such tensor');
@@ -77,6 +80,17 @@ function readShardedParams(dir: string): Record<string, RawTensor> {
     }
   }
   return Object.fromEntries(params);
+}
+
+/** existsSync says false for a dangling or looping symlink; say that instead of "no such file". */
+function refuseBrokenLink(file: string): void {
+  let isLink = false;
+  try {
+    isLink = fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return; // nothing there at all
+  }
+  if (isLink && !fs.existsSync(file)) throw mismatch(file, 'a file (or a link to one)', 'a symbolic link to nothing, or a link loop');
 }
 
 export interface LoadOptions {
@@ -98,7 +112,13 @@ export function loadCheckpointFiles(dir: string, options: LoadOptions = {}): Loa
   }
   if (!fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a checkpoint directory', 'a file');
   const at = (name: string) => path.join(dir, name);
-  if (!fs.existsSync(at(CONFIG_FILE))) throw mismatch(dir, `a checkpoint directory containing ${CONFIG_FILE}`, `no ${CONFIG_FILE}`);
+  for (const name of [CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE]) refuseBrokenLink(at(name));
+  if (!fs.existsSync(at(CONFIG_FILE))) {
+    // A run directory whose checkpoint/ a kill left renamed aside mid-save (resume repairs it).
+    const leftover = findInterruptedDirSwap(path.join(dir, 'checkpoint'))[0];
+    const hint = leftover ? ` (an interrupted save left the last checkpoint in ${leftover}; --resume restores it)` : '';
+    throw mismatch(dir, `a checkpoint directory containing ${CONFIG_FILE}`, `no ${CONFIG_FILE}${hint}`);
+  }
   const config = readJsonObject(at(CONFIG_FILE));
 
   let params: Record<string, RawTensor>;

@@ -2,16 +2,48 @@
 import * as fs from 'node:fs';
 import { UserError, mismatch } from '../errors.js';
 
+/** What is at `file` when it is not a regular file (reading a FIFO would block forever, a device never end). */
+function notARegularFile(stat: fs.Stats): string | undefined {
+  if (stat.isFile()) return undefined;
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a named pipe (FIFO), which could block forever';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device file';
+  return 'not a regular file';
+}
+
+function unreadable(file: string, what: string, err: unknown): UserError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return mismatch(file, what, 'no such file');
+  if (code === 'EISDIR') return mismatch(file, what, 'a directory');
+  if (code === 'ELOOP') return mismatch(file, what, 'a symbolic link loop');
+  if (code === 'EACCES' || code === 'EPERM') return mismatch(file, what, `a file this user may not read (${code})`);
+  return new UserError(`${file}: expected ${what}, found an unreadable file (${code ?? oneLine(String(err))})`);
+}
+
 /** Reads `file` as bytes; `what` describes the expected file in the error ("a safetensors file"). */
 export function readBytes(file: string, what: string): Uint8Array {
   try {
+    // Checked before opening: open() itself blocks on a FIFO with no writer.
+    const stat = fs.statSync(file);
+    const kind = notARegularFile(stat);
+    if (kind) throw mismatch(file, what, kind);
+    if (stat.size > MAX_WHOLE_FILE_BYTES) {
+      throw mismatch(file, `${what} of at most ${MAX_WHOLE_FILE_BYTES.toLocaleString('en')} bytes (read whole)`, `${stat.size.toLocaleString('en')} bytes`);
+    }
     return fs.readFileSync(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw mismatch(file, what, 'no such file');
-    if (code === 'EISDIR') throw mismatch(file, what, 'a directory');
-    throw new UserError(`${file}: expected ${what}, found an unreadable file (${code ?? String(err)})`);
+    if (err instanceof UserError) throw err;
+    throw unreadable(file, what, err);
   }
+}
+
+/** Largest file read in one piece (Node's readFileSync limit, 2 GiB - 1). */
+export const MAX_WHOLE_FILE_BYTES = 2 ** 31 - 1;
+
+/** Makes a message one line: JSON.parse's messages quote the offending text, newlines included. */
+export function oneLine(message: string): string {
+  return message.replace(/\r?\n/g, '\\n');
 }
 
 /** Decodes UTF-8 strictly, so binary files are reported instead of read as mojibake. */
@@ -33,6 +65,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 /** Names the JSON type of `value` for error messages. */
 export function describeJson(value: unknown): string {
+  if (value === undefined) return 'nothing (missing)';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
@@ -45,7 +78,7 @@ export function parseJsonObject(text: string, source: string): Record<string, un
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw mismatch(source, 'valid JSON', `a parse error (${(err as Error).message})`);
+    throw mismatch(source, 'valid JSON', `a parse error (${oneLine((err as Error).message)})`);
   }
   if (!isPlainObject(value)) throw mismatch(source, 'a JSON object', describeJson(value));
   return value;

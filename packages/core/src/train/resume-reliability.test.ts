@@ -8,6 +8,7 @@ import { llamaConfig } from '../model/config.js';
 import { loadModel } from '../model/load.js';
 import { ByteTokenizer } from '../data/tokenizer.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { loadCheckpointFiles } from '../io/checkpoint.js';
 import { defaultAdamW } from './adamw.js';
 import { resumeRun, runPaths, startRun, truncateMetrics, type RunSpec } from './run.js';
 
@@ -44,6 +45,21 @@ describe('kill and resume', () => {
     await resumeRun({ outDir: again, text, stopAfter: 7 });
     await resumeRun({ outDir: again, text });
     expect(loggedSteps(again)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('a kill between the two renames of a checkpoint save (checkpoint/ renamed aside) resumes from that checkpoint', async () => {
+    const dir = tmp();
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(6, 3), stopAfter: 4 });
+    const ckpt = runPaths(dir).checkpoint;
+    fs.renameSync(ckpt, `${ckpt}.old-0a1b2c`); // as writeDirAtomic leaves it after its first rename
+    fs.mkdirSync(`${ckpt}.tmp-3d4e5f`); // and a half-written new one
+    expect(() => loadCheckpointFiles(dir)).toThrow(/no config\.json \(an interrupted save left the last checkpoint in .*checkpoint\.old-0a1b2c; --resume restores it\)$/);
+    await resumeRun({ outDir: dir, text });
+    expect(loggedSteps(dir)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('checkpoint')).sort()).toEqual(['checkpoint']);
+    const straight = tmp();
+    await startRun({ outDir: straight, text, tokenizer: new ByteTokenizer(), config, spec: spec(6, 3) });
+    expect(fs.readFileSync(path.join(ckpt, 'model.safetensors')).equals(fs.readFileSync(path.join(runPaths(straight).checkpoint, 'model.safetensors')))).toBe(true);
   });
 
   it('truncateMetrics keeps only steps up to the checkpoint and leaves an exact log untouched', () => {

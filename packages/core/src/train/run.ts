@@ -8,7 +8,7 @@ import { checkOptimizerTensors, checkTrainerState } from '../io/trainer-state.js
 import { fromRaw, mapValues, toRaw } from '../model/raw.js';
 import { loadCheckpointFiles, readCheckpointText, saveCheckpoint } from '../io/checkpoint.js';
 import { assertFinite } from '../io/nonfinite.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { recoverInterruptedDirSwap, writeFileAtomic } from '../io/atomic.js';
 import { splitTrainVal } from '../data/batches.js';
 import { ByteTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { tokenizerInDir } from '../data/tokenizer-json.js';
@@ -198,6 +198,7 @@ export async function startRun(o: StartOptions): Promise<RunResult> {
 
 /** Continues a run from its checkpoint: same data position, optimizer moments and schedule. */
 export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
+  recoverInterruptedDirSwap(runPaths(o.outDir).checkpoint); // a kill mid-save left checkpoint/ renamed aside
   const dir = resolveCheckpointDir(o.from ?? o.outDir);
   const files = loadCheckpointFiles(dir);
   const stateFile = path.join(dir, 'trainer_state.json');
