@@ -57,7 +57,8 @@ export async function writePipelineReport(plan: Plan, layout: readonly PlannedSt
   for (const p of layout) {
     const file = path.join(p.dir, 'metrics.jsonl');
     if (!fs.existsSync(file)) continue;
-    const curve = { name: p.stage.type === 'baseline' ? `baseline: ${countLabel(p.params)} params from scratch` : `${p.label} (${countLabel(p.params)} params)`, records: readMetricsFile(file) };
+    // Short names: the legend cuts long ones off.
+    const curve = { name: `${p.index + 1} ${p.stage.name ?? p.stage.type}, ${countLabel(p.params)}`, records: readMetricsFile(file) };
     if (p.stage.type === 'baseline') baseline = curve;
     else curves.push(curve);
   }
@@ -69,7 +70,7 @@ export async function writePipelineReport(plan: Plan, layout: readonly PlannedSt
   const baselineTokens = baseline ? evalPoints(baseline.records, 'tokens').at(-1)?.x : undefined;
   const tokensToReach = saving ? firstReach(chained('tokens'), saving.targetLoss) : undefined;
   const title = plan.name ?? 'pipeline';
-  const files = await writeLossCurvePlots(plan.out, baseline ? [...curves, baseline] : curves, title, 'each colour a train stage (chained: counters carry across stages); dots are evaluations');
+  const files = await writeLossCurvePlots(plan.out, baseline ? [...curves, baseline] : curves, title, 'legend: stage, parameters; tokens and FLOPs carry across stages; dots are evaluations', saving ? [{ name: 'baseline final loss', y: saving.targetLoss }] : []);
   const wallSeconds = records.reduce((s, r) => s + r.wall_s, 0);
   const report: PipelineReport = {
     files,

@@ -51,7 +51,7 @@ export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineRe
   for (const p of layout) {
     const inputs = stageInputs(plan, p.index);
     const done = completedStage(p.dir, inputs);
-    const header = `stage ${p.index + 1}/${layout.length} ${p.label}`;
+    const header = `stage ${p.index + 1}/${layout.length} ${p.stage.name ?? p.stage.type}`;
     if (done) {
       o.log(`${header}: complete, skipped (${path.relative('.', p.dir) || '.'})`);
       records.push(done);

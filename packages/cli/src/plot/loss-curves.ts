@@ -50,7 +50,13 @@ function spansDecades(values: number[]): boolean {
 }
 
 /** Writes loss-vs-tokens.svg and loss-vs-flops.svg into `outDir`; returns their paths. */
-export async function writeLossCurvePlots(outDir: string, curves: readonly LossCurve[], title: string, subtitle?: string): Promise<string[]> {
+/** A horizontal dashed line across the data, e.g. the baseline's final loss the pipeline has to reach. */
+export interface ReferenceLine {
+  name: string;
+  y: number;
+}
+
+export async function writeLossCurvePlots(outDir: string, curves: readonly LossCurve[], title: string, subtitle?: string, references: readonly ReferenceLine[] = []): Promise<string[]> {
   const written: string[] = [];
   for (const axis of ['tokens', 'flops'] as const) {
     const series: ChartSeries[] = [];
@@ -61,6 +67,10 @@ export async function writeLossCurvePlots(outDir: string, curves: readonly LossC
       series.push({ name: c.name, points: evals, mark: 'point' });
     }
     const xs = curves.flatMap((c) => c.records.map((r) => r[axis]));
+    // Across the evaluations drawn, so the line does not stretch the axis.
+    const evalXs = curves.flatMap((c) => evalPoints(c.records, axis).map((p) => p.x)).filter((x) => x > 0);
+    const span = evalXs.length ? [Math.min(...evalXs), Math.max(...evalXs)] : [];
+    for (const ref of references) series.push({ name: ref.name, points: span.map((x) => ({ x, y: ref.y })), mark: 'line', dashed: true });
     const file = path.join(outDir, `loss-vs-${axis}.svg`);
     await writeLineChartSvg(file, {
       title: `${title}: eval loss against ${axis === 'tokens' ? 'training tokens' : 'training compute'}`,
