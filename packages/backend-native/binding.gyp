@@ -1,4 +1,8 @@
 {
+  "variables": {
+    "es_march%": "native",
+    "es_static_cxx%": "0"
+  },
   "targets": [
     {
       "target_name": "efficientscale_native",
@@ -19,7 +23,10 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=<(es_march)", "-fno-math-errno", "-fexceptions"],
+      "conditions": [
+        ["es_static_cxx==1", { "ldflags": ["-static-libstdc++", "-static-libgcc"] }]
+      ],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",

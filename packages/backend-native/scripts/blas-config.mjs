@@ -50,7 +50,7 @@ export function blasConfig() {
     }
     return {
       ok: false,
-      reason: `no BLAS: OpenBLAS (cblas.h + libopenblas) not found; install it (apt-get install libopenblas-dev) and run 'pnpm --filter @efficientscale/backend-native build:addon'${lastErr ? `\nlast probe error: ${lastErr}` : ''}`,
+      reason: `no BLAS: OpenBLAS (cblas.h + libopenblas) not found; install it (apt-get install libopenblas-dev), then run 'npm rebuild @efficientscale/backend-native' (npm) or 'pnpm rebuild @efficientscale/backend-native' (pnpm, after 'pnpm approve-builds')${lastErr ? `\nlast probe error: ${lastErr}` : ''}`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

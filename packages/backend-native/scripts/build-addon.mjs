@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// Builds the native addon (build/Release/efficientscale_native.node) with node-gyp, offline.
-// Never fails: when the compiler, the Node headers or the BLAS are missing, it writes the reason to
-// build/UNAVAILABLE.txt and exits 0, so that `pnpm install` succeeds and the stock backend is used.
-// Skips the build when the addon is newer than every source (pass --force to rebuild).
+// The install script: when a prebuilt binary (prebuilds/, shipped in the npm tarball) loads on this machine,
+// there is nothing to build. Otherwise it builds the native addon (build/Release/efficientscale_native.node)
+// with node-gyp, offline. Never fails: when the compiler, the Node headers or the BLAS are missing, it
+// writes the reason to build/UNAVAILABLE.txt and exits 0, so that the install succeeds and the stock
+// backend is used. Skips the build when the addon is newer than every source (pass --force to rebuild).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blasConfig } from './blas-config.mjs';
+import { SOURCE_BUILD_HINT, prebuiltCandidates } from './prebuilt.mjs';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = join(pkgDir, 'build');
@@ -37,6 +39,20 @@ function which(cmd) {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
+// A prebuilt binary that loads and passes its self-test makes a compiler unnecessary.
+if (!force) {
+  for (const prebuilt of prebuiltCandidates(pkgDir).paths) {
+    try {
+      if (createRequire(import.meta.url)(prebuilt).selfTest() === true) {
+        log(`using the prebuilt binary ${prebuilt}`);
+        process.exit(0);
+      }
+    } catch (err) {
+      log(`prebuilt binary ${prebuilt} does not load (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); building from source`);
+    }
+  }
+}
+
 if (!force && existsSync(addonPath) && statSync(addonPath).mtimeMs >= newestSource()) {
   rmSync(unavailablePath, { force: true });
   log('addon up to date');
@@ -45,8 +61,8 @@ if (!force && existsSync(addonPath) && statSync(addonPath).mtimeMs >= newestSour
 
 if (process.env.EFFICIENTSCALE_NATIVE_SKIP_BUILD) unavailable('build skipped: EFFICIENTSCALE_NATIVE_SKIP_BUILD is set');
 const cxx = process.env.CXX || 'g++';
-if (!which(cxx)) unavailable(`no C++ compiler: '${cxx}' not found on PATH (install g++ and make, then run 'pnpm --filter @efficientscale/backend-native build:addon')`);
-if (!which('make')) unavailable("no 'make' on PATH (install make, then run 'pnpm --filter @efficientscale/backend-native build:addon')");
+if (!which(cxx)) unavailable(`no C++ compiler: '${cxx}' not found on PATH; ${SOURCE_BUILD_HINT}`);
+if (!which('make')) unavailable(`no 'make' on PATH; ${SOURCE_BUILD_HINT}`);
 
 const blas = blasConfig();
 if (!blas.ok) unavailable(blas.reason);

@@ -1,11 +1,13 @@
 /**
- * Loads the compiled addon (build/Release/efficientscale_native.node), or says why it cannot.
- * The install script leaves build/UNAVAILABLE.txt with the reason when the build was not possible.
+ * Loads the compiled addon (a prebuilt binary from prebuilds/, or build/Release/efficientscale_native.node),
+ * or says why it cannot. The install script leaves build/UNAVAILABLE.txt with the reason when a source
+ * build was not possible.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BLAS_RUNTIME_HINT, SOURCE_BUILD_HINT, prebuiltCandidates } from '../scripts/prebuilt.mjs';
 
 type AnyTypedArray = Float32Array | Int32Array | Uint8Array;
 
@@ -54,24 +56,42 @@ export const ADDON_RELATIVE_PATH = join('build', 'Release', 'efficientscale_nati
 
 let cached: AddonLoad | undefined;
 
-export function loadAddon(): AddonLoad {
-  if (cached) return cached;
-  const dir = packageDir();
-  const path = join(dir, ADDON_RELATIVE_PATH);
-  const unavailable = join(dir, 'build', 'UNAVAILABLE.txt');
-  if (!existsSync(path)) {
-    const why = existsSync(unavailable)
-      ? readFileSync(unavailable, 'utf8').trim()
-      : "the addon has not been built (run 'pnpm install' or 'pnpm --filter @efficientscale/backend-native build:addon')";
-    cached = { ok: false, reason: why };
-    return cached;
-  }
+/** Loads one binary and runs its self-test; the reason when it cannot. */
+function tryLoad(path: string): AddonLoad {
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     const test = addon.selfTest();
-    cached = test === true ? { ok: true, addon, path } : { ok: false, reason: `addon self-test failed: ${test}` };
+    return test === true ? { ok: true, addon, path } : { ok: false, reason: `${path}: self-test failed: ${test}` };
   } catch (err) {
-    cached = { ok: false, reason: `the addon at ${path} does not load: ${err instanceof Error ? err.message : String(err)}` };
+    const message = err instanceof Error ? err.message : String(err);
+    const blas = /libopenblas/.test(message) ? `; ${BLAS_RUNTIME_HINT}` : '';
+    return { ok: false, reason: `${path} does not load: ${message.split('\n')[0]}${blas}` };
   }
+}
+
+/**
+ * The addon: the best prebuilt binary for this CPU (prebuilds/, shipped in the npm tarball), else the
+ * source build (build/Release, made by the install script), else the reasons with what to run.
+ * EFFICIENTSCALE_NATIVE_PREFER_SOURCE=1 tries the source build first (it is compiled for this very CPU).
+ */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  const dir = packageDir();
+  const source = join(dir, ADDON_RELATIVE_PATH);
+  const prebuilt = prebuiltCandidates(dir);
+  const order = process.env.EFFICIENTSCALE_NATIVE_PREFER_SOURCE ? [source, ...prebuilt.paths] : [...prebuilt.paths, source];
+  const failures: string[] = prebuilt.why ? [prebuilt.why] : [];
+  for (const path of order) {
+    if (path === source && !existsSync(source)) {
+      const unavailable = join(dir, 'build', 'UNAVAILABLE.txt');
+      failures.push(existsSync(unavailable) ? `no source build: ${readFileSync(unavailable, 'utf8').trim()}` : 'no source build (the install script did not run or did not build it)');
+      continue;
+    }
+    const load = tryLoad(path);
+    if (load.ok) return (cached = load);
+    failures.push(load.reason);
+  }
+  const reason = failures.join('; ');
+  cached = { ok: false, reason: reason.includes(SOURCE_BUILD_HINT) ? reason : `${reason}; ${SOURCE_BUILD_HINT}` };
   return cached;
 }

@@ -1,0 +1,10 @@
+export declare const X64_LEVELS: { level: string; flags: string[] }[];
+export declare const PREBUILDS_DIR: string;
+export declare const SOURCES_FILE: string;
+export declare function libc(): string;
+export declare function cpuLevels(cpuinfo?: string): string[];
+export declare function prebuiltFile(level: string, platform?: string, arch?: string, lib?: string): string;
+export declare function sourcesHash(pkgDir: string): string;
+export declare function prebuiltCandidates(pkgDir: string): { paths: string[]; why: string };
+export declare const SOURCE_BUILD_HINT: string;
+export declare const BLAS_RUNTIME_HINT: string;
