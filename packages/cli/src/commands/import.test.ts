@@ -146,6 +146,20 @@ describe('efficientscale import', () => {
     expect(out.tokenizer).toBe('tokenizer.json');
   });
 
+  it('train --tokenizer DIR trains with its tokenizer.json, and generate on the run uses it again', async () => {
+    const corpus = path.join(tmp, 'corpus.txt');
+    fs.writeFileSync(corpus, 'It was the best of times, it was the worst of times. '.repeat(40));
+    const run = path.join(tmp, 'run-tokjson');
+    const t = await cli('train', '--tokenizer', imported, '--corpus', corpus, '--steps', '2', '--batch', '2', '--seq', '16', '--out', run, '--backend', 'cpu', '--json');
+    expect(t.code, t.stderr).toBe(0);
+    expect(JSON.parse(t.stdout).tokenizer).toBe('tokenizer.json');
+    const g = await cli('generate', run, '--prompt', 'It', '--tokens', '3', '--backend', 'cpu', '--json');
+    expect(g.code, g.stderr).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ tokenizer: 'tokenizer.json', prompt_ids: [0x49, 0x74] });
+    const bad = await cli('train', '--tokenizer', path.join(tmp, 'nope.json'), '--steps', '1', '--out', path.join(tmp, 'run-bad'), '--backend', 'cpu');
+    expect(bad.stderr.trim()).toMatch(/nope\.json: expected a JSON file, found no such file$/);
+  });
+
   it('refuses a non-empty --out and a directory without weights, in one line', async () => {
     const r = await cli('import', hf, '--out', imported, '--backend', 'cpu');
     expect(r.code).not.toBe(0);

@@ -65,7 +65,7 @@ export function registerTrain(program: Command): void {
     .option('--seq <n>', 'tokens per sequence', positiveInt)
     .option('--accumulation <n>', 'micro-batches per optimizer step', positiveInt)
     .addOption(new Option('--schedule <kind>', 'LR schedule after linear warmup').choices(['cosine', 'wsd', 'constant']))
-    .addOption(new Option('--tokenizer <name>', 'byte (vocabulary 256) or gpt2 (GPT-2 BPE, 50,257)').choices([...tokenizerKinds]).default('byte'))
+    .option('--tokenizer <name>', `${tokenizerKinds.join(' or ')} (byte: vocabulary 256; gpt2: GPT-2 BPE, 50,257), or a tokenizer.json (or a directory holding one)`, 'byte')
     .option('--json', 'print one JSON object with the results at the end')
     .action(async (flags: TrainFlags) => {
       if (flags.steps !== undefined && flags.tokens !== undefined) {
