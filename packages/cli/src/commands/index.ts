@@ -15,6 +15,7 @@ import { registerUpcycle } from './upcycle.js';
 import { registerLowrank } from './lowrank.js';
 import { registerPipeline } from './pipeline.js';
 import { registerReport } from './report.js';
+import { registerExpertLoad } from './expert-load.js';
 
 /** Every sub-command registers itself here; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -34,4 +35,5 @@ export function registerCommands(program: Command): void {
   registerLowrank(program);
   registerPipeline(program);
   registerReport(program);
+  registerExpertLoad(program);
 }

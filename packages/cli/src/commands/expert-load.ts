@@ -1,0 +1,92 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { mismatch, type FfnMetrics } from '@efficientscale/core';
+import { summarizeExpertLoad } from '@efficientscale/moe';
+import { positiveInt } from './options.js';
+import { metricsFilesOf } from './report.js';
+
+interface ExpertLoadFlags {
+  out: string;
+  title: string;
+  window: number;
+  json?: boolean;
+}
+
+interface LoadPoint {
+  step: number;
+  /** Busiest expert's share over all MoE layers, and the idlest one's. */
+  max: number;
+  min: number;
+  experts: number;
+}
+
+/** Per logged step of a run: the busiest and idlest expert's share of the tokens (over its MoE layers). */
+export function expertLoadOverTime(records: readonly { step: number; ffn_metrics?: FfnMetrics }[]): LoadPoint[] {
+  const points: LoadPoint[] = [];
+  for (const r of records) {
+    const layers = summarizeExpertLoad(r.ffn_metrics);
+    if (layers.length === 0) continue;
+    points.push({ step: r.step, max: Math.max(...layers.map((l) => l.max)), min: Math.min(...layers.map((l) => l.min)), experts: Math.max(...layers.map((l) => l.experts)) });
+  }
+  return points;
+}
+
+/** Trailing mean over `window` points (per-step shares of a small batch are noisy). */
+function smooth(values: number[], window: number): number[] {
+  return values.map((_, i) => {
+    const from = Math.max(0, i - window + 1);
+    return values.slice(from, i + 1).reduce((a, b) => a + b, 0) / (i + 1 - from);
+  });
+}
+
+export function registerExpertLoad(program: Command): void {
+  program
+    .command('expert-load')
+    .description('plot MoE runs\' expert load over training (busiest and idlest expert\'s share of the tokens, from metrics.jsonl) as SVG')
+    .argument('<dirs...>', 'run directories of MoE models (or pipeline outputs)')
+    .option('--out <dir>', 'directory for expert-load.svg', '.')
+    .option('--title <text>', 'chart title', 'expert load')
+    .option('--window <n>', 'steps to average each point over', positiveInt, 10)
+    .option('--json', 'print one JSON object')
+    .action(async (dirs: string[], flags: ExpertLoadFlags) => {
+      const { readMetricsFile } = await import('../plot/loss-curves.js');
+      const { writeLineChartSvg } = await import('../plot/chart.js');
+      const runs = dirs.flatMap(metricsFilesOf).map((r) => {
+        const points = expertLoadOverTime(readMetricsFile(r.file) as unknown as { step: number; ffn_metrics?: FfnMetrics }[]);
+        if (points.length === 0) throw mismatch(r.file, 'an MoE run (ffn_metrics.expert_load in its records)', 'no expert load logged');
+        return { ...r, points };
+      });
+      const series = runs.flatMap((r) => {
+        const steps = r.points.map((p) => p.step);
+        const line = (name: string, ys: number[], dashed = false) => ({ name, points: ys.map((y, i) => ({ x: steps[i], y: 100 * y })), mark: 'line' as const, dashed });
+        return [line(`${r.name}: busiest expert`, smooth(r.points.map((p) => p.max), flags.window)), line(`${r.name}: idlest expert`, smooth(r.points.map((p) => p.min), flags.window), true)];
+      });
+      const allSteps = runs.flatMap((r) => r.points.map((p) => p.step));
+      const span = [Math.min(...allSteps), Math.max(...allSteps)];
+      for (const e of new Set(runs.flatMap((r) => r.points.map((p) => p.experts)))) {
+        series.push({ name: `even share (1/${e})`, points: span.map((x) => ({ x, y: 100 / e })), mark: 'line', dashed: true });
+      }
+      fs.mkdirSync(flags.out, { recursive: true });
+      const file = path.join(flags.out, 'expert-load.svg');
+      await writeLineChartSvg(file, {
+        title: `${flags.title}: share of the routed tokens`,
+        subtitle: `busiest (solid) and idlest (dashed) expert over all MoE layers, mean of ${flags.window} steps`,
+        xLabel: 'training step',
+        yLabel: 'share of the tokens (%)',
+        series,
+      });
+      const summary = runs.map((r) => {
+        const last = r.points.slice(-flags.window);
+        const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+        return { run: r.name, steps: r.points.length, experts: last[0].experts, final_max_share: mean(last.map((p) => p.max)), final_min_share: mean(last.map((p) => p.min)) };
+      });
+      if (flags.json) process.stdout.write(`${JSON.stringify({ file, runs: summary })}\n`);
+      else {
+        for (const s of summary) {
+          process.stdout.write(`${s.run}: last ${Math.min(flags.window, s.steps)} steps, busiest expert ${(100 * s.final_max_share).toFixed(1)}%, idlest ${(100 * s.final_min_share).toFixed(1)}% (even: ${(100 / s.experts).toFixed(1)}%)\n`);
+        }
+        process.stdout.write(`wrote ${file}\n`);
+      }
+    });
+}
