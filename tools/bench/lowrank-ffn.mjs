@@ -5,10 +5,11 @@
 // (../shared/bench/ffn_lowrank_bench.py, threads matched to ours); then a whole training step of the
 // benchmark model with a 32% low-rank FFN vs dense. Prints a Markdown section for BENCHMARKS.md.
 // Needs the built packages (pnpm build). Run alone: `node tools/bench/lowrank-ffn.mjs`.
-// BENCH_TOKENS (default 2048), BENCH_WIDTHS (default 1024,2048,4096), BENCH_REPS (default 3) change the run;
-// BENCH_TORCH=0 skips PyTorch.
+// BENCH_TOKENS (default 2048), BENCH_WIDTHS (default 1024,2048,4096), BENCH_SWIGLU_WIDTHS (default 1024,2048),
+// BENCH_REPS (default 2) change the run; BENCH_TORCH=0 skips PyTorch. PyTorch's lines also go to
+// /tmp/lowrank-ffn-torch.jsonl as they come (a slow shared machine: see how far it got).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,13 +29,14 @@ const backend = await core.selectBackend('auto');
 const threads = Number(/(\d+) threads/.exec(backend.detail)?.[1] ?? os.cpus().length);
 const tokens = Number(process.env.BENCH_TOKENS ?? 2048);
 const widths = (process.env.BENCH_WIDTHS ?? '1024,2048,4096').split(',').map(Number);
-const reps = Number(process.env.BENCH_REPS ?? 3);
+const reps = Number(process.env.BENCH_REPS ?? 2);
+const swigluWidths = (process.env.BENCH_SWIGLU_WIDTHS ?? '1024,2048').split(',').map(Number);
 const torchScript = resolve(root, '../shared/bench/ffn_lowrank_bench.py');
 const python = '/usr/bin/python3';
 
-/** Mean ms of `reps` calls after 2 warm-up calls, as the PyTorch script times. */
+/** Mean ms of `reps` calls after 1 warm-up call (PyTorch's script: 3 after 2; fewer here, the machine is shared and slow). */
 function timeit(f) {
-  for (let i = 0; i < 2; i++) f();
+  f();
   const t = performance.now();
   for (let i = 0; i < reps; i++) f();
   return (performance.now() - t) / reps;
@@ -101,9 +103,12 @@ function measure({ weights, f }, x) {
 
 function torchRun() {
   const env = { ...process.env, OMP_NUM_THREADS: String(threads) };
-  const r = spawnSync(python, [torchScript, 'cpu', String(tokens), 'fp32'], { encoding: 'utf8', env, maxBuffer: 16 << 20 });
+  const log = '/tmp/lowrank-ffn-torch.jsonl';
+  const fd = openSync(log, 'w');
+  const r = spawnSync(python, [torchScript, 'cpu', String(tokens), 'fp32'], { encoding: 'utf8', env, stdio: ['ignore', fd, 'pipe'] });
+  closeSync(fd);
   if (r.status !== 0) return { error: `${python} exited with ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-1)[0]}` };
-  const rows = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const rows = readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   return { byWidth: Object.fromEntries(rows.map((row) => [row.width, row])) };
 }
 
@@ -115,6 +120,7 @@ for (const d of widths) {
   const r = d / 4;
   const x = rand([tokens, d], 1);
   for (const [shape, make] of [['GELU d→4d→d', geluFfns], ['SwiGLU (ffn 4d)', swigluFfns]]) {
+    if (make === swigluFfns && !swigluWidths.includes(d)) continue;
     console.error(`lowrank-ffn bench: ${shape} width ${d}`);
     const ffns = make(d, r);
     const dense = measure(ffns.dense, x);
@@ -124,8 +130,8 @@ for (const d of widths) {
   }
   x.dispose();
 }
-console.error('lowrank-ffn bench: PyTorch again');
-const torch2 = skipTorch || !existsSync(torchScript) ? torch1 : torchRun();
+// One PyTorch run only: on this machine it takes as long as ours.
+const torch2 = torch1;
 
 // Whole training step of the benchmark model (tools/bench/train-step.mjs's shape), dense vs 32% low-rank FFN.
 const benchModel = { vocab: 512, hidden: 256, ffn: 688, layers: 4, heads: 4 };
@@ -136,8 +142,8 @@ const stepOptions = {
 const ids = Int32Array.from({ length: 200_000 }, (_, i) => (i * 7919 + (i >> 3)) % benchModel.vocab);
 function stepMs(config) {
   const trainer = core.Trainer.fresh(config, ids, ids.subarray(0, 4096), stepOptions);
-  for (let i = 0; i < 2; i++) trainer.step();
-  const n = 5;
+  trainer.step();
+  const n = 3;
   const t = performance.now();
   for (let i = 0; i < n; i++) trainer.step();
   const ms = (performance.now() - t) / n;
@@ -164,31 +170,31 @@ const f = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 const ffnRows = results.map(({ shape, d, r, dense, low }) => {
   const t = [torch1, torch2].map((run) => run.byWidth?.[d]);
   const torchCells = shape.startsWith('GELU') && t[0]
-    ? [`${f(t[0].speedup_fwd, 2)} / ${f(t[1]?.speedup_fwd, 2)}`, `${f(t[0].speedup_fwdbwd, 2)} / ${f(t[1]?.speedup_fwdbwd, 2)}`,
-      `${f(Math.min(t[0].lowrank_fwd_ms, t[1]?.lowrank_fwd_ms ?? Infinity), 0)} / ${f(Math.min(t[0].lowrank_fwdbwd_ms, t[1]?.lowrank_fwdbwd_ms ?? Infinity), 0)}`]
-    : ['', '', ''];
+    ? [f(t[0].speedup_fwd, 2), f(t[0].speedup_fwdbwd, 2), `${f(t[0].lowrank_fwd_ms, 0)} / ${f(t[0].lowrank_fwdbwd_ms, 0)}`,
+      `${f(low.fwd / t[0].lowrank_fwd_ms, 2)} / ${f(low.fwdbwd / t[0].lowrank_fwdbwd_ms, 2)}`]
+    : ['', '', '', ''];
   return `| ${shape} | ${d} | ${r} | ${f(low.params / dense.params, 3)} | ${f(dense.fwd, 0)} / ${f(low.fwd, 0)} | ${f(dense.fwd / low.fwd, 2)} | ` +
     `${f(dense.fwdbwd, 0)} / ${f(low.fwdbwd, 0)} | ${f(dense.fwdbwd / low.fwdbwd, 2)} | ${torchCells.join(' | ')} |`;
 });
 const torchNote = torch1.error ? `PyTorch not measured: ${torch1.error}.` :
-  `PyTorch: \`OMP_NUM_THREADS=${threads} ${python} ../shared/bench/ffn_lowrank_bench.py cpu ${tokens} fp32\`, run before and after ours (both ratios shown; absolute low-rank times: the faster of the two).`;
+  `PyTorch: \`OMP_NUM_THREADS=${threads} ${python} ../shared/bench/ffn_lowrank_bench.py cpu ${tokens} fp32\` (mean of 3 calls after 2), run just before ours; its default here is 1 thread, so the thread count is set to ours.`;
 
 const cpus = os.cpus();
 process.stdout.write([
   '## Low-rank FFN speed (issue 11)',
   '',
   `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, shared with other work (load average ${os.loadavg()[0].toFixed(1)} at the end), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. ` +
-    `Backend: ${backend.name} (${backend.detail}), float32, ${tokens} tokens, mean of ${reps} calls after 2 warm-up calls (as the PyTorch script).`,
+    `Backend: ${backend.name} (${backend.detail}), float32, ${tokens} tokens, mean of ${reps} calls after 1 warm-up call.`,
   'Rank = width/4; forward+backward computes the gradients of the input and of every weight. Ratio = dense ms / low-rank ms (higher is better; the arithmetic bound of the GELU shape is 3.2×).',
   '',
-  '| FFN | width | rank | param fraction | fwd ms dense / low-rank | fwd ratio | fwd+bwd ms dense / low-rank | fwd+bwd ratio | PyTorch fwd ratio (before / after) | PyTorch fwd+bwd ratio | PyTorch low-rank ms fwd / fwd+bwd |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| FFN | width | rank | param fraction | fwd ms dense / low-rank | fwd ratio | fwd+bwd ms dense / low-rank | fwd+bwd ratio | PyTorch fwd ratio | PyTorch fwd+bwd ratio | PyTorch low-rank ms fwd / fwd+bwd | our low-rank ms over PyTorch, fwd / fwd+bwd |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...ffnRows,
   '',
   torchNote,
   'GELU here is the tanh form with one custom gradient (tfjs has no GELU op); SwiGLU rows are our FFN kinds themselves (core\'s dense with its fused SwiGLU kernel, the lowrank kind).',
   '',
-  `Whole training step (forward, backward, clip, AdamW) of the benchmark model ${JSON.stringify(benchModel)}, batch 16 × 128 tokens, mean of 5 steps after 2:`,
+  `Whole training step (forward, backward, clip, AdamW) of the benchmark model ${JSON.stringify(benchModel)}, batch 16 × 128 tokens, mean of 3 steps after 1, the three models one after the other:`,
   '',
   '| FFN | parameters | step ms | dense / this |',
   '| --- | ---: | ---: | ---: |',
