@@ -52,5 +52,23 @@ describe('efficientscale grow', () => {
     expect(fs.existsSync(path.join(tmp, 'no'))).toBe(false);
     const c = await cli('grow', source, '--out', path.join(tmp, 'no'), '--layers', '2', '--depth-method', 'magic', '--backend', 'cpu');
     expect(c.code).not.toBe(0);
+    expect(fs.existsSync(path.join(tmp, 'no'))).toBe(false);
+  });
+
+  it('refuses heads not dividing the new hidden size, KV heads not dividing heads and an unknown width method, writing nothing', async () => {
+    const out = path.join(tmp, 'never');
+    const cases: Array<[string[], RegExp]> = [
+      [['--hidden', '12', '--heads', '5'], /new heads: expected a divisor of the hidden size \(12\), found 5/],
+      [['--hidden', '16', '--heads', '4', '--kv-heads', '3'], /new kvHeads: expected a divisor of the number of heads \(4\), found 3/],
+      [['--hidden', '16', '--width-method', 'magic'], /--width-method.*magic/],
+      [['--layers', '0'], /--layers/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await cli('grow', source, '--out', out, ...flags, '--backend', 'cpu');
+      expect(r.code, flags.join(' ')).not.toBe(0);
+      expect(r.stderr, flags.join(' ')).toMatch(message);
+      expect(r.stderr.trim().split('\n').length, r.stderr).toBeLessThanOrEqual(2);
+      expect(fs.existsSync(out)).toBe(false);
+    }
   });
 });
