@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { forward, fromRaw, llamaConfig, loadModel, readSafetensors, tf, type RawTensor } from '@efficientscale/core';
+import { forward, fromRaw, llamaConfig, loadModel, readSafetensors, tf, writeSafetensors, type RawTensor } from '@efficientscale/core';
 import { cli } from './test-util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -119,7 +119,7 @@ describe('efficientscale import', () => {
     fs.writeFileSync(path.join(hf, 'config.json'), JSON.stringify({ ...readJson(path.join(src, 'config.json')), dtype: 'bfloat16' }));
     fs.writeFileSync(path.join(hf, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
 
-    const r = await cli('import', hf, '--out', imported, '--backend', 'cpu', '--json');
+    const r = await cli('import', hf, '--out', imported, '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ architecture: 'LlamaForCausalLM', sourceDtypes: { BF16: names.length }, sharded: true, carried: ['tokenizer.json'] });
     expect(readJson(path.join(imported, 'config.json')).dtype).toBe('float32');
@@ -161,15 +161,27 @@ describe('efficientscale import', () => {
   });
 
   it('refuses a non-empty --out and a directory without weights, in one line', async () => {
-    const r = await cli('import', hf, '--out', imported, '--backend', 'cpu');
+    const r = await cli('import', hf, '--out', imported);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim()).toMatch(/--out: expected a new or empty directory/);
     const empty = path.join(tmp, 'no-weights');
     fs.mkdirSync(empty);
     fs.writeFileSync(path.join(empty, 'config.json'), JSON.stringify(llamaConfig({ vocab: 16, hidden: 8, ffn: 8, layers: 1, heads: 2 })));
-    const e = await cli('import', empty, '--out', path.join(tmp, 'x'), '--backend', 'cpu');
+    const e = await cli('import', empty, '--out', path.join(tmp, 'x'));
     expect(e.stderr.trim().split('\n')).toHaveLength(1);
     expect(e.stderr).toMatch(/model\.safetensors or model\.safetensors\.index\.json, found neither/);
+    // NaN weights are refused by name, and nothing is left at --out; --allow-nonfinite copies them.
+    const nan = path.join(tmp, 'nan');
+    fs.mkdirSync(nan);
+    fs.copyFileSync(path.join(imported, 'config.json'), path.join(nan, 'config.json'));
+    const weights = readSafetensors(path.join(imported, 'model.safetensors')).tensors;
+    const norm = Float32Array.from(weights['model.norm.weight'].data as Float32Array);
+    norm[3] = NaN;
+    writeSafetensors(path.join(nan, 'model.safetensors'), { ...weights, 'model.norm.weight': { ...weights['model.norm.weight'], data: norm } }, { format: 'pt' });
+    const refused = await cli('import', nan, '--out', path.join(tmp, 'nan-out'));
+    expect(refused.stderr.trim()).toMatch(/tensor "model\.norm\.weight" element 3: expected a finite number.*found NaN$/);
+    expect(fs.existsSync(path.join(tmp, 'nan-out'))).toBe(false);
+    expect((await cli('import', nan, '--out', path.join(tmp, 'nan-out'), '--allow-nonfinite')).code).toBe(0);
   });
 });
 

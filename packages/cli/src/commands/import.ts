@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { CheckpointTensors, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, countParams, disposeModel, loadModel, mismatch, readText, saveModel, type BackendName } from '@efficientscale/core';
-import { backendOption, useBackend } from './options.js';
+import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, checkFinite, countParams, float32Config, openCheckedTensors, readHfConfig, readText, streamTransform, type OutputTensor } from '@efficientscale/core';
+import { positiveNumber } from './options.js';
 
 interface ImportFlags {
   out: string;
-  backend: BackendName;
+  shardMb: number;
   allowNonfinite?: boolean;
   json?: boolean;
 }
@@ -14,52 +14,51 @@ interface ImportFlags {
 /** Files of a Hugging Face directory that travel with the weights (the tokenizer and its settings). */
 const CARRIED = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, 'special_tokens_map.json', 'generation_config.json'];
 
-function sourceDtypes(dir: string): Record<string, number> {
-  const tensors = CheckpointTensors.open(dir);
-  try {
-    const counts: Record<string, number> = {};
-    for (const name of tensors.names) counts[tensors.info(name).dtype] = (counts[tensors.info(name).dtype] ?? 0) + 1;
-    return counts;
-  } finally {
-    tensors.close();
-  }
-}
-
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('copy a Hugging Face Llama/Mixtral directory (sharded or not, float16/bfloat16/float32, tokenizer.json) into one float32 checkpoint')
+    .description('copy a Hugging Face Llama/Mixtral directory (sharded or not, float16/bfloat16/float32, tokenizer.json) into a float32 checkpoint, tensor by tensor')
     .argument('<dir>', 'a local Hugging Face model directory (config.json + model.safetensors or model.safetensors.index.json)')
     .requiredOption('--out <dir>', 'new checkpoint directory (must not exist or be empty)')
-    .addOption(backendOption())
-    .option('--allow-nonfinite', 'load weights holding NaN/Inf instead of refusing them (forensics)')
-    .option('--json', 'print one JSON object: architecture, parameters, source dtypes, carried files')
-    .action(async (dir: string, flags: ImportFlags) => {
-      if (fs.existsSync(flags.out) && (!fs.statSync(flags.out).isDirectory() || fs.readdirSync(flags.out).length > 0)) {
-        throw mismatch('--out', 'a new or empty directory', `"${flags.out}" is not empty`);
-      }
-      await useBackend(flags.backend, true);
-      const dtypes = sourceDtypes(dir);
-      const model = loadModel(dir, { allowNonfinite: flags.allowNonfinite });
+    .option('--shard-mb <mb>', 'largest shard in MiB (one shard is written as model.safetensors)', positiveNumber, 4096)
+    .option('--allow-nonfinite', 'copy weights holding NaN/Inf instead of refusing them (forensics)')
+    .option('--json', 'print one JSON object: architecture, parameters, source dtypes, shards, carried files')
+    .action((dir: string, flags: ImportFlags) => {
+      const config = readHfConfig(dir);
+      // Checked against config.json from the headers; then streamed, so a model bigger than memory imports too.
+      const { tensors, names } = openCheckedTensors(dir, config);
+      const dtypes: Record<string, number> = {};
+      const outputs: OutputTensor[] = names.map((name) => {
+        const { dtype, shape, file } = tensors.info(name);
+        dtypes[dtype] = (dtypes[dtype] ?? 0) + 1;
+        return {
+          name,
+          shape,
+          compute: (read) => {
+            const data = read(name);
+            checkFinite(name, { dtype: 'F32', shape, data }, file, flags);
+            return data;
+          },
+        };
+      });
+      const sharded = tensors.source.endsWith('.index.json');
+      tensors.close();
       const carried = Object.fromEntries(CARRIED.filter((f) => fs.existsSync(path.join(dir, f))).map((f) => [f, readText(path.join(dir, f), 'a text file')]));
-      try {
-        saveModel(flags.out, model.config, model.params, carried);
-      } finally {
-        disposeModel(model);
-      }
+      const result = streamTransform({ source: dir, out: flags.out, config: float32Config(config), outputs, shardBytes: Math.round(flags.shardMb * 2 ** 20), extraFiles: carried });
       const report = {
         out: path.resolve(flags.out),
-        architecture: model.config.architectures?.[0] ?? model.config.model_type ?? 'unknown',
-        params: countParams(model.config),
-        tensors: Object.keys(model.params).length,
+        architecture: config.architectures?.[0] ?? config.model_type ?? 'unknown',
+        params: countParams(config),
+        tensors: result.tensors,
         sourceDtypes: dtypes,
-        sharded: !fs.existsSync(path.join(dir, 'model.safetensors')),
+        sharded,
+        shards: result.shards.length,
         carried: Object.keys(carried),
       };
       if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else {
         const from = Object.entries(dtypes).map(([d, n]) => `${n} ${d}`).join(', ');
-        process.stdout.write(`imported ${report.architecture}, ${report.params.toLocaleString('en')} parameters (${from}${report.sharded ? ', sharded' : ''}) as float32 → ${flags.out}${report.carried.length ? ` with ${report.carried.join(', ')}` : ''}\n`);
+        process.stdout.write(`imported ${report.architecture}, ${report.params.toLocaleString('en')} parameters (${from}${sharded ? ', sharded' : ''}) as float32 in ${report.shards} shard(s) → ${flags.out}${report.carried.length ? ` with ${report.carried.join(', ')}` : ''}\n`);
       }
     });
 }

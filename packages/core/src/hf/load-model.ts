@@ -15,6 +15,7 @@ import { dimsOf, validateConfig, type ModelConfig } from '../model/config.js';
 import { checkParams, type Params } from '../model/params.js';
 import { fromRaw } from '../model/raw.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
+import type { RawTensor } from '../io/safetensors.js';
 
 const FLOAT_TYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 const NONFINITE_HINT = ' (pass --allow-nonfinite / allowNonfinite to load it anyway)';
@@ -36,20 +37,41 @@ export function readHfConfig(dir: string): ModelConfig {
   return validateConfig(readJsonObject(file), file);
 }
 
-export function loadHfModel(dir: string, options: LoadOptions = {}): { config: ModelConfig; params: Params } {
-  const config = readHfConfig(dir);
+/**
+ * Lists the tensors of `dir` that the model uses and checks them against `config` (names, shapes, float
+ * dtypes) from the headers alone. The caller closes `tensors`.
+ */
+export function openCheckedTensors(dir: string, config: ModelConfig): { tensors: CheckpointTensors; names: string[] } {
   const tied = dimsOf(config).tied;
   const tensors = CheckpointTensors.open(dir);
+  try {
+    const names = tensors.names.filter((n) => !unused(n, tied));
+    const infos = Object.fromEntries(names.map((n) => [n, tensors.info(n)]));
+    checkParams(config, infos, tensors.source);
+    for (const name of names) {
+      const { dtype, file } = infos[name];
+      if (!FLOAT_TYPES.has(dtype)) throw mismatch(`${file}: weight "${name}"`, 'a floating-point tensor (F32, F16, BF16 or F64)', dtype);
+    }
+    return { tensors, names };
+  } catch (err) {
+    tensors.close();
+    throw err;
+  }
+}
+
+/** Refuses NaN/Inf in one tensor read from `file` unless allowed. */
+export function checkFinite(name: string, raw: RawTensor, file: string, options: LoadOptions): void {
+  if (!options.allowNonfinite) assertFinite({ [name]: raw }, file, NONFINITE_HINT);
+}
+
+export function loadHfModel(dir: string, options: LoadOptions = {}): { config: ModelConfig; params: Params } {
+  const config = readHfConfig(dir);
+  const { tensors, names } = openCheckedTensors(dir, config);
   const params: Params = {};
   try {
-    const wanted = tensors.names.filter((n) => !unused(n, tied));
-    const shapes = Object.fromEntries(wanted.map((n) => [n, tensors.info(n)]));
-    checkParams(config, shapes, tensors.source);
-    for (const name of wanted) {
-      const { dtype, file } = shapes[name];
-      if (!FLOAT_TYPES.has(dtype)) throw mismatch(`${file}: weight "${name}"`, 'a floating-point tensor (F32, F16, BF16 or F64)', dtype);
+    for (const name of names) {
       const raw = tensors.read(name);
-      if (!options.allowNonfinite) assertFinite({ [name]: raw }, file, NONFINITE_HINT);
+      checkFinite(name, raw, tensors.info(name).file, options);
       params[name] = fromRaw(raw);
     }
   } catch (err) {
