@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forward, fromRaw, llamaConfig, loadModel, readSafetensors, tf, writeSafetensors, type RawTensor } from '@efficientscale/core';
+import '@efficientscale/moe';
 import { cli } from './test-util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -158,6 +159,23 @@ describe('efficientscale import', () => {
     expect(JSON.parse(g.stdout)).toMatchObject({ tokenizer: 'tokenizer.json', prompt_ids: [0x49, 0x74] });
     const bad = await cli('train', '--tokenizer', path.join(tmp, 'nope.json'), '--steps', '1', '--out', path.join(tmp, 'run-bad'), '--backend', 'cpu');
     expect(bad.stderr.trim()).toMatch(/nope\.json: expected a JSON file, found no such file$/);
+  });
+
+  it('mixtral-tiny imported into shards loads tensor by tensor and matches transformers\' logits within 1e-4', async () => {
+    const src = path.join(reference, 'mixtral-tiny');
+    const out = path.join(tmp, 'mixtral-sharded');
+    const r = await cli('import', src, '--out', out, '--shard-mb', '0.2', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).shards).toBeGreaterThan(3);
+    const model = loadModel(out);
+    const ref = readSafetensors(path.join(src, 'reference.safetensors')).tensors;
+    const ids = fromRaw(ref.input_ids) as tf.Tensor2D;
+    const logits = forward(model.config, model.params, ids);
+    const got = logits.dataSync();
+    let gap = 0;
+    for (let i = 0; i < got.length; i++) gap = Math.max(gap, Math.abs(got[i] - ref.logits.data[i]));
+    expect(gap).toBeLessThan(1e-4);
+    tf.dispose([logits, ids, ...Object.values(model.params)]);
   });
 
   it('refuses a non-empty --out and a directory without weights, in one line', async () => {
