@@ -128,6 +128,26 @@ describe('efficientscale pipeline', () => {
     expect(losses).toEqual(fullRun.evalLosses);
   });
 
+  it('a lowrank stage converts the dense FFNs and the next stage trains the factors from fresh moments', async () => {
+    const file = writePlan('lowrank', {
+      stages: [
+        { type: 'train', name: 'dense', model: { hidden: 16, layers: 2, heads: 2, ffn: 32 }, steps: 4 },
+        { type: 'lowrank', rank: 4 },
+        { type: 'train', name: 'factors', steps: 4 },
+      ],
+    });
+    const r = await cli('pipeline', file, '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { stages: { params: number; eval_loss?: number }[]; report: { saving?: unknown } };
+    expect(j.stages[1].params).toBeLessThan(j.stages[0].params);
+    expect(j.stages[2].params).toBe(j.stages[1].params);
+    expect(Number.isFinite(j.stages[2].eval_loss)).toBe(true);
+    expect(j.report.saving).toBeUndefined();
+    const out = path.join(root, 'lowrank', 'out');
+    expect(JSON.parse(fs.readFileSync(path.join(out, '03-factors', 'checkpoint', 'config.json'), 'utf8')).efficientscale.ffn_kinds).toEqual(['dense', 'lowrank']);
+    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('No baseline stage, so no saving to measure');
+  });
+
   it('refuses a plan file that is not valid with one line', async () => {
     const file = path.join(root, 'bad.json');
     fs.writeFileSync(file, JSON.stringify({ out: 'x', stages: [{ type: 'train', model: { hidden: 16, layers: 1, heads: 2, ffn: 32 }, steps: 2 }, { type: 'upcycle', experts: 0, topK: 1 }] }));
