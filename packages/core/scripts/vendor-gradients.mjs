@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Writes src/tfjs-gradients.generated.ts: tfjs-core's own gradient definitions (dist/gradients/*.js, the
-// ones its ESM register_all_gradients.js registers), rewritten to take every op, kernel name and helper
-// from the public API of the one @tensorflow/tfjs-core that core imports.
+// ones its ESM register_all_gradients.js registers) and chained ops (dist/public/chained_ops/*.js),
+// rewritten to take every op, kernel name and helper from the public API of the one
+// @tensorflow/tfjs-core that core imports.
 //
 // Why: tfjs-core's CommonJS build (the one Node loads) registers no gradients, and its ESM build cannot be
 // loaded by Node (extension-less imports). @tensorflow/tfjs registers them but brings layers, converter,
@@ -13,7 +14,7 @@
 //   node scripts/vendor-gradients.mjs --check  # exit 1 when the file differs from what it would write
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,12 +23,12 @@ export const OUTPUT = join(pkgDir, 'src', 'tfjs-gradients.generated.ts');
 
 /** Namespaces of the public API that hold what tfjs-core's internal util modules export. */
 const NAMESPACES = {
-  '../util': 'util',
-  '../ops/axis_util': 'backend_util',
-  '../ops/broadcast_util': 'backend_util',
-  '../ops/conv_util': 'backend_util',
-  '../ops/selu_util': 'backend_util',
-  '../ops/slice_util': 'slice_util',
+  util: 'util',
+  'ops/axis_util': 'backend_util',
+  'ops/broadcast_util': 'backend_util',
+  'ops/conv_util': 'backend_util',
+  'ops/selu_util': 'backend_util',
+  'ops/slice_util': 'slice_util',
 };
 
 /** The generated source, from the installed tfjs-core. */
@@ -37,32 +38,35 @@ export function generate() {
   const tf = require('@tensorflow/tfjs-core');
   const dist = join(tfDir, 'dist');
   const registerAll = readFileSync(join(dist, 'register_all_gradients.js'), 'utf8');
-  const configFile = new Map([...registerAll.matchAll(/^import \{ (\w+) \} from '\.\/gradients\/(\w+)';/gm)].map((m) => [m[1], m[2]]));
+  const configFile = new Map([...registerAll.matchAll(/^import \{ (\w+) \} from '\.\/(gradients\/\w+)';/gm)].map((m) => [m[1], m[2]]));
   const listed = registerAll.slice(registerAll.indexOf('const gradConfigs = ['));
   const order = [...listed.slice(0, listed.indexOf('];')).matchAll(/(\w+GradConfig)/g)].map((m) => m[1]);
 
   /** Where a name an internal module exports lives in the public API, or undefined. */
   const publicPath = (name, from) => {
     if (name === 'ENGINE') return 'tf.engine()';
+    // One tfjs-core: its global Tensor class is the public one.
+    if (name === 'getGlobalTensorClass') return '(() => tf.Tensor)';
     const ns = NAMESPACES[from];
     if (ns && tf[ns]?.[name] !== undefined) return `tf.${ns}.${name}`;
     if (tf[name] !== undefined) return `tf.${name}`;
-    for (const space of ['backend_util', 'util', 'slice_util']) if (tf[space]?.[name] !== undefined) return `tf.${space}.${name}`;
+    for (const space of ['backend_util', 'util', 'slice_util', 'image']) if (tf[space]?.[name] !== undefined) return `tf.${space}.${name}`;
     return undefined;
   };
 
-  const modules = new Map(); // file → { code, exports, missing, deps }
+  const modules = new Map(); // dist-relative id ('gradients/Abs_grad') → { code, exports, missing, deps }
   const load = (file) => {
     if (modules.has(file)) return modules.get(file);
-    const src = readFileSync(join(dist, 'gradients', `${file}.js`), 'utf8').replace(/\/\/# sourceMappingURL=.*$/m, '');
+    const src = readFileSync(join(dist, `${file}.js`), 'utf8').replace(/\/\/# sourceMappingURL=.*$/m, '');
     const body = src.replace(/^\/\*\*[\s\S]*?\*\/\n/, '');
     const lines = [];
     const missing = [];
     const deps = [];
     for (const m of body.matchAll(/^import (.+) from '(.+)';$/gm)) {
-      const [, what, from] = m;
-      if (from.startsWith('./')) {
-        const dep = from.slice(2);
+      const [, what, rel] = m;
+      const from = posix.normalize(posix.join(posix.dirname(file), rel));
+      if (rel.startsWith('./')) {
+        const dep = from;
         deps.push(dep);
         lines.push(`  const ${what.replace(/ as /g, ': ')} = ${modVar(dep)};`);
       } else if (what.startsWith('* as ')) {
@@ -111,8 +115,19 @@ export function generate() {
   for (const name of included) emit(configFile.get(name));
   const configs = [...new Set(included)];
 
+  // Chained ops (x.add(y), x.reshape(s)): tfjs-core's CommonJS build does not install them either.
+  const chainedAll = readFileSync(join(dist, 'public', 'chained_ops', 'register_all_chained_ops.js'), 'utf8');
+  const chainedIds = [...chainedAll.matchAll(/^import '\.\/(\w+)';/gm)].map((m) => `public/chained_ops/${m[1]}`);
+  const chained = [];
+  for (const id of chainedIds) {
+    const mod = load(id);
+    if (mod.missing.length) excluded.push(`chained op ${id.split('/').at(-1)} (needs ${[...new Set(mod.missing)].join(', ')})`);
+    else chained.push(`  {\n${mod.lines.map((l) => `  ${l}`).join('\n')}\n${indent(indent(mod.code))}\n  }`);
+  }
+
   return `// @ts-nocheck
-// GENERATED by scripts/vendor-gradients.mjs from @tensorflow/tfjs-core ${version} (dist/gradients/*.js); do not
+// GENERATED by scripts/vendor-gradients.mjs from @tensorflow/tfjs-core ${version} (dist/gradients/*.js and
+// dist/public/chained_ops/*.js); do not
 // edit. Run \`node packages/core/scripts/vendor-gradients.mjs\` after upgrading tfjs-core (a test fails
 // until then). Every op and kernel name comes from the public API of the one tfjs-core in the process.
 //
@@ -142,16 +157,21 @@ const configs = [
 ${configs.map((c) => `  ${modVar(configFile.get(c))}.${c},`).join('\n')}
 ];
 
-/** Registers tfjs-core's gradients (the ones listed above as included) with the engine; returns their kernel names. */
+/** Registers tfjs-core's gradients (all but the ones listed above) with the engine; returns their kernel names. */
 export function registerTfjsGradients(): string[] {
   for (const config of configs) tf.registerGradient(config);
   return configs.map((c) => c.kernelName);
+}
+
+/** Installs tfjs-core's ${chained.length} chained ops on the Tensor class (\`x.add(y)\`, as @tensorflow/tfjs does). */
+export function installChainedOps(): void {
+${chained.join('\n')}
 }
 `;
 }
 
 function modVar(file) {
-  return `m_${file}`;
+  return `m_${file.replace(/\W/g, '_')}`;
 }
 
 function indent(code) {

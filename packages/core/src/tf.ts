@@ -4,13 +4,15 @@
  *
  * tfjs-core's CommonJS build registers no gradients. Rather than `@tensorflow/tfjs` (which registers them
  * but installs layers, converter, data and webgl too), core registers tfjs-core's own gradient definitions,
- * vendored with their ops taken from this same tfjs-core (tfjs-gradients.generated.ts).
+ * and its chained ops (`x.add(y)`), vendored with their ops taken from this same tfjs-core
+ * (tfjs-gradients.generated.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { registerTfjsGradients } from './tfjs-gradients.generated.js';
+import { installChainedOps, registerTfjsGradients } from './tfjs-gradients.generated.js';
 
 registerTfjsGradients();
+installChainedOps();
 
 export { tf };
 export type Tensor = tf.Tensor;

@@ -49,6 +49,13 @@ describe('gradients registered from the vendored tfjs-core definitions', () => {
     });
   }
 
+  it('chained ops are installed on tensors, as @tensorflow/tfjs installs them', () => {
+    const y = tf.tidy(() => x.sub(w).square().mean(1).reshape([1, 2]).matMul(tf.ones([2, 1])).asScalar());
+    const expected = tf.tidy(() => tf.sum(tf.mean(tf.square(tf.sub(x, w)), 1)));
+    expect(y.dataSync()[0]).toBeCloseTo(expected.dataSync()[0], 5);
+    tf.dispose([y, expected]);
+  });
+
   it('leaves no tensors behind', () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) tf.dispose(tf.grad(cases['rsqrt, mean (RMSNorm)'])(x));
