@@ -32,7 +32,8 @@ export function registerPipeline(program: Command): void {
         return;
       }
       const result = await runPipeline(plan, {
-        log: (line) => process.stderr.write(`${line}\n`),
+        // Under --json, stdout holds the one JSON object and stderr stays for errors.
+        log: (line) => (flags.json ? undefined : process.stderr.write(`${line}\n`)),
         progress: () => trainingProgress(0, !flags.json),
       });
       const r = result.report;
