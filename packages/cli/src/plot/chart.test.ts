@@ -45,6 +45,15 @@ describe('lineChartSvg', () => {
     expect(svg).toContain('what the marks mean');
   });
 
+  it('sets the y axis by the lines and points, clipping a band that spans decades', async () => {
+    const wide = series.map((s) => (s.mark === 'band' ? { ...s, points: s.points.map((p) => ({ ...p, y: p.y / 1e3, y2: p.y * 1e6 })) } : s));
+    const svg = await lineChartSvg({ ...chart, series: wide });
+    const yMax = Math.max(...series.flatMap((s) => s.points.map((p) => p.y)));
+    const labels = texts(svg, 'axis-label').map((t) => Number(t.replace(/k$/, 'e3').replace(/M$/, 'e6'))).filter(Number.isFinite);
+    expect(Math.max(...labels)).toBeLessThan(yMax * 1.5);
+    expect(svg).toContain('class="mark-area');
+  });
+
   it('keeps SI labels and draws no band where none is given', async () => {
     const svg = await lineChartSvg({ ...chart, series: series.filter((s) => s.mark === 'line') });
     expect(svg).not.toContain('class="mark-area');

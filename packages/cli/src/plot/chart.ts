@@ -63,6 +63,21 @@ export function countLabel(x: number): string {
   return `${Number((x / scale).toPrecision(3))}${unit}`;
 }
 
+/**
+ * The y range of the lines and points alone, when the chart has bands: a bootstrap band of a poorly
+ * identified fit can span decades and would flatten the data into one line; it is clipped instead.
+ */
+function bandFreeDomain(rows: { y: number; mark: string }[], log?: boolean): [number, number] | undefined {
+  if (!rows.some((r) => r.mark === 'band')) return undefined;
+  const ys = rows.filter((r) => r.mark !== 'band').map((r) => r.y);
+  if (!ys.length) return undefined;
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  if (log) return [lo / 1.05, hi * 1.05];
+  const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
+  return [lo - pad, hi + pad];
+}
+
 /** Renders a chart of lines and points to an SVG string (Vega-Lite, rendered headlessly). */
 export async function lineChartSvg(chart: LineChart): Promise<string> {
   const ok = (v: number | undefined, log?: boolean) => v !== undefined && Number.isFinite(v) && (!log || v > 0);
@@ -81,9 +96,11 @@ export async function lineChartSvg(chart: LineChart): Promise<string> {
   const count = chart.countAxes ?? {};
   // A continuous colour scale lists the values that occur (real model sizes), not round numbers between them.
   const values = legendValues(chart.series.flatMap((s) => (s.value === undefined ? [] : [s.value])));
+  const yAxis = axis(chart.yLabel, chart.logY, count.y);
+  const yDomain = bandFreeDomain(rows, chart.logY);
   const encoding = {
     x: { field: 'x', type: 'quantitative' as const, ...axis(chart.xLabel, chart.logX, count.x) },
-    y: { field: 'y', type: 'quantitative' as const, ...axis(chart.yLabel, chart.logY, count.y) },
+    y: { field: 'y', type: 'quantitative' as const, ...yAxis, scale: yDomain ? { ...yAxis.scale, domain: yDomain } : yAxis.scale },
     color: chart.colorScale
       ? {
           field: 'value',
@@ -101,7 +118,7 @@ export async function lineChartSvg(chart: LineChart): Promise<string> {
       mark === 'line'
         ? { type: 'line' as const, strokeWidth: 1.5 }
         : mark === 'band'
-          ? { type: 'area' as const, opacity: 0.18 }
+          ? { type: 'area' as const, opacity: 0.18, clip: true }
           : { type: 'point' as const, filled: true, size: 18, opacity: 0.7 },
     encoding:
       mark === 'line'
