@@ -11,6 +11,7 @@ interface CommonFlags {
   json?: boolean;
 }
 
+/** Travel along so eval/generate find the tokenizer (ours records it in trainer_state.json, as `lowrank` carries it). */
 const CARRIED = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, 'special_tokens_map.json', 'trainer_state.json'];
 
 function sourceTensors(dir: string): SourceTensor[] {
@@ -25,7 +26,7 @@ function sourceTensors(dir: string): SourceTensor[] {
 /** Runs one mapping through core's tensor-by-tensor pipeline and reports size, time and peak memory. */
 function run(dir: string, flags: CommonFlags, what: string, before: ModelConfig, mapped: { config: ModelConfig; outputs: OutputTensor[] }, extra: object): void {
   const started = performance.now();
-  const carried = Object.fromEntries(CARRIED.filter((f) => f !== 'trainer_state.json' && fs.existsSync(path.join(dir, f))).map((f) => [f, readText(path.join(dir, f), 'a text file')]));
+  const carried = Object.fromEntries(CARRIED.filter((f) => fs.existsSync(path.join(dir, f))).map((f) => [f, readText(path.join(dir, f), 'a text file')]));
   const result = streamTransform({ source: dir, out: flags.out, config: mapped.config, outputs: mapped.outputs, shardBytes: Math.round(flags.shardMb * 2 ** 20), extraFiles: carried });
   const report = {
     out: path.resolve(flags.out),
