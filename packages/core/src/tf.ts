@@ -10,6 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { installChainedOps, registerTfjsGradients } from './tfjs-gradients.generated.js';
+// The chained ops' types: tfjs-core declares them in this module (type-only: erased from the JavaScript).
+import type {} from '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 
 registerTfjsGradients();
 installChainedOps();
