@@ -36,7 +36,7 @@ describe('efficientscale expert-load', () => {
     expect(summary.runs[0].final_min_share).toBeCloseTo(0.1, 9);
     const svg = fs.readFileSync(path.join(out, 'expert-load.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
-    expect(svg).toContain('moe: busiest expert');
+    expect(svg).toContain('moe max');
     expect(svg).toContain('even share (1/4)');
 
     const dense = writeRun('dense', [{ step: 1, tokens: 64, flops: 1e6, loss: 3 }]);

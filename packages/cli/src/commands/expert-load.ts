@@ -60,7 +60,7 @@ export function registerExpertLoad(program: Command): void {
       const series = runs.flatMap((r) => {
         const steps = r.points.map((p) => p.step);
         const line = (name: string, ys: number[], dashed = false) => ({ name, points: ys.map((y, i) => ({ x: steps[i], y: 100 * y })), mark: 'line' as const, dashed });
-        return [line(`${r.name}: busiest expert`, smooth(r.points.map((p) => p.max), flags.window)), line(`${r.name}: idlest expert`, smooth(r.points.map((p) => p.min), flags.window), true)];
+        return [line(`${r.name} max`, smooth(r.points.map((p) => p.max), flags.window)), line(`${r.name} min`, smooth(r.points.map((p) => p.min), flags.window), true)];
       });
       const allSteps = runs.flatMap((r) => r.points.map((p) => p.step));
       const span = [Math.min(...allSteps), Math.max(...allSteps)];
@@ -71,7 +71,7 @@ export function registerExpertLoad(program: Command): void {
       const file = path.join(flags.out, 'expert-load.svg');
       await writeLineChartSvg(file, {
         title: `${flags.title}: share of the routed tokens`,
-        subtitle: `busiest (solid) and idlest (dashed) expert over all MoE layers, mean of ${flags.window} steps`,
+        subtitle: `max: the busiest expert (solid), min: the idlest (dashed), over all MoE layers; mean of ${flags.window} steps`,
         xLabel: 'training step',
         yLabel: 'share of the tokens (%)',
         series,
