@@ -58,7 +58,12 @@ describe('routing', () => {
     // balanced routing with uniform probs gives the minimum, k (here 1).
     const flat = loadBalancingLoss(tf.zeros([2, 2]) as tf.Tensor2D, Int32Array.from([0, 1]));
     expect(flat.dataSync()[0]).toBeCloseTo(1, 6);
-    tf.dispose([logits, loss, flat]);
+    // 2 tokens, 3 experts, k = 2: token 0 → {0, 1}, token 1 → {0, 2}; f = [2, 1, 1] / 2 (sums to k).
+    const three = tf.tensor2d([[Math.log(2), Math.log(2), 0], [0, 0, 0]]); // probs [.4,.4,.2], [1/3,1/3,1/3]
+    const p = [(0.4 + 1 / 3) / 2, (0.4 + 1 / 3) / 2, (0.2 + 1 / 3) / 2];
+    const k2 = loadBalancingLoss(three, Int32Array.from([0, 1, 0, 2]));
+    expect(k2.dataSync()[0]).toBeCloseTo(3 * (1 * p[0] + 0.5 * p[1] + 0.5 * p[2]), 6);
+    tf.dispose([logits, loss, flat, three, k2]);
   });
 });
 
@@ -163,6 +168,7 @@ describe('the moe FFN kind in core', () => {
     // the z-loss (logsumexp² > 0 for 3 experts) dominates the balancing term here.
     expect(auxLoss.dataSync()[0]).toBeGreaterThan(0.5 * Math.log(3) ** 2 * 0.5);
     expect(() => paramShapes(mixtral(2, 3))).toThrowError(/num_experts_per_tok.*at most num_local_experts \(2\), found 3/);
+    expect(() => paramShapes(mixtral(0, 1))).toThrowError(/"num_local_experts": expected a positive integer, found 0/);
     tf.dispose([logits, auxLoss, tokens, ...Object.values(params)]);
   });
 });

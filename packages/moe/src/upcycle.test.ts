@@ -85,6 +85,7 @@ describe('upcycle', () => {
     expect(reset.report.optimizer).toBe('reset');
     expect(() => upcycle(config, params, { experts: 2, topK: 3 })).toThrowError(/topK: expected at most the number of experts \(2\), found 3/);
     expect(() => upcycle(config, params, { experts: 0, topK: 1 })).toThrowError(UserError);
+    expect(() => upcycle(config, params, { experts: 0, topK: 1 })).toThrowError(/expected an integer >= 1, found 0/);
     expect(() => upcycle(config, params, { experts: 2, topK: 1, granularity: 5 })).toThrowError(/granularity: expected a divisor of intermediate_size \(12\), found 5/);
     expect(() => upcycle(out.config, out.params, { experts: 2, topK: 1 })).toThrowError(/expected a dense model, found a model that already has MoE layers/);
     expect(() => upcycle(config, params, { experts: 2, topK: 1, layers: [3] })).toThrowError(/layer indices in 0..0, found 3/);
