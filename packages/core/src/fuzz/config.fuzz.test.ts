@@ -4,7 +4,7 @@ import { tf } from '../tf.js';
 import { dimsOf, llamaConfig, parseConfig } from '../model/config.js';
 import { countParams, initParams } from '../model/params.js';
 import { forward } from '../model/forward.js';
-import { FUZZ_SEED, classify, fuzzRuns, fuzzTimeout, jsonValue, newTally, report } from './fuzz-util.js';
+import { FUZZ_SEED, classify, fuzzRuns, fuzzTimeout, yieldToVitest, jsonValue, newTally, report } from './fuzz-util.js';
 
 const RUNS = fuzzRuns(1500);
 
@@ -31,25 +31,34 @@ const RUNNABLE_PARAMS = 200_000;
 const mutation = fc.tuple(fc.constantFrom(...FIELDS), fc.oneof(jsonValue, fc.constant('<delete>'), structured));
 const base = () => llamaConfig({ vocab: 32, hidden: 16, ffn: 24, layers: 2, heads: 4, kvHeads: 2, maxPositions: 16 });
 
+/** config.json as written: compact, pretty-printed (as we and transformers write it), or pretty and cut short. */
+const textForm = fc.tuple(fc.constantFrom('compact', 'compact', 'pretty', 'pretty', 'cut'), fc.double({ min: 0, max: 1, noNaN: true }));
+function configText(config: object, form: string, cut: number): string {
+  if (form === 'compact') return JSON.stringify(config);
+  const pretty = JSON.stringify(config, null, 2);
+  return form === 'pretty' ? pretty : pretty.slice(0, Math.floor(cut * pretty.length));
+}
+
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 describe('config.json fuzz', () => {
-  it('every mutated config is refused with one UserError line, or accepted and runs a forward pass', () => {
+  it('every mutated config is refused with one UserError line, or accepted and runs a forward pass', async () => {
     const runs = RUNS;
     const tally = newTally();
     const started = performance.now();
     const tensorsBefore = tf.memory().numTensors;
-    fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), textForm, async (mutations, [form, cut]) => {
+        await yieldToVitest();
         const config: Record<string, unknown> = base();
         for (const [field, value] of mutations) {
           if (value === '<delete>') delete config[field];
           else config[field] = value;
         }
         classify(tally, () => {
-          const parsed = parseConfig(JSON.stringify(config), 'config.json');
+          const parsed = parseConfig(configText(config, form, cut), 'config.json');
           if (countParams(parsed) > RUNNABLE_PARAMS) return 'skipped';
           const d = dimsOf(parsed);
           const params = initParams(parsed, 1);

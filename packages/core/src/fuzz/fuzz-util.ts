@@ -10,6 +10,8 @@ export const fuzzRuns = (ciDefault: number): number => {
 };
 /** A whole fuzz test's time limit: the CI figure, scaled up when EFFICIENTSCALE_FUZZ_RUNS asks for more cases. */
 export const fuzzTimeout = (runs: number, ciDefault: number, ciMs: number): number => Math.max(ciMs, Math.ceil((ciMs * runs) / ciDefault));
+/** Lets vitest's worker answer its RPC between cases: a long synchronous run of cases times it out ("onTaskUpdate"). */
+export const yieldToVitest = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 export const FUZZ_SEED = Number(process.env.EFFICIENTSCALE_FUZZ_SEED ?? 20261203);
 /** Longest one case may take; a case that cannot finish is a hang, whatever it returns. */
 export const CASE_LIMIT_MS = 5000;

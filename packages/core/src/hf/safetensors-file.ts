@@ -5,11 +5,12 @@
  */
 import * as fs from 'node:fs';
 import { UserError, mismatch } from '../errors.js';
+import { statRegularFile } from '../io/read.js';
 import { decodeSafetensorsHeader, safetensorsHeaderLength, tensorFromBytes, type Entry, type RawTensor, type SafetensorsHeader } from '../io/safetensors.js';
 
 function openForReading(file: string): number {
   try {
-    if (fs.statSync(file).isDirectory()) throw mismatch(file, 'a safetensors file', 'a directory');
+    statRegularFile(file, 'a safetensors file'); // a directory, a FIFO (open would block), a device: refused by name
     return fs.openSync(file, 'r');
   } catch (err) {
     if (err instanceof UserError) throw err;

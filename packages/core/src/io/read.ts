@@ -21,13 +21,26 @@ function unreadable(file: string, what: string, err: unknown): UserError {
   return new UserError(`${file}: expected ${what}, found an unreadable file (${code ?? oneLine(String(err))})`);
 }
 
+/**
+ * Stats `file` and refuses anything but a regular file, with one line saying what is there; call it
+ * before opening: open() itself blocks on a FIFO with no writer.
+ */
+export function statRegularFile(file: string, what: string): fs.Stats {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    throw unreadable(file, what, err);
+  }
+  const kind = notARegularFile(stat);
+  if (kind) throw mismatch(file, what, kind);
+  return stat;
+}
+
 /** Reads `file` as bytes; `what` describes the expected file in the error ("a safetensors file"). */
 export function readBytes(file: string, what: string): Uint8Array {
   try {
-    // Checked before opening: open() itself blocks on a FIFO with no writer.
-    const stat = fs.statSync(file);
-    const kind = notARegularFile(stat);
-    if (kind) throw mismatch(file, what, kind);
+    const stat = statRegularFile(file, what);
     if (stat.size > MAX_WHOLE_FILE_BYTES) {
       throw mismatch(file, `${what} of at most ${MAX_WHOLE_FILE_BYTES.toLocaleString('en')} bytes (read whole)`, `${stat.size.toLocaleString('en')} bytes`);
     }

@@ -62,6 +62,15 @@ describe('kill and resume', () => {
     expect(fs.readFileSync(path.join(ckpt, 'model.safetensors')).equals(fs.readFileSync(path.join(runPaths(straight).checkpoint, 'model.safetensors')))).toBe(true);
   });
 
+  it('a new run with a sequence longer than the config allows is refused before it writes anything', async () => {
+    const dir = path.join(tmp(), 'run');
+    const short = { ...config, max_position_embeddings: 4 };
+    await expect(startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config: short, spec: spec(2, 1) })).rejects.toThrow(
+      "sequence length (--seq): expected at most the config's max_position_embeddings (4), found 8",
+    );
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
   it('truncateMetrics keeps only steps up to the checkpoint and leaves an exact log untouched', () => {
     const file = path.join(tmp(), 'metrics.jsonl');
     fs.writeFileSync(file, [1, 2, 3].map((step) => JSON.stringify({ step })).join('\n') + '\n');

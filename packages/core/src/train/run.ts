@@ -189,6 +189,9 @@ export async function startRun(o: StartOptions): Promise<RunResult> {
   if (o.config.vocab_size < o.tokenizer.vocabSize) {
     throw mismatch('config "vocab_size"', `at least the ${o.tokenizer.name} tokenizer's ${o.tokenizer.vocabSize} tokens`, String(o.config.vocab_size));
   }
+  // Refused here, not at the first step's forward pass ("input tokens: ..."), as resume does.
+  const { maxPositions } = trainableDims(o.config);
+  if (o.spec.trainer.seqLen > maxPositions) throw mismatch('sequence length (--seq)', `at most the config's max_position_embeddings (${maxPositions})`, String(o.spec.trainer.seqLen));
   const ids = o.tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
   const growth = o.growth && { record: startGrowth(o.growth.schedule, o.spec.totalSteps), grow: o.growth.grow };
@@ -228,6 +231,7 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   const params = mapValues(files.params, fromRaw);
   const optimizer = mapValues(files.optimizer, fromRaw);
   const trainer = new Trainer(config, params, train, val, spec.trainer, { state: stored, optimizer, optimizerStep: stored.optimizerStep });
+  trainer.lrScale = { ...growth?.lrScale };
   tf.dispose([...Object.values(params), ...Object.values(optimizer)]);
   // Steps logged after this checkpoint (a run killed between checkpoints) are about to be redone.
   truncateMetrics(runPaths(o.outDir).metrics, stored.step);
