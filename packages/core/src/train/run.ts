@@ -231,7 +231,6 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   const params = mapValues(files.params, fromRaw);
   const optimizer = mapValues(files.optimizer, fromRaw);
   const trainer = new Trainer(config, params, train, val, spec.trainer, { state: stored, optimizer, optimizerStep: stored.optimizerStep });
-  trainer.lrScale = { ...growth?.lrScale };
   tf.dispose([...Object.values(params), ...Object.values(optimizer)]);
   // Steps logged after this checkpoint (a run killed between checkpoints) are about to be redone.
   truncateMetrics(runPaths(o.outDir).metrics, stored.step);
