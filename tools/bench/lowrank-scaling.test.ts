@@ -4,7 +4,7 @@
 // L = E + A·C^−α (bootstrap over models for the intervals), one SVG plot with the cli's plotting code.
 // A manual experiment, skipped in the test suite; run it with
 //   LOWRANK_SCALING=1 pnpm vitest run tools/bench/lowrank-scaling.test.ts
-// LOWRANK_SCALING_SIZES (default 5), LOWRANK_SCALING_TPP (tokens per parameter, default 6),
+// LOWRANK_SCALING_SIZES (default 5), LOWRANK_SCALING_TPP (tokens per parameter, default 4),
 // LOWRANK_SCALING_OUT (default /tmp/lowrank-scaling) change it. Writes results.json, results.md, scaling.svg.
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
@@ -16,13 +16,14 @@ import { lineChartSvg, type ChartSeries } from '../../packages/cli/src/plot/inde
 
 const enabled = process.env.LOWRANK_SCALING === '1';
 const sizeCount = Number(process.env.LOWRANK_SCALING_SIZES ?? 5);
-const tokensPerParam = Number(process.env.LOWRANK_SCALING_TPP ?? 6);
+const tokensPerParam = Number(process.env.LOWRANK_SCALING_TPP ?? 4);
 const outDir = process.env.LOWRANK_SCALING_OUT ?? '/tmp/lowrank-scaling';
 
 const sizes = [
   { hidden: 16, layers: 2, heads: 2, ffn: 44 },
   { hidden: 24, layers: 2, heads: 2, ffn: 64 },
   { hidden: 32, layers: 2, heads: 2, ffn: 88 },
+  { hidden: 40, layers: 2, heads: 2, ffn: 108 },
   { hidden: 48, layers: 2, heads: 4, ffn: 128 },
   { hidden: 64, layers: 3, heads: 4, ffn: 172 },
   { hidden: 96, layers: 3, heads: 4, ffn: 256 },
