@@ -48,7 +48,7 @@ describe('efficientscale report', () => {
     writeRun(path.join(pipeline, '03-grown'), 10, 4e9, 11);
     const r = await cli('report', pipeline, '--out', path.join(root, 'pipe-plots'), '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect((JSON.parse(r.stdout) as { runs: { run: string }[] }).runs.map((x) => x.run)).toEqual(['pipe/01-dense', 'pipe/03-grown']);
+    expect((JSON.parse(r.stdout) as { runs: { run: string }[] }).runs.map((x) => x.run)).toEqual(['01-dense', '03-grown']);
     const bad = await cli('report', path.join(pipeline, '02-grow'));
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toBe(`error: ${path.join(pipeline, '02-grow')}: expected a run directory with metrics.jsonl, or a pipeline output whose stage directories have one, found neither`);

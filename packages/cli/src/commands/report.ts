@@ -14,7 +14,7 @@ interface ReportFlags {
  * The metrics.jsonl files a directory stands for: its own, or (a pipeline's output) those of its stage
  * directories, in name order.
  */
-export function metricsFilesOf(dir: string): { name: string; file: string }[] {
+export function metricsFilesOf(dir: string, prefix = true): { name: string; file: string }[] {
   const own = path.join(dir, 'metrics.jsonl');
   if (fs.existsSync(own)) return [{ name: path.basename(path.resolve(dir)), file: own }];
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a run directory (with metrics.jsonl) or a pipeline output', 'no such directory');
@@ -22,7 +22,7 @@ export function metricsFilesOf(dir: string): { name: string; file: string }[] {
     .readdirSync(dir)
     .sort()
     .filter((d) => fs.existsSync(path.join(dir, d, 'metrics.jsonl')))
-    .map((d) => ({ name: `${path.basename(path.resolve(dir))}/${d}`, file: path.join(dir, d, 'metrics.jsonl') }));
+    .map((d) => ({ name: prefix ? `${path.basename(path.resolve(dir))}/${d}` : d, file: path.join(dir, d, 'metrics.jsonl') }));
   if (stages.length === 0) throw mismatch(dir, 'a run directory with metrics.jsonl, or a pipeline output whose stage directories have one', 'neither');
   return stages;
 }
@@ -38,7 +38,8 @@ export function registerReport(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (dirs: string[], flags: ReportFlags) => {
       const { readMetricsFile, writeLossCurvePlots, evalPoints } = await import('../plot/loss-curves.js');
-      const runs = dirs.flatMap(metricsFilesOf).map((r) => ({ ...r, records: readMetricsFile(r.file) }));
+      // One pipeline output: its stages are named alone (the legend cuts long names off).
+      const runs = dirs.flatMap((d) => metricsFilesOf(d, dirs.length > 1)).map((r) => ({ ...r, records: readMetricsFile(r.file) }));
       const empty = runs.find((r) => r.records.length === 0);
       if (empty) throw mismatch(empty.file, 'at least one logged step', 'none');
       fs.mkdirSync(flags.out, { recursive: true });

@@ -58,11 +58,12 @@ export interface ReferenceLine {
 
 export async function writeLossCurvePlots(outDir: string, curves: readonly LossCurve[], title: string, subtitle?: string, references: readonly ReferenceLine[] = []): Promise<string[]> {
   const written: string[] = [];
+  const withTrain = curves.some((c) => c.train);
   for (const axis of ['tokens', 'flops'] as const) {
     const series: ChartSeries[] = [];
     for (const c of curves) {
       const evals = evalPoints(c.records, axis);
-      if (c.train) series.push({ name: `${c.name} (train)`, points: c.records.map((r) => ({ x: r[axis], y: r.loss })), mark: 'line', dashed: true });
+      if (c.train) series.push({ name: `${c.name} train`, points: c.records.map((r) => ({ x: r[axis], y: r.loss })), mark: 'line', dashed: true });
       series.push({ name: c.name, points: evals, mark: 'line' });
       series.push({ name: c.name, points: evals, mark: 'point' });
     }
@@ -73,10 +74,10 @@ export async function writeLossCurvePlots(outDir: string, curves: readonly LossC
     for (const ref of references) series.push({ name: ref.name, points: span.map((x) => ({ x, y: ref.y })), mark: 'line', dashed: true });
     const file = path.join(outDir, `loss-vs-${axis}.svg`);
     await writeLineChartSvg(file, {
-      title: `${title}: eval loss against ${axis === 'tokens' ? 'training tokens' : 'training compute'}`,
-      subtitle: subtitle ?? 'lines and dots: held-out loss at each evaluation',
+      title: `${title}: ${withTrain ? 'loss' : 'eval loss'} against ${axis === 'tokens' ? 'training tokens' : 'training compute'}`,
+      subtitle: subtitle ?? (withTrain ? 'solid with dots: held-out loss at each evaluation; dashed: training loss' : 'lines and dots: held-out loss at each evaluation'),
       xLabel: axis === 'tokens' ? 'training tokens (cumulative)' : 'training FLOPs (cumulative)',
-      yLabel: 'eval loss (nats/token)',
+      yLabel: withTrain ? 'loss (nats/token)' : 'eval loss (nats/token)',
       logX: spansDecades(xs),
       countAxes: axis === 'tokens' ? { x: true } : undefined,
       series,
