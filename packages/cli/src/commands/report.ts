@@ -14,7 +14,12 @@ interface ReportFlags {
  * The metrics.jsonl files a directory stands for: its own, or (a pipeline's output) those of its stage
  * directories, in name order.
  */
-export function metricsFilesOf(dir: string, prefix = true): { name: string; file: string }[] {
+export function metricsFilesOf(dir: string): { name: string; file: string }[] {
+  return runMetricsFiles(dir, true);
+}
+
+/** As metricsFilesOf; `prefix` false names a pipeline's stages without the pipeline's directory. */
+export function runMetricsFiles(dir: string, prefix: boolean): { name: string; file: string }[] {
   const own = path.join(dir, 'metrics.jsonl');
   if (fs.existsSync(own)) return [{ name: path.basename(path.resolve(dir)), file: own }];
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a run directory (with metrics.jsonl) or a pipeline output', 'no such directory');
@@ -39,7 +44,7 @@ export function registerReport(program: Command): void {
     .action(async (dirs: string[], flags: ReportFlags) => {
       const { readMetricsFile, writeLossCurvePlots, evalPoints } = await import('../plot/loss-curves.js');
       // One pipeline output: its stages are named alone (the legend cuts long names off).
-      const runs = dirs.flatMap((d) => metricsFilesOf(d, dirs.length > 1)).map((r) => ({ ...r, records: readMetricsFile(r.file) }));
+      const runs = dirs.flatMap((d) => runMetricsFiles(d, dirs.length > 1)).map((r) => ({ ...r, records: readMetricsFile(r.file) }));
       const empty = runs.find((r) => r.records.length === 0);
       if (empty) throw mismatch(empty.file, 'at least one logged step', 'none');
       fs.mkdirSync(flags.out, { recursive: true });
