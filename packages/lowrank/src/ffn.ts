@@ -57,21 +57,18 @@ export const lowrankFfn: FfnKind = {
     const o = lowRankOptions(ctx.config);
     const p = ctx.param;
     const alpha = o.self_guided ? guideAlphaOf(o.guide_alpha) : 0;
-    // α·W·x + (1−α)·U·(V·x); the dense product is skipped once α is 0.
-    const mix = (proj: string, lowRank: tf.Tensor2D, input: tf.Tensor2D) =>
-      alpha === 0 ? lowRank : (tf.add(tf.mul(linear(input, p(`mlp.${proj}.weight`)), alpha), tf.mul(lowRank, 1 - alpha)) as tf.Tensor2D);
-    let gate: tf.Tensor2D;
-    let up: tf.Tensor2D;
-    if (o.share_gate_up_v === true) {
-      const xv = linear(x, p(sharedVName));
-      gate = linear(xv, p(uName('gate_proj')));
-      up = linear(xv, p(uName('up_proj')));
-    } else {
-      gate = linear(linear(x, p(vName('gate_proj'))), p(uName('gate_proj')));
-      up = linear(linear(x, p(vName('up_proj'))), p(uName('up_proj')));
-    }
-    const h = swiglu(mix('gate_proj', gate, x), mix('up_proj', up, x));
-    return { y: mix('down_proj', linear(linear(h, p(vName('down_proj'))), p(uName('down_proj'))), h) };
+    // α·W·x + (1−α)·U·(V·x); only the dense products run at α = 1 and only the low-rank ones at α = 0
+    // (the stochastic self-guided variant draws α ∈ {0, 1} per step).
+    const dense = (proj: string, input: tf.Tensor2D) => linear(input, p(`mlp.${proj}.weight`));
+    const mix = (proj: string, lowRank: () => tf.Tensor2D, input: tf.Tensor2D) =>
+      alpha === 0 ? lowRank() : alpha === 1 ? dense(proj, input) : (tf.add(tf.mul(dense(proj, input), alpha), tf.mul(lowRank(), 1 - alpha)) as tf.Tensor2D);
+    let xv: tf.Tensor2D | undefined;
+    const inFactor = (proj: 'gate_proj' | 'up_proj') =>
+      o.share_gate_up_v === true ? (xv ??= linear(x, p(sharedVName))) : linear(x, p(vName(proj)));
+    const gate = mix('gate_proj', () => linear(inFactor('gate_proj'), p(uName('gate_proj'))), x);
+    const up = mix('up_proj', () => linear(inFactor('up_proj'), p(uName('up_proj'))), x);
+    const h = swiglu(gate, up);
+    return { y: mix('down_proj', () => linear(linear(h, p(vName('down_proj'))), p(uName('down_proj'))), h) };
   },
   activeParamsPerToken(config, d, layer) {
     const r = layerRanks(config, d, layer);

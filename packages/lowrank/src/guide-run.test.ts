@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf, llamaConfig, loadModel, disposeModel, forward, startRun, resumeRun, ByteTokenizer, defaultAdamW, Trainer, splitTrainVal, type RunSpec } from '@efficientscale/core';
-import { lowrankConfig, selfGuidedBetweenSteps, guideWeightsFromFactors } from './index.js';
+import { lowrankConfig, selfGuidedBetweenSteps, guideWeightsFromFactors, guideAlpha } from './index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -76,5 +76,27 @@ describe('self-guided training in core\'s run loop', () => {
     disposeModel(b);
     const l = losses(whole);
     expect(l[7]).toBeLessThan(l[0]);
+  });
+
+  it('the stochastic variant runs one branch per step, the dense one about as often as the cosine α says, then drops W', () => {
+    const { train, val } = splitTrainVal(new ByteTokenizer().encode(text), 0.1);
+    const config = lowrankConfig(llamaConfig({ vocab: 256, hidden: 8, ffn: 16, layers: 2, heads: 2, maxPositions: 32 }), { rank: 2, self_guided: true, guide_fraction: 0.5, guide_stochastic: true });
+    const trainer = Trainer.fresh(config, train, val, spec.trainer);
+    const drawn: number[] = [];
+    for (let done = 0; done < 100; done++) {
+      trainer.state = { ...trainer.state, step: done }; // the hook reads only the step count: no training needed
+      selfGuidedBetweenSteps(trainer, { totalSteps: 200 });
+      drawn.push(trainer.config.efficientscale?.ffn_options?.lowrank?.guide_alpha as number);
+    }
+    expect(new Set(drawn)).toEqual(new Set([0, 1]));
+    const expected = drawn.reduce((a, _, k) => a + guideAlpha(k + 1, 100), 0); // 49.5
+    const dense = drawn.reduce((a, b) => a + b, 0);
+    expect(Math.abs(dense - expected)).toBeLessThan(15);
+    expect(drawn.slice(0, 20).reduce((a, b) => a + b, 0)).toBeGreaterThan(drawn.slice(80).reduce((a, b) => a + b, 0) + 10);
+    trainer.state = { ...trainer.state, step: 100 };
+    selfGuidedBetweenSteps(trainer, { totalSteps: 200 });
+    expect(trainer.config.efficientscale?.ffn_options?.lowrank).toEqual({ rank: 2 });
+    expect('model.layers.1.mlp.up_proj.weight' in trainer.params).toBe(false);
+    trainer.dispose();
   });
 });

@@ -45,7 +45,8 @@ function dropGuideFromTrainer(trainer: Trainer): void {
  * schedule lives in the config, so a resumed run continues it: `guide_fraction` of the run's steps becomes
  * `guide_steps` G on the first call, when W is also set to U·V. Step k (1-based) runs at α = guideAlpha(k, G),
  * so step G is the low-rank branch alone and dropping W after it keeps the function; the checkpoints from
- * then on are plain low-rank ones. Configs without `guide_fraction` / `guide_steps` are left alone.
+ * then on are plain low-rank ones. With `guide_stochastic` each step runs one branch instead: α = 1 with
+ * probability guideAlpha(k, G), else 0. Configs without `guide_fraction` / `guide_steps` are left alone.
  */
 export function selfGuidedBetweenSteps(trainer: Trainer, spec: { totalSteps: number }): void {
   const o = trainer.config.efficientscale?.ffn_options?.lowrank as LowRankOptions | undefined;
@@ -57,6 +58,16 @@ export function selfGuidedBetweenSteps(trainer: Trainer, spec: { totalSteps: num
     for (const [name, w] of Object.entries(weights)) (trainer.params[name] as tf.Variable).assign(w);
     tf.dispose(Object.values(weights));
   }
-  if (done >= steps) dropGuideFromTrainer(trainer);
-  else trainer.config = withOptions(trainer.config, { guide_steps: steps, guide_alpha: guideAlpha(done + 1, steps) });
+  if (done >= steps) return dropGuideFromTrainer(trainer);
+  const alpha = guideAlpha(done + 1, steps);
+  const drawn = o.guide_stochastic ? (unitHash(done + 1) < alpha ? 1 : 0) : alpha;
+  trainer.config = withOptions(trainer.config, { guide_steps: steps, guide_alpha: drawn });
+}
+
+/** A uniform number in [0, 1) from an integer (mulberry32's mix): the stochastic variant's draw for a step. */
+export function unitHash(n: number): number {
+  let t = (n * 0x9e3779b9 + 0x6d2b79f5) | 0;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }

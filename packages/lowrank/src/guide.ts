@@ -25,7 +25,7 @@ export function dropGuide(config: ModelConfig, params: Params): { config: ModelC
   }
   const out: Params = {};
   for (const [name, t] of Object.entries(params)) if (!drop.has(name)) out[name] = tf.clone(t);
-  const { self_guided: _s, guide_alpha: _a, guide_fraction: _f, guide_steps: _n, ...rest } = lowRankOptions(config);
+  const { self_guided: _s, guide_alpha: _a, guide_fraction: _f, guide_steps: _n, guide_stochastic: _r, ...rest } = lowRankOptions(config);
   const es = config.efficientscale ?? {};
   return { config: { ...config, efficientscale: { ...es, ffn_options: { ...es.ffn_options, lowrank: rest } } }, params: out };
 }

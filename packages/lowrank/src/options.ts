@@ -25,6 +25,11 @@ export interface LowRankOptions {
   guide_fraction?: number;
   /** ...which is this many steps (written on the run's first step); W is dropped after step guide_steps. */
   guide_steps?: number;
+  /**
+   * Stochastic self-guided variant: each step runs one branch, the dense one with probability α (else the
+   * low-rank one), drawn from the step number so that a resumed run draws the same.
+   */
+  guide_stochastic?: boolean;
 }
 
 export const ffnWeights = ['gate_proj', 'up_proj', 'down_proj'] as const;

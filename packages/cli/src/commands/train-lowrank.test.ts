@@ -63,6 +63,10 @@ describe('efficientscale train --ffn lowrank', () => {
     expect(m[5].loss).toBeLessThan(m[0].loss);
     const e = await cli('eval', dir, '--corpus', corpus, '--batch', '2', '--seq', '16', '--batches', '1', '--backend', 'cpu', '--json');
     expect(e.code, e.stderr).toBe(0);
+    const stochastic = path.join(tmp, 'stochastic');
+    const s = await cli('train', ...quick, '--steps', '4', '--out', stochastic, '--ffn', 'lowrank', '--rank', '4', '--self-guided', '0.5', '--guide-stochastic');
+    expect(s.code, s.stderr).toBe(0);
+    expect(savedConfig(stochastic).efficientscale.ffn_options.lowrank).toEqual({ rank: 4 });
   });
 
   it('refuses low-rank flags without --ffn lowrank, a missing or doubled rank, and a rank at break-even', async () => {
@@ -77,6 +81,8 @@ describe('efficientscale train --ffn lowrank', () => {
     const even = await cli('train', ...quick, '--steps', '1', ...out('x4'), '--ffn', 'lowrank', '--rank', '11');
     expect(even.code).toBe(1);
     expect(even.stderr).toMatch(/break-even rank 10\.67/);
-    for (const x of ['x1', 'x2', 'x3']) expect(fs.existsSync(path.join(tmp, x, 'checkpoint'))).toBe(false);
+    const lone = await cli('train', ...quick, '--steps', '1', ...out('x5'), '--ffn', 'lowrank', '--rank', '2', '--guide-stochastic');
+    expect(lone.stderr).toMatch(/--guide-stochastic: expected --self-guided f beside it, found none/);
+    for (const x of ['x1', 'x2', 'x3', 'x5']) expect(fs.existsSync(path.join(tmp, x, 'checkpoint'))).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ interface LowrankTrainFlags {
   rank?: number;
   fraction?: number;
   selfGuided?: number;
+  guideStochastic?: boolean;
   keepFirstDense?: boolean;
   shareGateUpV?: boolean;
 }
@@ -20,6 +21,7 @@ export function addLowrankTrainOptions(cmd: Command): Command {
     .option('--rank <r>', 'with --ffn lowrank: one rank for every FFN weight', positiveInt)
     .option('--fraction <f>', 'with --ffn lowrank: keep this fraction of each FFN\'s parameters (0.32 → rank ≈ width/4)', positiveNumber)
     .option('--self-guided <f>', 'with --ffn lowrank: train α·Wx + (1−α)·U(Vx), α cosine 1 → 0 over this fraction of the steps, then drop W', positiveNumber)
+    .option('--guide-stochastic', 'with --self-guided: each step runs one branch, the dense one with probability α')
     .option('--no-keep-first-dense', 'with --ffn lowrank: factorise layer 0\'s FFN too (kept dense by default)')
     .option('--share-gate-up-v', 'with --ffn lowrank: gate_proj and up_proj share one V');
 }
@@ -27,7 +29,7 @@ export function addLowrankTrainOptions(cmd: Command): Command {
 /** The fresh model's config: as given for a dense FFN, or the lowrank kind in every layer (but the first). */
 export function lowrankTrainConfig(flagsIn: object, config: ModelConfig): ModelConfig {
   const flags = flagsIn as LowrankTrainFlags;
-  const lowrankOnly = { '--rank': flags.rank, '--fraction': flags.fraction, '--self-guided': flags.selfGuided, '--share-gate-up-v': flags.shareGateUpV };
+  const lowrankOnly = { '--rank': flags.rank, '--fraction': flags.fraction, '--self-guided': flags.selfGuided, '--guide-stochastic': flags.guideStochastic, '--share-gate-up-v': flags.shareGateUpV };
   if (flags.ffn !== 'lowrank') {
     const stray = Object.entries(lowrankOnly).find(([, v]) => v !== undefined)?.[0] ?? (flags.keepFirstDense === false ? '--no-keep-first-dense' : undefined);
     if (stray) throw new UserError(`${stray}: expected --ffn lowrank beside it, found ${flags.ffn ? `--ffn ${flags.ffn}` : 'no --ffn'}`);
@@ -37,7 +39,8 @@ export function lowrankTrainConfig(flagsIn: object, config: ModelConfig): ModelC
   if (given !== 1) throw new UserError(`--ffn lowrank: expected exactly one of --rank, --fraction, found ${given}`);
   if (flags.fraction !== undefined && flags.fraction > 1) throw mismatch('--fraction', 'a number in (0, 1]', String(flags.fraction));
   if (flags.selfGuided !== undefined && flags.selfGuided > 1) throw mismatch('--self-guided', 'a fraction of the steps in (0, 1]', String(flags.selfGuided));
-  const guided = flags.selfGuided !== undefined ? { self_guided: true, guide_fraction: flags.selfGuided } : {};
+  if (flags.guideStochastic && flags.selfGuided === undefined) throw new UserError('--guide-stochastic: expected --self-guided f beside it, found none');
+  const guided = flags.selfGuided !== undefined ? { self_guided: true, guide_fraction: flags.selfGuided, ...(flags.guideStochastic ? { guide_stochastic: true } : {}) } : {};
   return lowrankConfig(config, {
     rank: flags.rank,
     fraction: flags.fraction,
