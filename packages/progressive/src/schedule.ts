@@ -1,4 +1,4 @@
-import { learningRate, mismatch, type ModelConfig, type ScheduleSpec, type StartOptions } from '@efficientscale/core';
+import { layerPrefix, learningRate, mismatch, type ModelConfig, type ScheduleSpec, type StartOptions } from '@efficientscale/core';
 import { growModel, type GrowOptions } from './checkpoint.js';
 
 /** The methods a progressive run grows depth with (copy needs a layer to copy: not from 0 layers). */
@@ -15,6 +15,8 @@ export interface ProgressivePlanOptions {
   /** How new blocks start (default zero: output projections zero, so each growth is exact). */
   method?: ProgressiveMethod;
   seed?: number;
+  /** Train each growth's new blocks at LR × max(1, depth before) / depth after (depth-aware, muP-style), until the next growth. */
+  depthLrScale?: boolean;
 }
 
 type CoreGrowth = NonNullable<StartOptions['growth']>;
@@ -68,7 +70,7 @@ export function planProgressive(target: ModelConfig, o: ProgressivePlanOptions, 
   return {
     config: { ...target, num_hidden_layers: fromLayers },
     fromLayers,
-    schedule: steps.map((step, i) => ({ step, stage: { layers: depths[i], depthMethod: method, seed: (o.seed ?? 0) + i } })),
+    schedule: steps.map((step, i) => ({ step, stage: { layers: depths[i], depthMethod: method, seed: (o.seed ?? 0) + i, ...(o.depthLrScale ? { depthLrScale: true } : {}) } })),
   };
 }
 
@@ -83,8 +85,19 @@ function checkStablePhase(schedule: ScheduleSpec, steps: number[], growAt: numbe
   });
 }
 
-/** Core's grow hook for progressive runs: applies one planned stage with growModel (moments follow). */
+/**
+ * Core's grow hook for progressive runs: applies one planned stage with growModel (moments follow); with
+ * `depthLrScale`, the new blocks' weights get LR multiplier max(1, depth before) / depth after.
+ */
 export const growStage: CoreGrowth['grow'] = (config, params, optimizerState, stage) => {
   const grown = growModel(config, params, stage as GrowOptions, optimizerState);
-  return { config: grown.config, params: grown.params, optimizer: grown.optimizer };
+  const depth = grown.report.depth;
+  const lrScale: Record<string, number> = {};
+  if (stage.depthLrScale === true && depth) {
+    const scale = Math.max(1, depth.layersBefore) / depth.layersAfter;
+    for (const { index } of depth.newLayers) {
+      for (const name of Object.keys(grown.params)) if (name.startsWith(layerPrefix(index))) lrScale[name] = scale;
+    }
+  }
+  return { config: grown.config, params: grown.params, optimizer: grown.optimizer, lrScale };
 };

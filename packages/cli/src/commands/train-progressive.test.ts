@@ -62,6 +62,23 @@ describe('efficientscale train --progressive', () => {
     expect(checkpointFile(dir, 'trainer_state.json').growth.done.map((d: { step: number }) => d.step)).toEqual([2, 4]);
   });
 
+  it('--depth-lr-scale trains the new blocks at LR × 1/3 (1 → 3 layers), stored for resume', async () => {
+    const dir = path.join(tmp, 'scaled');
+    const plain = path.join(tmp, 'unscaled');
+    const args = ['--steps', '6', '--progressive', '--grow-at', '0.5', '--grow-method', 'copy'];
+    const r = await cli('train', ...quick, ...args, '--out', dir, '--depth-lr-scale');
+    expect(r.code, r.stderr).toBe(0);
+    await cli('train', ...quick, ...args, '--out', plain);
+    const { growth } = checkpointFile(dir, 'trainer_state.json');
+    expect(growth.schedule[0].stage.depthLrScale).toBe(true);
+    const names = Object.keys(growth.lrScale);
+    expect(names.length).toBe(2 * 9);
+    expect(names.every((n) => /^model\.layers\.[12]\./.test(n) && growth.lrScale[n] === 1 / 3)).toBe(true);
+    // Same until the growth, different after it.
+    expect(metrics(dir).slice(0, 4).map((m) => m.loss)).toEqual(metrics(plain).slice(0, 4).map((m) => m.loss));
+    expect(metrics(dir)[5].loss).not.toBe(metrics(plain)[5].loss);
+  });
+
   it('a run resumed from a checkpoint taken before its growth grows on resume, as the uninterrupted run did', async () => {
     const spec = getPreset('tiny').spec;
     spec.totalSteps = 8;
@@ -90,6 +107,7 @@ describe('efficientscale train --progressive', () => {
       [['--progressive', '--grow-at', '0.5,0.8'], /--layers: expected the depth after each of the 2 growths/],
       [['--progressive', '--layers', '4,2'], /expected increasing non-negative integers, found 4,2/],
       [['--grow-at', '0.5'], /--grow-at: expected --progressive beside it/],
+      [['--depth-lr-scale'], /--depth-lr-scale: expected --progressive beside it/],
       [['--progressive', '--grow-at', '0.5,x'], /--grow-at: expected a comma-separated list/],
     ];
     for (const [flags, message] of cases) {

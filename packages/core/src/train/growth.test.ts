@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { UserError } from '../errors.js';
 import { llamaConfig, type ModelConfig } from '../model/config.js';
-import { paramShapes, type Params } from '../model/params.js';
+import { initParams, paramShapes, type Params } from '../model/params.js';
 import { ByteTokenizer } from '../data/tokenizer.js';
 import { defaultAdamW } from './adamw.js';
 import { resumeRun, runPaths, startRun, type RunSpec } from './run.js';
@@ -28,17 +28,19 @@ const records = (dir: string) =>
   fs.readFileSync(runPaths(dir).metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; params: number; flops: number; loss: number });
 const state = (dir: string) => JSON.parse(fs.readFileSync(path.join(runPaths(dir).checkpoint, 'trainer_state.json'), 'utf8'));
 
-/** A test growth to `stage.layers` layers: kept weights copied, new weights seeded, moments of new weights zero. */
+/** A test growth to `stage.layers` layers: kept weights copied, new weights seeded (at half the LR), moments of new weights zero. */
 const grow: GrowFn = (config, params, optimizer, stage) => {
   const next = { ...config, num_hidden_layers: stage.layers as number };
   const out: Params = {};
+  const lrScale: Record<string, number> = {};
   let k = 0;
   for (const [name, shape] of Object.entries(paramShapes(next))) {
     out[name] = params[name] ? params[name].clone() : shape.length === 1 ? tf.ones(shape) : tf.randomNormal(shape, 0, 0.02, 'float32', ++k);
+    if (!params[name]) lrScale[name] = 0.5;
   }
   const moments: Record<string, tf.Tensor> = {};
   for (const [name, t] of Object.entries(optimizer)) moments[name] = t.clone();
-  return { config: next, params: out, optimizer: moments };
+  return { config: next, params: out, optimizer: moments, lrScale };
 };
 
 beforeAll(async () => {
@@ -58,6 +60,37 @@ describe('0-layer models', () => {
     expect(last.loss).toBeLessThan(first.loss);
     expect(last.flops).toBe(16 * 6 * 256 * 8 * 16);
     expect(trainFlopsPerToken(zeroLayer, 8)).toBe(6 * 256 * 8);
+    t.dispose();
+  });
+});
+
+describe('Trainer.lrScale', () => {
+  it('scales the update of the weights it names (0: frozen, 0.5: half the step), and is reset by replaceModel', () => {
+    const config = llamaConfig({ vocab: 40, hidden: 8, ffn: 16, layers: 1, heads: 2, maxPositions: 16 });
+    const ids = Int32Array.from({ length: 600 }, (_, i) => (i * 7) % 40);
+    const options = spec(4, 0).trainer;
+    const up = 'model.layers.0.mlp.up_proj.weight';
+    const down = 'model.layers.0.mlp.down_proj.weight';
+    const delta = (scale: Record<string, number>) => {
+      const t = Trainer.fresh(config, ids, ids, options);
+      t.lrScale = scale;
+      const before = Object.fromEntries([up, down].map((n) => [n, t.params[n].dataSync().slice()]));
+      t.step();
+      const out = Object.fromEntries([up, down].map((n) => [n, Array.from(t.params[n].dataSync(), (x, i) => x - before[n][i])]));
+      t.dispose();
+      return out;
+    };
+    const plain = delta({});
+    const scaled = delta({ [up]: 0, [down]: 0.5 });
+    expect(scaled[up].every((d) => d === 0)).toBe(true);
+    expect(plain[up].some((d) => d !== 0)).toBe(true);
+    scaled[down].forEach((d, i) => expect(d).toBeCloseTo(plain[down][i] / 2, 6));
+    const t = Trainer.fresh(config, ids, ids, options);
+    t.lrScale = { [up]: 0 };
+    const fresh = initParams(config, 9);
+    t.replaceModel(config, fresh);
+    tf.dispose(Object.values(fresh));
+    expect(t.lrScale).toEqual({});
     t.dispose();
   });
 });
@@ -89,6 +122,7 @@ describe('a growth schedule in a run', () => {
     await resumeRun({ outDir: resumed, text, grow });
     expect(records(resumed).map((r) => r.loss)).toEqual(log.map((r) => r.loss));
     expect(state(resumed).growth).toEqual(state(straight).growth);
+    expect(Object.keys(state(straight).growth.lrScale).every((n) => n.startsWith('model.layers.1.'))).toBe(true);
   });
 
   it('refuses schedules out of order or out of range, and stored records that disagree with their step', () => {

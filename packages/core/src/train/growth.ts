@@ -20,6 +20,8 @@ export interface ScheduledGrowth {
 export interface GrowthRecord {
   schedule: ScheduledGrowth[];
   done: Array<{ step: number; paramsBefore: number; paramsAfter: number }>;
+  /** The LR multipliers the last growth set (Trainer.lrScale), restored on resume. */
+  lrScale?: Record<string, number>;
 }
 
 /**
@@ -31,7 +33,7 @@ export type GrowFn = (
   params: Params,
   optimizerState: Record<string, tf.Tensor>,
   stage: Record<string, unknown>,
-) => { config: ModelConfig; params: Params; optimizer?: Record<string, tf.Tensor> };
+) => { config: ModelConfig; params: Params; optimizer?: Record<string, tf.Tensor>; lrScale?: Record<string, number> };
 
 /** Checks a new run's schedule: growth steps strictly increasing, each within (0, totalSteps). */
 export function startGrowth(schedule: ScheduledGrowth[], totalSteps: number): GrowthRecord {
@@ -48,6 +50,7 @@ const count = z.number().int().min(0);
 const recordSchema = z.object({
   schedule: z.array(z.object({ step: count, stage: z.record(z.string(), z.unknown()) })),
   done: z.array(z.object({ step: count, paramsBefore: count, paramsAfter: count })),
+  lrScale: z.record(z.string(), z.number().positive().finite()).optional(),
 });
 
 /** The growth record of a stored trainer state (absent for a run without growth), checked against its step. */
@@ -75,6 +78,8 @@ export function growAt(trainer: Trainer, record: GrowthRecord, grow: GrowFn | un
   } finally {
     tf.dispose([...Object.values(grown.params), ...Object.values(grown.optimizer ?? {})]);
   }
+  trainer.lrScale = { ...grown.lrScale };
+  record.lrScale = trainer.lrScale;
   record.done.push({ step: due.step, paramsBefore, paramsAfter: countTrainable(trainer.config) });
   return true;
 }

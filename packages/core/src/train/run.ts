@@ -4,7 +4,7 @@ import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
 import { parseJsonObject } from '../io/read.js';
 import type { ModelConfig } from '../model/config.js';
-import { checkOptimizerTensors, checkTrainerState } from '../io/trainer-state.js';
+import { checkOptimizerTensors, checkSamplerReplay, checkTrainerState } from '../io/trainer-state.js';
 import { fromRaw, mapValues, toRaw } from '../model/raw.js';
 import { loadCheckpointFiles, readCheckpointText, saveCheckpoint } from '../io/checkpoint.js';
 import { assertFinite } from '../io/nonfinite.js';
@@ -228,9 +228,11 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   if (stored.trainTokens !== undefined && stored.trainTokens !== train.length) {
     throw mismatch('resume corpus', `a training split of ${stored.trainTokens} tokens (as when the checkpoint was written)`, `${train.length} tokens (a different corpus?)`);
   }
+  checkSamplerReplay(stored, train.length, stateFile);
   const params = mapValues(files.params, fromRaw);
   const optimizer = mapValues(files.optimizer, fromRaw);
   const trainer = new Trainer(config, params, train, val, spec.trainer, { state: stored, optimizer, optimizerStep: stored.optimizerStep });
+  trainer.lrScale = { ...growth?.lrScale };
   tf.dispose([...Object.values(params), ...Object.values(optimizer)]);
   // Steps logged after this checkpoint (a run killed between checkpoints) are about to be redone.
   truncateMetrics(runPaths(o.outDir).metrics, stored.step);

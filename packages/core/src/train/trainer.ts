@@ -55,6 +55,8 @@ export class Trainer {
   readonly vars: Record<string, tf.Variable> = {};
   readonly optimizer: AdamW;
   readonly sampler: BatchSampler;
+  /** Per-weight LR multipliers (absent: 1), e.g. the blocks a growth added (depth-aware LR); reset by replaceModel. */
+  lrScale: Record<string, number> = {};
   state: TrainerState;
   private readonly id = ++trainerIds;
   private flopsPerStep: number;
@@ -166,7 +168,7 @@ export class Trainer {
     }
     const clipped = clipByGlobalNorm(grads, clipNorm);
     const lr = learningRate(this.options.schedule, this.state.step);
-    this.optimizer.apply(this.vars, clipped.grads, lr);
+    this.applyUpdate(clipped.grads, lr);
     tf.dispose(Object.values(clipped.grads));
     const tokens = batchSize * seqLen * accumulation;
     this.state = {
@@ -217,6 +219,22 @@ export class Trainer {
     if (optimizerState) this.optimizer.loadState(optimizerState, step);
     else this.optimizer.step = step;
     this.flopsPerStep = this.computeFlopsPerStep();
+    this.lrScale = {};
+  }
+
+  /** One AdamW update, weights grouped by LR multiplier (one group, the plain update, without lrScale). */
+  private applyUpdate(grads: Record<string, tf.Tensor>, lr: number): void {
+    const groups = new Map<number, Record<string, tf.Variable>>();
+    for (const [name, v] of Object.entries(this.vars)) {
+      const scale = this.lrScale[name] ?? 1;
+      if (!groups.has(scale)) groups.set(scale, {});
+      groups.get(scale)![name] = v;
+    }
+    const step = this.optimizer.step;
+    for (const [scale, vars] of groups) {
+      this.optimizer.step = step; // each group is the same optimizer step (bias correction)
+      this.optimizer.apply(vars, grads, lr * scale);
+    }
   }
 
   dispose(): void {
