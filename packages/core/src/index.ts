@@ -15,7 +15,7 @@ export { paramShapes, checkParams, countParams, initParams, layerPrefix, type Pa
 export { forward, forwardWithAux, type ForwardResult } from './model/forward.js';
 export { flopsPerToken, type FlopCount } from './model/flops.js';
 export { loadModel, saveModel, disposeModel, type LoadedModel } from './model/load.js';
-export { generate, type GenerateOptions } from './model/generate.js';
+export { generate, eosTokens, type GenerateOptions } from './model/generate.js';
 export { toRaw, fromRaw, mapValues } from './model/raw.js';
 
 export { crossEntropy } from './train/loss.js';

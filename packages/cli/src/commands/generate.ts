@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { disposeModel, generate, loadModel, readRunInfo, resolveCheckpointDir, type BackendName } from '@efficientscale/core';
+import { disposeModel, eosTokens, generate, loadModel, readRunInfo, resolveCheckpointDir, type BackendName } from '@efficientscale/core';
 import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, useBackend } from './options.js';
 
 interface GenerateFlags {
@@ -10,6 +10,7 @@ interface GenerateFlags {
   topP: number;
   seed: number;
   cache: boolean;
+  eos: boolean;
   backend: BackendName;
   json?: boolean;
 }
@@ -26,6 +27,7 @@ export function registerGenerate(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling: among the most likely tokens holding probability p (1 = all)', positiveNumber, 1)
     .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
     .option('--no-cache', 're-run the whole window for every token instead of keeping a key/value cache')
+    .option('--no-eos', 'keep going past the config\'s eos_token_id (by default generation stops after it)')
     .addOption(backendOption())
     .option('--json', 'print one JSON object: prompt, completion, token ids, sampling settings and tokens/s')
     .action(async (dirArg: string, flags: GenerateFlags) => {
@@ -44,6 +46,7 @@ export function registerGenerate(program: Command): void {
           topP: flags.topP,
           seed: flags.seed,
           cache: flags.cache,
+          stopTokens: flags.eos ? eosTokens(model.config) : [],
         });
       } finally {
         disposeModel(model);

@@ -145,6 +145,15 @@ describe('efficientscale import', () => {
     // tokenizer.json's byte fallback: "AB" is <0x41><0x42>, and the completion decodes through it.
     expect(out.prompt_ids).toEqual([0x41, 0x42]);
     expect(out.tokenizer).toBe('tokenizer.json');
+    // Generation stops after the config's eos_token_id, unless --no-eos.
+    const eosDir = path.join(tmp, 'eos');
+    fs.cpSync(imported, eosDir, { recursive: true });
+    const cfg = readJson(path.join(eosDir, 'config.json'));
+    fs.writeFileSync(path.join(eosDir, 'config.json'), JSON.stringify({ ...cfg, eos_token_id: [out.completion_ids[2], 255] }));
+    const stop = await cli('generate', eosDir, '--prompt', 'AB', '--tokens', '5', '--temperature', '0', '--backend', 'cpu', '--json');
+    expect(JSON.parse(stop.stdout).completion_ids).toEqual(out.completion_ids.slice(0, out.completion_ids.indexOf(out.completion_ids[2]) + 1));
+    const on = await cli('generate', eosDir, '--prompt', 'AB', '--tokens', '5', '--temperature', '0', '--no-eos', '--backend', 'cpu', '--json');
+    expect(JSON.parse(on.stdout).completion_ids).toEqual(out.completion_ids);
   });
 
   it('train --tokenizer DIR trains with its tokenizer.json, and generate on the run uses it again', async () => {

@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { llamaConfig, type ModelConfig } from './config.js';
 import { forward } from './forward.js';
 import { initParams } from './params.js';
-import { generate } from './generate.js';
+import { eosTokens, generate } from './generate.js';
 import { KvCache, decodeStep } from './kv-cache.js';
 import { pickToken } from './sampling.js';
 
@@ -63,7 +63,11 @@ describe('generate with a KV cache', () => {
     expect(generate(gqa, params, [1, 2, 3], o)).toEqual(a);
     expect(generate(gqa, params, [1, 2, 3], { ...o, cache: false })).toEqual(a);
     expect(generate(gqa, params, [1, 2, 3], { ...o, seed: 43 })).not.toEqual(a);
-    expect(generate(gqa, params, [1, 2, 3], { ...o, stopToken: a[2] }).length).toBeLessThanOrEqual(3);
+    const stopped = generate(gqa, params, [1, 2, 3], { ...o, stopTokens: [a[2]] });
+    expect(stopped).toEqual(a.slice(0, a.indexOf(a[2]) + 1));
+    expect(eosTokens({ ...gqa, eos_token_id: [2, 7] })).toEqual([2, 7]);
+    expect(eosTokens({ ...gqa, eos_token_id: 5 })).toEqual([5]);
+    expect(eosTokens(gqa)).toEqual([]);
     tf.dispose(Object.values(params));
   });
 });

@@ -11,8 +11,8 @@ export interface GenerateOptions extends SamplingOptions {
   seed: number;
   /** Reuse each position's keys and values (default true); false re-runs the whole window per token. */
   cache?: boolean;
-  /** Stop after this token (e.g. the config's eos_token_id). */
-  stopToken?: number;
+  /** Stop after any of these tokens (e.g. the config's eos_token_id). */
+  stopTokens?: number[];
 }
 
 /** Logits of the last position, running the whole window (the last max_position_embeddings tokens). */
@@ -28,6 +28,13 @@ function windowLogits(config: ModelConfig, params: Params, window: number[], voc
  * new token costs one position; past max_position_embeddings both modes slide a window over the last
  * max_position_embeddings tokens (re-running it, as positions then shift), so their outputs agree.
  */
+/** The config's eos_token_id (a number or a list, as transformers allows), as a list. */
+export function eosTokens(config: ModelConfig): number[] {
+  const eos = config.eos_token_id;
+  const list = Array.isArray(eos) ? eos : [eos];
+  return list.filter((t): t is number => Number.isInteger(t));
+}
+
 export function generate(config: ModelConfig, params: Params, prompt: ArrayLike<number>, o: GenerateOptions): number[] {
   checkSampling(o);
   const d = dimsOf(config);
@@ -45,7 +52,7 @@ export function generate(config: ModelConfig, params: Params, prompt: ArrayLike<
       }
       const next = pickToken(logits, o, rng.nextFloat());
       ids.push(next);
-      if (next === o.stopToken) break;
+      if (o.stopTokens?.includes(next)) break;
     }
   } finally {
     cache?.dispose();
