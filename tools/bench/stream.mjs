@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Streaming transforms on a synthetic 1B+ parameter Llama checkpoint (bfloat16, sharded as transformers
 // writes it): `efficientscale stream-grow-depth` and `stream-upcycle`, wall time and peak RSS of each (the
-// command's own process.resourceUsage().maxRSS), against the size of the largest tensor. Prints a Markdown
+// command's own process.resourceUsage().maxRSS), against the size of the largest tensor; and `generate`
+// loading the whole model (float32 in tfjs) from the bf16 shards, against the model's float32 size. Prints a Markdown
 // section for BENCHMARKS.md. Needs the built CLI (pnpm build) and ~20 GB of free disk under the OS temp dir
 // (removed at the end). Run alone: `node tools/bench/stream.mjs`; BENCH_LAYERS, BENCH_EXPERTS change the size.
 import { spawnSync } from 'node:child_process';
@@ -113,6 +114,10 @@ function run(args) {
 const deep = run(['stream-grow-depth', source, '--out', join(work, 'deep'), '--layers', String(layers + layers / 5), '--shard-mb', '2048']);
 fs.rmSync(join(work, 'deep'), { recursive: true, force: true });
 const moe = run(['stream-upcycle', source, '--out', join(work, 'moe'), '--experts', String(experts), '--top-k', '2', '--shard-mb', '2048']);
+// Loading the whole model for use (tensor by tensor into tfjs, float32) and one greedy token.
+const loadStarted = performance.now();
+const gen = run(['generate', source, '--prompt', 'a', '--tokens', '1', '--temperature', '0']);
+if (!gen.error) gen.wall_s = (performance.now() - loadStarted) / 1000;
 fs.rmSync(work, { recursive: true, force: true });
 
 const gb = (b) => (b / 2 ** 30).toFixed(2);
@@ -130,6 +135,7 @@ Peak RSS is the command's own \`process.resourceUsage().maxRSS\` (Node, tfjs loa
 | --- | --- | ---: | ---: | ---: | ---: |
 ${row(`stream-grow-depth --layers ${layers + layers / 5}`, deep)}
 ${row(`stream-upcycle --experts ${experts} --top-k 2`, moe)}
+${gen.error ? `| generate --tokens 1 | not measured: ${gen.error.replace(/\|/g, '/')} | | | | |` : `| generate --tokens 1 (loads all ${(params / 1e9).toFixed(2)}B as float32: ${gb(params * 4)} GiB) | ${(params / 1e9).toFixed(2)}B | | 0 | ${gen.wall_s.toFixed(1)} | ${(gen.peak_rss_mb / 1024).toFixed(2)} |`}
 
 Commands: ${commands.map((c) => `\`${c}\``).join('; ')} ($TMP: a scratch directory under the OS temp dir).
 `);

@@ -55,7 +55,7 @@ export function registerGenerate(program: Command): void {
       const completion = tokenizer.decode(ids);
       if (flags.json) {
         const { temperature, topK, topP, seed, cache } = flags;
-        const record = { prompt: flags.prompt, completion, text: flags.prompt + completion, prompt_ids: promptIds, completion_ids: ids, tokenizer: tokenizer.name, temperature, topK, topP, seed, cache, tokens_per_s: ids.length / seconds };
+        const record = { prompt: flags.prompt, completion, text: flags.prompt + completion, prompt_ids: promptIds, completion_ids: ids, tokenizer: tokenizer.name, temperature, topK, topP, seed, cache, tokens_per_s: ids.length / seconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
         process.stdout.write(`${JSON.stringify(record)}\n`);
         return;
       }
