@@ -104,6 +104,14 @@ describe('efficientscale pipeline', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.match(/complete, skipped/g)).toHaveLength(6);
     expect(fs.readFileSync(path.join(fullRun.out, '05-moe', 'metrics.jsonl'), 'utf8')).toBe(before);
+    // A stage whose input is gone runs again, and so does every later stage that reads its output.
+    fs.rmSync(path.join(fullRun.out, '03-grown'), { recursive: true });
+    const again = await cli('pipeline', file, '--backend', 'cpu');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr.match(/complete, skipped/g)).toHaveLength(3);
+    expect(again.stderr).toContain('stage 4/6 upcycle: an earlier stage ran again, so this one runs again');
+    const losses = (text: string) => text.trim().split('\n').map((l) => { const m = JSON.parse(l) as { step: number; loss: number }; return [m.step, m.loss]; });
+    expect(losses(fs.readFileSync(path.join(fullRun.out, '05-moe', 'metrics.jsonl'), 'utf8'))).toEqual(losses(before));
     const plan = JSON.parse(fs.readFileSync(file, 'utf8'));
     plan.stages[2].steps = 5;
     fs.writeFileSync(file, JSON.stringify(plan));
@@ -120,6 +128,13 @@ describe('efficientscale pipeline', () => {
     expect(stopped.stages).toHaveLength(2);
     expect(fs.existsSync(path.join(out, '03-grown', 'checkpoint', 'config.json'))).toBe(true);
     expect(fs.existsSync(path.join(out, '03-grown', 'stage.json'))).toBe(false);
+    // The interrupted stage resumes only with the settings it started with.
+    const plan = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...plan, stages: plan.stages.map((s: object, i: number) => (i === 2 ? { ...s, lr: 0.02 } : s)) }));
+    const changed = await cli('pipeline', file, '--backend', 'cpu');
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toContain('a stage started with other settings; delete');
+    fs.writeFileSync(file, JSON.stringify(plan));
     const r = await cli('pipeline', file, '--backend', 'cpu');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.match(/complete, skipped/g)).toHaveLength(2);

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { countParams, flopsPerToken, loadDefaultCorpus, loadTextCorpus, tokenizerByName, writeFileAtomic, type Progress } from '@efficientscale/core';
 import { layoutStages, trains, type PlannedStage } from './layout.js';
 import type { Plan } from './plan.js';
-import { completedStage, writeStageRecord, type StageRecord } from './stage-dir.js';
+import { clearStageDir, completedStage, writeStageRecord, type StageRecord } from './stage-dir.js';
 import { runTrainStage } from './train-stage.js';
 import { runTransformStage } from './transform-stage.js';
 import { writePipelineReport, type PipelineReport } from './report.js';
@@ -48,8 +48,15 @@ export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineRe
   const { baseDir: _baseDir, ...planJson } = plan;
   writeFileAtomic(path.join(plan.out, 'plan.json'), `${JSON.stringify(planJson, null, 2)}\n`);
   const records: StageRecord[] = [];
+  let ranOne = false;
   for (const p of layout) {
     const inputs = stageInputs(plan, p.index);
+    // A stage after one that ran again is run again too: its input changed on disk.
+    // (The baseline reads nothing on disk.)
+    if (ranOne && p.stage.type !== 'baseline' && fs.existsSync(p.dir)) {
+      o.log(`stage ${p.index + 1}/${layout.length} ${p.stage.name ?? p.stage.type}: an earlier stage ran again, so this one runs again`);
+      clearStageDir(p.dir);
+    }
     const done = completedStage(p.dir, inputs);
     const header = `stage ${p.index + 1}/${layout.length} ${p.stage.name ?? p.stage.type}`;
     if (done) {
@@ -60,6 +67,7 @@ export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineRe
     // Counters before this stage: the baseline starts from zero, every other stage where the last model stage ended.
     const before = p.stage.type === 'baseline' ? undefined : records[records.length - 1];
     const previous = p.index > 0 ? layout[p.index - 1] : undefined;
+    ranOne = true;
     let record: Omit<StageRecord, 'format'>;
     if (trains(p.stage)) {
       o.log(`${header}: training ${p.params.toLocaleString('en')} parameters for ${p.steps} steps (${p.tokens.toLocaleString('en')} tokens) → ${path.relative('.', p.dir)}`);

@@ -39,7 +39,12 @@ export const hasCheckpoint = (dir: string) => fs.existsSync(path.join(checkpoint
 export function completedStage(dir: string, inputs: object): StageRecord | undefined {
   const file = stageFile(dir);
   if (!fs.existsSync(file)) return undefined;
-  const record = JSON.parse(fs.readFileSync(file, 'utf8')) as StageRecord;
+  let record: StageRecord;
+  try {
+    record = JSON.parse(fs.readFileSync(file, 'utf8')) as StageRecord;
+  } catch {
+    throw mismatch(file, 'a stage record (JSON)', `unreadable JSON; delete ${dir} to run the stage again`);
+  }
   if (JSON.stringify(record.inputs) !== JSON.stringify(inputs)) {
     throw mismatch(file, 'a stage run with the plan as it is now', `one run with other settings or earlier stages; delete ${dir} and the later stages' directories to run them again`);
   }

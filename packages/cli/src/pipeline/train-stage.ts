@@ -3,7 +3,10 @@
  * continues the previous stage's model with its optimizer moments, data position and counters (core's
  * resumeRun). An interrupted stage resumes from its own last checkpoint.
  */
-import { loadCheckpointFiles, mismatch, resumeRun, saveCheckpoint, startRun, type Progress, type RunResult, type Tokenizer } from '@efficientscale/core';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { loadCheckpointFiles, mismatch, resumeRun, saveCheckpoint, startRun, type Progress, type RunResult, type RunSpec, type Tokenizer } from '@efficientscale/core';
 import type { PlannedStage } from './layout.js';
 import type { Plan } from './plan.js';
 import { stageSpec } from './spec.js';
@@ -36,10 +39,22 @@ function writeContinuation(from: PlannedStage, to: PlannedStage, ctx: TrainConte
   });
 }
 
+/** An interrupted stage resumes only with the settings it started with (steps, learning rate, schedule, batch). */
+function assertSameSpec(p: PlannedStage, spec: RunSpec): void {
+  const file = path.join(checkpointOf(p.dir), 'trainer_state.json');
+  const stored = (JSON.parse(fs.readFileSync(file, 'utf8')) as { spec?: RunSpec }).spec;
+  if (!isDeepStrictEqual(stored, spec)) {
+    throw mismatch(file, `the settings the plan gives stages[${p.index}] (${JSON.stringify(spec.trainer.schedule)}, ${spec.totalSteps} steps)`, `a stage started with other settings; delete ${p.dir} to start it again`);
+  }
+}
+
 export async function runTrainStage(ctx: TrainContext, p: PlannedStage, previous: PlannedStage | undefined): Promise<RunResult> {
   const stopAfter = ctx.stopAfterSteps === undefined ? undefined : p.startStep + ctx.stopAfterSteps;
   const common = { outDir: p.dir, text: ctx.corpus.text, onProgress: ctx.onProgress, stopAfter };
-  if (hasCheckpoint(p.dir)) return resumeRun(common);
+  if (hasCheckpoint(p.dir)) {
+    assertSameSpec(p, stageSpec(ctx.plan, p, ctx.corpus.name));
+    return resumeRun(common);
+  }
   // Killed before its first checkpoint: nothing worth keeping (startRun refuses a non-empty directory).
   clearStageDir(p.dir);
   if (p.startStep === 0) return startRun({ ...common, tokenizer: ctx.tokenizer, config: p.config, spec: stageSpec(ctx.plan, p, ctx.corpus.name) });
