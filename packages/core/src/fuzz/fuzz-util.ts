@@ -29,8 +29,10 @@ export interface Tally {
   refused: number;
   skipped: number;
   slowestMs: number;
+  /** Accepted resumes checked bit-identical to a clean resume (trainer-state fuzz only). */
+  sameAsClean: number;
 }
-export const newTally = (): Tally => ({ accepted: 0, refused: 0, skipped: 0, slowestMs: 0 });
+export const newTally = (): Tally => ({ accepted: 0, refused: 0, skipped: 0, slowestMs: 0, sameAsClean: 0 });
 
 /**
  * Runs one case: `run` either returns (accepted, 'skipped' when too large to exercise) or throws a
@@ -54,6 +56,6 @@ export function classify(tally: Tally, run: () => 'accepted' | 'skipped'): void 
 export function report(name: string, runs: number, tally: Tally, seconds: number): void {
   console.log(
     `fuzz ${name}: ${runs} cases in ${seconds.toFixed(1)} s: ${tally.accepted} accepted and run, ${tally.refused} refused with a UserError, ` +
-      `${tally.skipped} accepted but not run (too large, or past the CI cap on real resumes); slowest case ${tally.slowestMs.toFixed(0)} ms`,
+      `${tally.skipped} accepted but not run (too large, or past the CI cap on real resumes)${tally.sameAsClean ? ` (${tally.sameAsClean} resumes bit-identical to a clean one)` : ''}; slowest case ${tally.slowestMs.toFixed(0)} ms`,
   );
 }

@@ -30,6 +30,8 @@ const spec: RunSpec = {
 };
 let root: string;
 let clean: LoadedCheckpoint;
+/** model.safetensors after resuming the unmutated checkpoint to step 3, as the fuzzed cases do. */
+let cleanResumed: Buffer;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -37,7 +39,14 @@ beforeAll(async () => {
   const run = path.join(root, 'run');
   await startRun({ outDir: run, text, tokenizer: new ByteTokenizer(), config, spec, stopAfter: 2 });
   clean = loadCheckpointFiles(runPaths(run).checkpoint);
+  const again = path.join(root, 'clean-resume');
+  saveCheckpoint(path.join(again, 'checkpoint'), { config, params: clean.params, optimizer: clean.optimizer, trainerState: clean.trainerState });
+  await resumeRun({ outDir: again, text, stopAfter: 3 });
+  cleanResumed = fs.readFileSync(path.join(again, 'checkpoint', 'model.safetensors'));
 });
+
+/** Fields that choose what the run does (a hand-edited spec or tokenizer is a different run, not a corrupt one). */
+const SETTINGS = new Set(['spec', 'tokenizer']);
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** Every path into the stored state, so a mutation can hit any field at any depth. */
@@ -72,10 +81,12 @@ describe('trainer_state.json / optimizer.safetensors fuzz', () => {
       fc.asyncProperty(fc.array(stateMutation, { maxLength: 3 }), optimizerMutation, async (stateMutations, [which, opt]) => {
         const state = structuredClone(clean.trainerState!) as Record<string, unknown>;
         const all = paths(state).filter((p) => p.length > 0);
+        let touchesSettings = false;
         for (const [i, value] of stateMutations) {
           const p = all[i % all.length];
           if (value === '<step+1>') setAt(state, ['step'], (state.step as number) + 1);
           else setAt(state, p, value);
+          if (value !== '<step+1>' && SETTINGS.has(p[0])) touchesSettings = true;
         }
         const optimizer = Object.fromEntries(Object.entries(clean.optimizer!).map(([k, t]) => [k, { ...t, data: t.data.slice() }]));
         const keys = Object.keys(optimizer).sort();
@@ -121,6 +132,11 @@ describe('trainer_state.json / optimizer.safetensors fuzz', () => {
         classify(tally, () => {
           if (outcome !== 'accepted') throw outcome;
           assertFinite(readSafetensors(path.join(dir, 'checkpoint', 'model.safetensors')).tensors, 'resumed weights', '');
+          // A resume that went ahead from a corrupted (not re-specified) state must be the clean resume, bit for bit.
+          if (!touchesSettings && opt === 'none') {
+            expect(fs.readFileSync(path.join(dir, 'checkpoint', 'model.safetensors')).equals(cleanResumed), `differs from a clean resume: ${JSON.stringify(stateMutations)}`).toBe(true);
+            tally.sameAsClean++;
+          }
           return 'accepted';
         });
         tally.slowestMs = Math.max(tally.slowestMs, ms);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { mismatch } from '../errors.js';
 import { describeJson } from './read.js';
+import { createRng } from '../data/rng.js';
 
 export const TRAINER_STATE_FORMAT = 'efficientscale-trainer-1';
 
@@ -125,5 +126,32 @@ export function checkOptimizerTensors(
         if (t.data[i] < 0) throw mismatch(`${source}: tensor ${JSON.stringify(key)} element ${i}`, 'a second moment >= 0', String(t.data[i]));
       }
     }
+  }
+}
+
+/** Longest sampler history replayed on resume (RNG draws; about a second); longer runs skip the check. */
+export const MAX_SAMPLER_REPLAY = 2 ** 27;
+
+/**
+ * The sampler's RNG state is a function of the seed, the training split's length and the batches drawn:
+ * replaying those draws (RNG only, no batches) must give the stored state. A mutated or hand-edited
+ * `sampler.rng` would otherwise resume into batches the saved run never saw, silently.
+ */
+export function checkSamplerReplay(
+  state: { sampler: { rng: readonly number[]; drawn: number }; spec: { trainer: { seed: number; batchSize: number; seqLen: number } } },
+  trainTokens: number,
+  source: string,
+): void {
+  const { seed, batchSize, seqLen } = state.spec.trainer;
+  const draws = state.sampler.drawn * batchSize;
+  // Too long to replay, or a corpus the sampler itself refuses (too short, or past nextInt's 2^32 range).
+  if (draws > MAX_SAMPLER_REPLAY || trainTokens < seqLen + 1 || trainTokens - seqLen > 2 ** 32) return;
+  const rng = createRng(seed);
+  const starts = trainTokens - seqLen;
+  for (let i = 0; i < draws; i++) rng.nextInt(starts);
+  const expected = Array.from(rng.state());
+  const found = state.sampler.rng;
+  if (expected.some((w, i) => w !== found[i])) {
+    throw mismatch(`${source}: "sampler.rng"`, `[${expected}] (the state after ${state.sampler.drawn} batches from seed ${seed})`, `[${found}]`);
   }
 }

@@ -116,6 +116,23 @@ describe('non-finite values', () => {
     await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(/"v\.model\.norm\.weight" element 0: expected a second moment >= 0, found -1/);
   });
 
+  it('refuses a sampler RNG state that the seed and the batches drawn do not give (it would resume on other batches)', async () => {
+    const dir = tmp();
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(3, 2), stopAfter: 2 });
+    const file = path.join(runPaths(dir).checkpoint, 'trainer_state.json');
+    const state = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const saved = state.sampler.rng;
+    state.sampler.rng = [(saved[0] ^ 1) >>> 0, ...saved.slice(1)];
+    fs.writeFileSync(file, JSON.stringify(state));
+    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(
+      new RegExp(`"sampler\\.rng": expected \\[${saved.join(',')}\\] \\(the state after 2 batches from seed 3\\), found \\[${state.sampler.rng.join(',')}\\]$`),
+    );
+    state.sampler.rng = saved;
+    fs.writeFileSync(file, JSON.stringify(state));
+    await resumeRun({ outDir: dir, text });
+    expect(loggedSteps(dir)).toEqual([1, 2, 3]);
+  });
+
   it('never writes a checkpoint whose weights went non-finite', async () => {
     const dir = tmp();
     await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(2, 1), stopAfter: 1 });
