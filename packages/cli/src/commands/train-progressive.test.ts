@@ -56,6 +56,7 @@ describe('efficientscale train --progressive', () => {
     const r = await cli('train', ...quick.slice(0, -1), '--steps', '8', '--out', dir, '--progressive', '--grow-at', '0.25,0.5', '--layers', '1,2,3', '--grow-method', 'copy');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('progressive: 1 layers → 2 at step 2 → 3 at step 4 (copy, wsd schedule)');
+    expect(r.stderr).toContain(`training ${countParams(target).toLocaleString('en')} parameters for 8 steps`);
     const log = metrics(dir);
     expect(log.map((m) => m.params)).toEqual([1, 1, 2, 2, 3, 3, 3, 3].map((l) => countParams(depth(l))));
     expect(log[7].flops).toBe(2 * stepFlops(1) + 2 * stepFlops(2) + 4 * stepFlops(3));

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { UserError, type ModelConfig, type RunSpec, type StartOptions, type TrainerOptions } from '@efficientscale/core';
+import { countParams, UserError, type ModelConfig, type RunSpec, type StartOptions, type TrainerOptions } from '@efficientscale/core';
 import { growStage, planProgressive, progressiveMethods, type ProgressiveMethod } from '@efficientscale/progressive';
 import { nonNegativeInt } from './options.js';
 
@@ -43,16 +43,20 @@ export function progressiveScheduleDefault(flagsIn: object, trainer: TrainerOpti
   if (flags.schedule === undefined) trainer.schedule = { ...trainer.schedule, kind: 'wsd' } as TrainerOptions['schedule'];
 }
 
-/** The model a run starts with and its growth schedule (the config unchanged without --progressive). */
-export function progressiveStart(flagsIn: object, config: ModelConfig, spec: RunSpec): { config: ModelConfig; growth?: StartOptions['growth'] } {
+/**
+ * The model a run starts with, its growth schedule, and the parameters of the model it ends as (the
+ * config unchanged without --progressive).
+ */
+export function progressiveStart(flagsIn: object, config: ModelConfig, spec: RunSpec): { config: ModelConfig; growth?: StartOptions['growth']; finalParams: number } {
   const flags = flagsIn as ProgressiveTrainFlags;
-  if (!flags.progressive) return { config };
+  if (!flags.progressive) return { config, finalParams: countParams(config) };
   const plan = planProgressive(config, { fromLayers: flags.fromLayers, growAt: flags.growAt, layers: flags.layers, method: flags.growMethod, seed: spec.trainer.seed, depthLrScale: flags.depthLrScale }, spec.totalSteps, spec.trainer.schedule);
   if (!flags.json) {
     const stages = plan.schedule.map((s) => `→ ${s.stage.layers} at step ${s.step}`).join(' ');
     process.stderr.write(`progressive: ${plan.fromLayers} layers ${stages} (${plan.schedule[0].stage.depthMethod}, ${spec.trainer.schedule.kind} schedule)\n`);
   }
-  return { config: plan.config, growth: { schedule: plan.schedule, grow: growStage } };
+  const finalParams = countParams({ ...config, num_hidden_layers: plan.schedule.at(-1)!.stage.layers as number });
+  return { config: plan.config, growth: { schedule: plan.schedule, grow: growStage }, finalParams };
 }
 
 /** Applies a stored growth stage when a progressive run resumes (runs without a schedule never call it). */

@@ -3,7 +3,6 @@ import { Option, type Command } from 'commander';
 import {
   assertNewRunDir,
   UserError,
-  countParams,
   getPreset,
   presets,
   loadDefaultCorpus,
@@ -107,7 +106,7 @@ export function registerTrain(program: Command): void {
         const outDir = flags.out ?? path.join('runs', `${flags.preset}-${timestamp()}`);
         assertNewRunDir(outDir);
         if (!flags.json) {
-          process.stderr.write(`training ${countParams(config).toLocaleString('en')} parameters for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
+          process.stderr.write(`training ${progressive.finalParams.toLocaleString('en')} parameters for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
         }
         result = await startRun({ outDir, text: corpus.text, tokenizer, config: progressive.config, spec, onProgress, betweenSteps: lowrankBetweenSteps, growth: progressive.growth });
       }
