@@ -47,6 +47,8 @@ describe('config schema', () => {
       'config.json: "rope_parameters.rope_theta": expected the same base as "rope_theta" (10000), found 500000',
     );
     expect(() => validateConfig({ ...base(), rope_theta: null, rope_parameters: { rope_type: 'default', rope_theta: 500000 } }, 'config.json')).not.toThrow();
+    expect(refusal({ ...base(), rope_scaling: { type: 'linear', factor: 2 } })).toBe('config.json: "rope_scaling": expected the same RoPE kind as "rope_parameters" ("default"), found "linear"');
+    expect(() => validateConfig({ ...base(), rope_scaling: { rope_type: 'default' } }, 'config.json')).not.toThrow();
   });
 
   it('accepts null for optional fields, as transformers writes them', () => {

@@ -117,6 +117,13 @@ export function dimsOf(config: ModelConfig): Dims {
   }
   const ropeTheta = (v5Theta ?? v4Theta ?? 10000) as number;
   if (typeof ropeTheta !== 'number' || !(ropeTheta > 0)) throw mismatch('"rope_theta"', 'a positive number', JSON.stringify(ropeTheta));
+  // transformers 5 reads rope_parameters, 4 reads rope_scaling: when both name a kind, they must agree.
+  const v5Kind = config.rope_parameters?.rope_type ?? undefined;
+  const scaling = config.rope_scaling as { rope_type?: unknown; type?: unknown } | null | undefined;
+  const v4Kind = scaling?.rope_type ?? scaling?.type ?? undefined;
+  if (v5Kind !== undefined && v4Kind !== undefined && v5Kind !== v4Kind) {
+    throw mismatch('"rope_scaling"', `the same RoPE kind as "rope_parameters" (${JSON.stringify(v5Kind)})`, JSON.stringify(v4Kind));
+  }
   ropeScalingOf(config); // refuses RoPE variants we do not implement
   const eps = (config.rms_norm_eps ?? 1e-6) as number;
   if (typeof eps !== 'number' || !(eps > 0)) throw mismatch('"rms_norm_eps"', 'a positive number', JSON.stringify(eps));
