@@ -2,6 +2,8 @@ import type { FfnMetrics } from '@efficientscale/core';
 
 /** The metric name the moe FFN kind reports under: each expert's share of the layer's routed assignments. */
 export const expertLoadMetric = 'expert_load';
+/** With a capacity factor: the fraction of the layer's assignments over capacity, dropped. */
+export const droppedMetric = 'dropped_fraction';
 
 /**
  * Each expert's share of the token→expert assignments of one forward pass (tokens · k of them), so the

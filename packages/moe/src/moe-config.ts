@@ -18,6 +18,8 @@ export interface MoeSettings {
   routing: RoutingMode;
   /** Intermediate size of the always-on shared expert; 0 = none. */
   sharedFfn: number;
+  /** Each expert takes at most ⌈capacityFactor · tokens · k / E⌉ assignments; 0 = no limit (no token dropped). */
+  capacityFactor: number;
 }
 
 function posInt(what: string, v: unknown): number {
@@ -33,7 +35,7 @@ function nonNegative(what: string, v: unknown): number {
 /**
  * Mixtral's fields (`num_local_experts`, `num_experts_per_tok`, `router_aux_loss_coef`) plus our options
  * under `efficientscale.ffn_options.moe`: `routing`, `shared_expert_intermediate_size`,
- * `router_z_loss_coef`, `expert_intermediate_size` (for mixed dense/MoE models whose experts are narrower
+ * `router_z_loss_coef`, `capacity_factor`, `expert_intermediate_size` (for mixed dense/MoE models whose experts are narrower
  * than the dense layers' `intermediate_size`).
  */
 export function moeSettings(config: ModelConfig, dims: Dims): MoeSettings {
@@ -53,6 +55,7 @@ export function moeSettings(config: ModelConfig, dims: Dims): MoeSettings {
     zLossCoef: nonNegative('"efficientscale.ffn_options.moe.router_z_loss_coef"', o.router_z_loss_coef ?? 0),
     routing,
     sharedFfn: o.shared_expert_intermediate_size === undefined ? 0 : posInt('"efficientscale.ffn_options.moe.shared_expert_intermediate_size"', o.shared_expert_intermediate_size),
+    capacityFactor: nonNegative('"efficientscale.ffn_options.moe.capacity_factor"', o.capacity_factor ?? 0),
   };
 }
 

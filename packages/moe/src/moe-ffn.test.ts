@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { flopsPerToken, forwardWithAux, initParams, llamaConfig, paramShapes, tf, type ModelConfig } from '@efficientscale/core';
-import { dispatch, expertForward, type ExpertWeights } from './dispatch.js';
+import { dispatch, expertForward, groupByExpert, type ExpertWeights } from './dispatch.js';
 import { loadBalancingLoss, routingWeights, topKIndices } from './routing.js';
 import './index.js';
 
@@ -94,11 +94,34 @@ describe('grouped dispatch', () => {
   });
 });
 
+/** Kept assignments under a capacity, the slow obvious way: per expert, sort its assignments by (slot, token). */
+function keptByCapacity(sel: Int32Array, n: number, k: number, capacity: number): boolean[] {
+  const kept = new Array<boolean>(sel.length).fill(false);
+  for (let e = 0; e < n; e++) {
+    const mine = [...sel.keys()].filter((i) => sel[i] === e).sort((a, b) => a % k - (b % k) || a - b);
+    for (const i of mine.slice(0, capacity)) kept[i] = true;
+  }
+  return kept;
+}
+
+describe('capacity', () => {
+  it('keeps first choices before second choices, token order within a slot, and drops the rest', () => {
+    // tokens → experts: t0 → (0, 1), t1 → (0, 1), t2 → (1, 0); capacity 2 each.
+    const g = groupByExpert(Int32Array.from([0, 1, 0, 1, 1, 0]), 2, 2, 2);
+    expect(Array.from(g.counts)).toEqual([2, 2]);
+    expect(g.dropped).toBe(2); // t1's and t2's second choices
+    expect(Array.from(g.order)).toEqual([0, 2, 1, 4]);
+    expect(Array.from(g.position)).toEqual([0, 2, 1, 4, 3, 4]); // 4: the zero row
+    expect(groupByExpert(Int32Array.from([0, 1, 0, 1, 1, 0]), 2, 2).dropped).toBe(0);
+  });
+});
+
 describe('grouped dispatch gradients', () => {
-  it('equal the naive reference\'s for the input, the routing weights and every expert weight', () => {
+  it('equal the naive reference\'s for the input, the routing weights and every expert weight (with and without a capacity)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 1e6 }), (n, tokens, kRaw, seed) => {
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 1e6 }), fc.option(fc.integer({ min: 1, max: 6 })), (n, tokens, kRaw, seed, cap) => {
         const k = Math.min(kRaw, n);
+        const capacity = cap ?? Infinity;
         const ex = randomExperts(n, 4, 3, seed);
         const x = tf.randomNormal([tokens, 4], 0, 1, 'float32', seed + 1) as tf.Tensor2D;
         const logits = tf.randomNormal([tokens, n], 0, 1, 'float32', seed + 2) as tf.Tensor2D;
@@ -110,11 +133,12 @@ describe('grouped dispatch gradients', () => {
         // experts nobody picked do not run; the 0 · Σw term gives their weights a (zero) gradient to compare.
         const untouched = (ws: tf.Tensor[]) => tf.mul(0, tf.addN(ws.map((t) => tf.sum(t))));
         const grouped = (xi: tf.Tensor, wi: tf.Tensor, ...ws: tf.Tensor[]) =>
-          tf.add(tf.sum(tf.mul(dispatch(xi as tf.Tensor2D, sel, wi as tf.Tensor2D, unflat(ws)), probe)), untouched(ws));
+          tf.add(tf.sum(tf.mul(dispatch(xi as tf.Tensor2D, sel, wi as tf.Tensor2D, unflat(ws), capacity), probe)), untouched(ws));
         const naive = (xi: tf.Tensor, wi: tf.Tensor, ...ws: tf.Tensor[]) => {
-          // every expert on every token, weighted by a one-hot mask built from the routing weights
+          // every expert on every token, weighted by a one-hot mask of the kept assignments' routing weights
+          const kept = keptByCapacity(sel, n, k, capacity);
           const hot = new Float32Array(sel.length * n);
-          sel.forEach((e, i) => (hot[i * n + e] = 1));
+          sel.forEach((e, i) => (hot[i * n + e] = kept[i] ? 1 : 0));
           const oneHot = tf.tensor2d(hot, [sel.length, n]);
           const mask = tf.sum(tf.reshape(tf.mul(oneHot, tf.reshape(wi, [-1, 1])), [tokens, k, n]), 1);
           const outs = unflat(ws).map((e, i) => tf.mul(expertForward(xi as tf.Tensor2D, e), tf.slice(mask, [0, i], [tokens, 1])));
@@ -155,6 +179,23 @@ describe('the moe FFN kind in core', () => {
     g.dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([tokens, ...Object.values(params)]);
+  });
+
+  it('drops assignments over the capacity factor and reports their fraction', () => {
+    const config = mixtral(2, 1, { efficientscale: { ffn_options: { moe: { capacity_factor: 0.5 } } } });
+    const params = initParams(config, 3, 0.3);
+    for (const l of [0, 1]) {
+      const name = `model.layers.${l}.block_sparse_moe.gate.weight`;
+      params[name].dispose();
+      params[name] = tf.zeros([2, 8]); // ties: every token picks expert 0
+    }
+    const tokens = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32');
+    const out = forwardWithAux(config, params, tokens);
+    // capacity ⌈0.5 · 8 · 1 / 2⌉ = 2: two of the eight tokens reach expert 0.
+    expect(out.ffnMetrics.dropped_fraction).toEqual({ 0: [0.75], 1: [0.75] });
+    expect(out.ffnMetrics.expert_load[0]).toEqual([1, 0]);
+    expect(() => paramShapes(mixtral(2, 1, { efficientscale: { ffn_options: { moe: { capacity_factor: -1 } } } }))).toThrowError(/capacity_factor": expected a number >= 0, found -1/);
+    tf.dispose([tokens, out.logits, out.auxLoss, ...Object.values(params)]);
   });
 
   it('supports softmax-then-top-k routing, a shared expert and a z-loss', () => {

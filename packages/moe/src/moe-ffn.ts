@@ -1,8 +1,8 @@
 import { tf, type FfnKind } from '@efficientscale/core';
 import { expertWeight, moeSettings, routerWeight, sharedWeight } from './moe-config.js';
-import { dispatch, expertForward, type ExpertWeights } from './dispatch.js';
+import { dispatch, expertForward, groupByExpert, type ExpertWeights } from './dispatch.js';
 import { loadBalancingLoss, routerZLoss, routingWeights, topKIndices } from './routing.js';
-import { expertLoad, expertLoadMetric } from './expert-load.js';
+import { droppedMetric, expertLoad, expertLoadMetric } from './expert-load.js';
 
 const experts = (n: number) => Array.from({ length: n }, (_, e) => e);
 
@@ -40,11 +40,14 @@ export const moeFfn: FfnKind = {
     const weights = routingWeights(logits, selected, s.topK, s.routing);
     const w = (name: string) => ctx.param(name) as tf.Tensor2D;
     const expertWs: ExpertWeights[] = experts(s.experts).map((e) => ({ w1: w(expertWeight(e, 'w1')), w2: w(expertWeight(e, 'w2')), w3: w(expertWeight(e, 'w3')) }));
-    let y = dispatch(x, selected, weights, expertWs);
+    const capacity = s.capacityFactor > 0 ? Math.ceil((s.capacityFactor * tokens * s.topK) / s.experts) : Infinity;
+    let y = dispatch(x, selected, weights, expertWs, capacity);
     if (s.sharedFfn > 0) y = tf.add(y, expertForward(x, { w1: w(sharedWeight('w1')), w2: w(sharedWeight('w2')), w3: w(sharedWeight('w3')) }));
     let auxLoss = tf.mul(s.auxLossCoef, loadBalancingLoss(logits, selected)) as tf.Scalar;
     if (s.zLossCoef > 0) auxLoss = tf.add(auxLoss, tf.mul(s.zLossCoef, routerZLoss(logits)));
-    return { y, auxLoss, metrics: { [expertLoadMetric]: expertLoad(selected, s.experts) } };
+    const metrics: Record<string, number[]> = { [expertLoadMetric]: expertLoad(selected, s.experts) };
+    if (capacity < Infinity) metrics[droppedMetric] = [groupByExpert(selected, s.experts, s.topK, capacity).dropped / selected.length];
+    return { y, auxLoss, metrics };
   },
   activeParamsPerToken(config, d) {
     const s = moeSettings(config, d);
