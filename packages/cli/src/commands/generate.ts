@@ -47,6 +47,7 @@ export function registerGenerate(program: Command): void {
           seed: flags.seed,
           cache: flags.cache,
           stopTokens: flags.eos ? eosTokens(model.config) : [],
+          vocabLimit: tokenizer.vocabSize,
         });
       } finally {
         disposeModel(model);

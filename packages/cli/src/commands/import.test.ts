@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { forward, fromRaw, llamaConfig, loadModel, readSafetensors, tf, writeSafetensors, type RawTensor } from '@efficientscale/core';
+import { forward, fromRaw, initParams, llamaConfig, loadModel, readSafetensors, saveModel, tf, writeSafetensors, type RawTensor } from '@efficientscale/core';
 import '@efficientscale/moe';
 import { cli } from './test-util.js';
 
@@ -185,6 +185,17 @@ describe('efficientscale import', () => {
     for (let i = 0; i < got.length; i++) gap = Math.max(gap, Math.abs(got[i] - ref.logits.data[i]));
     expect(gap).toBeLessThan(1e-4);
     tf.dispose([logits, ids, ...Object.values(model.params)]);
+  });
+
+  it('generate samples only ids the tokenizer can decode when the model\'s vocabulary is larger (padded)', async () => {
+    const dir = path.join(tmp, 'padded-vocab');
+    const config = llamaConfig({ vocab: 320, hidden: 8, ffn: 8, layers: 1, heads: 2 });
+    const params = initParams(config, 3, 1);
+    saveModel(dir, config, params);
+    tf.dispose(Object.values(params));
+    const g = await cli('generate', dir, '--prompt', 'x', '--tokens', '40', '--temperature', '3', '--top-k', '0', '--backend', 'cpu', '--json');
+    expect(g.code, g.stderr).toBe(0);
+    expect(JSON.parse(g.stdout).completion_ids.every((t: number) => t < 256)).toBe(true);
   });
 
   it('refuses a non-empty --out and a directory without weights, in one line', async () => {

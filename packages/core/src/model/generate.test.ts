@@ -68,6 +68,9 @@ describe('generate with a KV cache', () => {
     expect(eosTokens({ ...gqa, eos_token_id: [2, 7] })).toEqual([2, 7]);
     expect(eosTokens({ ...gqa, eos_token_id: 5 })).toEqual([5]);
     expect(eosTokens(gqa)).toEqual([]);
+    const limited = generate(gqa, params, [1, 2, 3], { ...o, maxNewTokens: 40, topK: 0, topP: 1, temperature: 2, vocabLimit: 5 });
+    expect(limited.every((t) => t < 5)).toBe(true);
+    expect(generate(gqa, params, [1, 2, 3], { ...o, maxNewTokens: 40, topK: 0, topP: 1, temperature: 2 }).some((t) => t >= 5)).toBe(true);
     tf.dispose(Object.values(params));
   });
 });

@@ -11,6 +11,8 @@ export interface GenerateOptions extends SamplingOptions {
   seed: number;
   /** Reuse each position's keys and values (default true); false re-runs the whole window per token. */
   cache?: boolean;
+  /** Sample only ids below this (a tokenizer smaller than the model's padded vocabulary cannot decode the rest). */
+  vocabLimit?: number;
   /** Stop after any of these tokens (e.g. the config's eos_token_id). */
   stopTokens?: number[];
 }
@@ -50,7 +52,8 @@ export function generate(config: ModelConfig, params: Params, prompt: ArrayLike<
         cache?.dispose();
         logits = windowLogits(config, params, ids.slice(-d.maxPositions), d.vocab);
       }
-      const next = pickToken(logits, o, rng.nextFloat());
+      const usable = o.vocabLimit !== undefined && o.vocabLimit < logits.length ? logits.subarray(0, o.vocabLimit) : logits;
+      const next = pickToken(usable, o, rng.nextFloat());
       ids.push(next);
       if (o.stopTokens?.includes(next)) break;
     }
