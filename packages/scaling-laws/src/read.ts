@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { parseDataset, type ParseOptions } from './data.js';
-import { mismatch } from './errors.js';
-import type { Point } from './points.js';
+// From the package's main entry (a self-reference, external in the build), not './data.js': the /node
+// build then shares the main entry's code, and its errors are instances of the one ScalingLawError.
+import { mismatch, parseDataset, type ParseOptions, type Point } from '@efficientscale/scaling-laws';
 
 /**
  * Reads observations from a .csv or .jsonl (.ndjson) file, or from a run directory written by
