@@ -91,6 +91,15 @@ shards.forEach((list, s) => {
 });
 fs.writeFileSync(join(source, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
 fs.writeFileSync(join(source, 'config.json'), JSON.stringify(config, null, 2));
+// A tokenizer.json covering the whole vocabulary (Llama-style byte fallback, then placeholder pieces), so generate can decode any id.
+const vocab = {};
+for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = b;
+for (let id = 256; id < shape.vocab; id++) vocab[`<extra_${id}>`] = id;
+fs.writeFileSync(join(source, 'tokenizer.json'), JSON.stringify({
+  version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null, pre_tokenizer: null, post_processor: null,
+  decoder: { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, { type: 'Fuse' }] },
+  model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: true, vocab, merges: [] },
+}));
 const sourceBytes = shards.flat().reduce((n, [, s]) => n + count(s) * 2, 0);
 console.error(`stream bench: source written in ${((performance.now() - generated) / 1000).toFixed(1)} s`);
 
