@@ -22,7 +22,7 @@ export function registerPipeline(program: Command): void {
     .option('--json', 'print one JSON object at the end')
     .action(async (planFile: string, flags: PipelineFlags) => {
       // The pipeline modules (and the technique packages behind them) load only when this command runs.
-      const { loadPlan, dryRun, formatDryRun, formatSeconds, runPipeline, savingSentence } = await import('../pipeline/index.js');
+      const { loadPlan, dryRun, formatDryRun, formatSeconds, runPipeline, savingSentence, equalComputeSentence } = await import('../pipeline/index.js');
       const loaded = loadPlan(planFile);
       const plan = flags.out ? { ...loaded, out: flags.out } : loaded;
       const backend = await useBackend(flags.backend ?? (plan.backend as BackendName), flags.json);
@@ -45,7 +45,8 @@ export function registerPipeline(program: Command): void {
       process.stdout.write(
         `done in ${formatSeconds(r.wallSeconds)}: ${r.pipelineTokens.toLocaleString('en')} tokens, ${r.pipelineFlops.toExponential(2)} FLOPs, final eval loss ${r.pipelineFinalLoss?.toFixed(3) ?? '-'} nats/token\n` +
           `report: ${r.files.map((f) => path.relative('.', f)).join(', ')}\n` +
-          `${savingSentence(r.saving)}\n`,
+          `${savingSentence(r.saving)}\n` +
+          (equalComputeSentence(r.saving) ? `${equalComputeSentence(r.saving)}\n` : ''),
       );
     });
 }

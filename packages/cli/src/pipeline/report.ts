@@ -38,6 +38,12 @@ export function savingSentence(s: Saving | undefined): string {
   return `the pipeline reached the baseline's final eval loss ${s.targetLoss.toFixed(3)} nats/token after ${sci(s.pipelineFlops)} FLOPs against the baseline's ${sci(s.baselineFlops)}: ${how}`;
 }
 
+/** The baseline's eval loss at the pipeline's final compute, beside the pipeline's ('' when the baseline never got that far). */
+export function equalComputeSentence(s: Saving | undefined): string {
+  if (s?.baselineAtPipelineFlops === undefined || !s.pipelineFinal) return '';
+  return `At equal compute (the pipeline's last evaluation, ${sci(s.pipelineFinal.x)} FLOPs) the baseline's eval loss was ${s.baselineAtPipelineFlops.toFixed(3)} nats/token (interpolated), the pipeline's ${s.pipelineFinal.y.toFixed(3)}.`;
+}
+
 function stageTable(records: readonly StageRecord[]): string {
   const rows = records.map((r) => {
     const loss = r.eval_loss === undefined ? '' : r.eval_loss.toFixed(3);
@@ -92,6 +98,7 @@ export async function writePipelineReport(plan: Plan, layout: readonly PlannedSt
     '',
     `${savingSentence(saving).replace(/^./, (c) => c.toUpperCase())}.`,
     saving && tokensToReach !== undefined && baselineTokens ? `In tokens: ${countLabel(tokensToReach)} against the baseline's ${countLabel(baselineTokens)}.` : '',
+    equalComputeSentence(saving),
     `The pipeline's final eval loss: ${lastTrain?.eval_loss?.toFixed(3) ?? '-'} nats/token after ${sci(report.pipelineFlops)} FLOPs and ${countLabel(report.pipelineTokens)} tokens.`,
     '',
     'FLOPs are training FLOPs (3 × forward, attention included) counted at each step by the model that ran it (an MoE counts its active experts); the FLOPs to reach a loss are interpolated linearly between the two evaluations around the crossing; the transforms\' own compute (one probe forward pass) is not counted.',

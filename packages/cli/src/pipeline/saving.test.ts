@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { firstReach, flopSaving } from './saving.js';
+import { firstReach, flopSaving, valueAt } from './saving.js';
 
 describe('flopSaving', () => {
   // Baseline: 4 → 3.0 over 100 FLOPs. Pipeline: reaches 3.0 between x = 40 (3.2) and x = 60 (2.8).
@@ -26,6 +26,15 @@ describe('flopSaving', () => {
     expect(s.pipelineFlops).toBeCloseTo(100, 10);
     expect(s.saving).toBeCloseTo(0, 10);
     expect(flopSaving([{ x: 100, y: 3.5 }, { x: 300, y: 2.5 }], baseline).saving).toBeCloseTo(-1, 10);
+  });
+
+  it('compares at equal compute: the baseline\'s loss interpolated at the pipeline\'s last evaluation', () => {
+    const s = flopSaving(pipeline, baseline);
+    expect(s.pipelineFinal).toEqual({ x: 80, y: 2.7 });
+    expect(s.baselineAtPipelineFlops).toBeCloseTo(3.2, 10);
+    expect(valueAt(baseline, 10)).toBeUndefined();
+    expect(valueAt(baseline, 150)).toBeUndefined();
+    expect(valueAt(baseline, 50)).toBe(3.5);
   });
 
   it('a curve that starts below the target reaches it at its first point', () => {

@@ -23,6 +23,19 @@ export function firstReach(curve: readonly CurvePoint[], target: number): number
   return undefined;
 }
 
+/** The curve's y at `x`, interpolated linearly between the evaluations around it; undefined outside the curve. */
+export function valueAt(curve: readonly CurvePoint[], x: number): number | undefined {
+  for (let i = 0; i < curve.length; i++) {
+    if (curve[i].x < x) continue;
+    if (curve[i].x === x) return curve[i].y;
+    if (i === 0) return undefined;
+    const a = curve[i - 1];
+    const b = curve[i];
+    return a.y + ((x - a.x) / (b.x - a.x)) * (b.y - a.y);
+  }
+  return undefined;
+}
+
 export interface Saving {
   /** The baseline's final eval loss: the bar the pipeline has to reach. */
   targetLoss: number;
@@ -31,6 +44,9 @@ export interface Saving {
   pipelineFlops?: number;
   /** 1 − pipelineFlops / baselineFlops (negative: the pipeline needed more). */
   saving?: number;
+  /** The pipeline's final eval loss, and the baseline's at the same FLOPs (interpolated; undefined if the baseline never got that far). */
+  pipelineFinal?: CurvePoint;
+  baselineAtPipelineFlops?: number;
 }
 
 /** The pipeline's FLOPs to reach the baseline's final eval loss, and the saving in FLOPs. */
@@ -38,5 +54,13 @@ export function flopSaving(pipeline: readonly CurvePoint[], baseline: readonly C
   const last = baseline[baseline.length - 1];
   if (!last) throw new Error('flopSaving: the baseline curve is empty');
   const reach = firstReach(pipeline, last.y);
-  return { targetLoss: last.y, baselineFlops: last.x, pipelineFlops: reach, saving: reach === undefined ? undefined : 1 - reach / last.x };
+  const final = pipeline[pipeline.length - 1];
+  return {
+    targetLoss: last.y,
+    baselineFlops: last.x,
+    pipelineFlops: reach,
+    saving: reach === undefined ? undefined : 1 - reach / last.x,
+    pipelineFinal: final,
+    baselineAtPipelineFlops: final ? valueAt(baseline, final.x) : undefined,
+  };
 }
