@@ -5,4 +5,4 @@ export { growthDims } from './dims.js';
 export { growWidth, widthMethods, type WidthMethod, type WidthOptions, type WidthReport } from './width.js';
 export { growModel, growCheckpoint, type GrowOptions, type GrowReport, type GrowModelResult } from './checkpoint.js';
 export { trainProgressive, type GrowthStage, type ProgressiveOptions, type ProgressiveResult } from './progressive.js';
-export { planProgressive, growStage, progressiveMethods, type ProgressiveMethod, type ProgressivePlan, type ProgressivePlanOptions } from './schedule.js';
+export { planProgressive, growStage, newBlockLrScale, progressiveMethods, type ProgressiveMethod, type ProgressivePlan, type ProgressivePlanOptions } from './schedule.js';

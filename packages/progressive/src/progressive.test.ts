@@ -54,6 +54,16 @@ describe('trainProgressive', () => {
     expect(r.history[11].loss).toBeLessThan(r.history[0].loss);
   });
 
+  it('depthLrScale slows only what the growth added: same losses up to the growth, different after', () => {
+    const run = (depthLrScale: boolean) =>
+      trainProgressive({ config, trainIds: ids, valIds: ids.slice(0, 300), trainer, totalSteps: 10, stages: [{ at: 0.5, grow: { layers: 3, depthMethod: 'copy' }, depthLrScale }] });
+    const plain = run(false);
+    const scaled = run(true);
+    expect(scaled.history.slice(0, 6).map((h) => h.loss)).toEqual(plain.history.slice(0, 6).map((h) => h.loss));
+    expect(scaled.history[9].loss).not.toBe(plain.history[9].loss);
+    expect(Number.isFinite(scaled.evalLoss)).toBe(true);
+  });
+
   it('refuses stage fractions outside (0, 1)', () => {
     expect(() => trainProgressive({ config, trainIds: ids, valIds: ids, trainer, totalSteps: 4, stages: [{ at: 1, grow: { layers: 2 } }] })).toThrow(UserError);
   });

@@ -1,10 +1,13 @@
 import { mismatch, tf, Trainer, type ModelConfig, type StepMetrics, type TrainerOptions } from '@efficientscale/core';
 import { growModel, type GrowModelResult, type GrowOptions } from './checkpoint.js';
+import { newBlockLrScale } from './schedule.js';
 
 export interface GrowthStage {
   /** Fraction of the step (= token) budget after which to grow, in (0, 1). */
   at: number;
   grow: GrowOptions;
+  /** Train the new blocks at LR × max(1, depth before) / depth after until the next growth (see newBlockLrScale). */
+  depthLrScale?: boolean;
 }
 
 export interface ProgressiveOptions {
@@ -54,6 +57,7 @@ export function trainProgressive(o: ProgressiveOptions): ProgressiveResult {
         if (growAt[k] !== step) continue;
         const grown = growModel(trainer.config, trainer.params, stages[k].grow, trainer.optimizer.stateTensors());
         trainer.replaceModel(grown.config, grown.params, grown.optimizer);
+        if (stages[k].depthLrScale) trainer.lrScale = newBlockLrScale(grown);
         tf.dispose([...Object.values(grown.params), ...Object.values(grown.optimizer ?? {})]);
         growths.push({ step, report: grown.report });
         params = paramCount(trainer);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { learningRate, llamaConfig, UserError, type ScheduleSpec } from '@efficientscale/core';
-import { planProgressive } from './schedule.js';
+import { initParams, learningRate, llamaConfig, tf, UserError, type ScheduleSpec } from '@efficientscale/core';
+import { growModel } from './checkpoint.js';
+import { newBlockLrScale, planProgressive } from './schedule.js';
 
 const target = llamaConfig({ vocab: 32, hidden: 8, ffn: 16, layers: 6, heads: 2 });
 const wsd: ScheduleSpec = { kind: 'wsd', lr: 1e-3, warmup: 10, total: 100 };
@@ -46,7 +47,7 @@ describe('planProgressive', () => {
   });
 
   it('refuses what cannot be planned, with one-line errors', () => {
-    const refuse = (o: Parameters<typeof planProgressive>[1], schedule = wsd) => () => planProgressive(target, o, 100, schedule);
+    const refuse = (o: Parameters<typeof planProgressive>[1], schedule: ScheduleSpec = wsd) => () => planProgressive(target, o, 100, schedule);
     expect(refuse({ growAt: [0.8, 0.5], layers: [3, 6] })).toThrow(/--grow-at: expected increasing fractions/);
     expect(refuse({ growAt: [1] })).toThrow(UserError);
     expect(refuse({ layers: [6, 3] })).toThrow(/expected increasing non-negative integers, found 6,3/);
@@ -55,5 +56,20 @@ describe('planProgressive', () => {
     expect(refuse({ method: 'stack' as never })).toThrow(/--grow-method: expected zero \| copy \| random/);
     expect(refuse({}, { kind: 'cosine', lr: 1e-3, warmup: 0, total: 100 })).toThrow(/expected wsd or constant/);
     expect(() => planProgressive({ ...target, efficientscale: { ffn_kinds: Array(6).fill('moe') } }, {}, 100, wsd)).toThrow(/dense FFNs only/);
+  });
+
+  it('newBlockLrScale names exactly the weights of the new layers, at max(1, before) / after', async () => {
+    await tf.setBackend('cpu');
+    const small = { ...target, num_hidden_layers: 2 };
+    const params = initParams(small, 1);
+    const grown = growModel(small, params, { layers: 5, depthMethod: 'copy' });
+    const scale = newBlockLrScale(grown);
+    const newLayers = grown.report.depth!.newLayers.map((l) => l.index);
+    expect(newLayers.length).toBe(3);
+    expect(Object.keys(scale).sort()).toEqual(Object.keys(grown.params).filter((n) => newLayers.some((i) => n.startsWith(`model.layers.${i}.`))).sort());
+    expect(new Set(Object.values(scale))).toEqual(new Set([2 / 5]));
+    const wider = growModel(small, params, { ffn: 32 });
+    expect(newBlockLrScale(wider)).toEqual({});
+    tf.dispose([...Object.values(params), ...Object.values(grown.params), ...Object.values(wider.params)]);
   });
 });

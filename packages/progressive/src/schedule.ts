@@ -1,5 +1,5 @@
 import { layerPrefix, learningRate, mismatch, type ModelConfig, type ScheduleSpec, type StartOptions } from '@efficientscale/core';
-import { growModel, type GrowOptions } from './checkpoint.js';
+import { growModel, type GrowModelResult, type GrowOptions } from './checkpoint.js';
 
 /** The methods a progressive run grows depth with (copy needs a layer to copy: not from 0 layers). */
 export const progressiveMethods = ['zero', 'copy', 'random'] as const;
@@ -91,13 +91,18 @@ function checkStablePhase(schedule: ScheduleSpec, steps: number[], growAt: numbe
  */
 export const growStage: CoreGrowth['grow'] = (config, params, optimizerState, stage) => {
   const grown = growModel(config, params, stage as GrowOptions, optimizerState);
-  const depth = grown.report.depth;
-  const lrScale: Record<string, number> = {};
-  if (stage.depthLrScale === true && depth) {
-    const scale = Math.max(1, depth.layersBefore) / depth.layersAfter;
-    for (const { index } of depth.newLayers) {
-      for (const name of Object.keys(grown.params)) if (name.startsWith(layerPrefix(index))) lrScale[name] = scale;
-    }
-  }
+  const lrScale = stage.depthLrScale === true ? newBlockLrScale(grown) : {};
   return { config: grown.config, params: grown.params, optimizer: grown.optimizer, lrScale };
 };
+
+/** LR multipliers for the blocks a depth growth added: max(1, depth before) / depth after (none without depth growth). */
+export function newBlockLrScale(grown: Pick<GrowModelResult, 'params' | 'report'>): Record<string, number> {
+  const depth = grown.report.depth;
+  const lrScale: Record<string, number> = {};
+  if (!depth) return lrScale;
+  const scale = Math.max(1, depth.layersBefore) / depth.layersAfter;
+  for (const { index } of depth.newLayers) {
+    for (const name of Object.keys(grown.params)) if (name.startsWith(layerPrefix(index))) lrScale[name] = scale;
+  }
+  return lrScale;
+}
