@@ -93,10 +93,15 @@ function swigluFfns(d, r) {
 }
 
 function measure({ weights, f }, x) {
-  const fwd = timeit(() => tf.tidy(() => f(x, weights).dataSync()));
+  // The tidy returns nothing: a returned Float32Array would be walked element by element for tensors to keep.
+  const fwd = timeit(() => tf.tidy(() => {
+    f(x, weights).dataSync();
+  }));
   // Gradients for the input and every weight, as PyTorch's m(x).sum().backward() with x.requires_grad.
   const g = tf.grads((xi, ...ws) => tf.sum(f(xi, ws)));
-  const fwdbwd = timeit(() => tf.tidy(() => g([x, ...weights]).forEach((t) => t.dataSync())));
+  const fwdbwd = timeit(() => tf.tidy(() => {
+    g([x, ...weights]).forEach((t) => t.dataSync());
+  }));
   const params = weights.reduce((n, w) => n + w.size, 0);
   return { fwd, fwdbwd, params };
 }
@@ -108,14 +113,19 @@ function torchRun() {
   const r = spawnSync(python, [torchScript, 'cpu', String(tokens), 'fp32'], { encoding: 'utf8', env, stdio: ['ignore', fd, 'pipe'] });
   closeSync(fd);
   if (r.status !== 0) return { error: `${python} exited with ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-1)[0]}` };
-  const rows = readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  return torchRows(readFileSync(log, 'utf8'));
+}
+function torchRows(text) {
+  const rows = text.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   return { byWidth: Object.fromEntries(rows.map((row) => [row.width, row])) };
 }
 
 const results = [];
 console.error(`lowrank-ffn bench: ${backend.detail}; PyTorch first`);
 const skipTorch = process.env.BENCH_TORCH === '0' ? { error: 'skipped (BENCH_TORCH=0)' } : undefined;
-const torch1 = skipTorch ?? (existsSync(torchScript) ? torchRun() : { error: `no ${torchScript}` });
+// BENCH_TORCH_JSONL=file reuses the lines of an earlier PyTorch run (said so in the section) instead of a new one.
+const reused = process.env.BENCH_TORCH_JSONL;
+const torch1 = skipTorch ?? (reused ? torchRows(readFileSync(reused, 'utf8')) : existsSync(torchScript) ? torchRun() : { error: `no ${torchScript}` });
 for (const d of widths) {
   const r = d / 4;
   const x = rand([tokens, d], 1);
@@ -177,7 +187,7 @@ const ffnRows = results.map(({ shape, d, r, dense, low }) => {
     `${f(dense.fwdbwd, 0)} / ${f(low.fwdbwd, 0)} | ${f(dense.fwdbwd / low.fwdbwd, 2)} | ${torchCells.join(' | ')} |`;
 });
 const torchNote = torch1.error ? `PyTorch not measured: ${torch1.error}.` :
-  `PyTorch: \`OMP_NUM_THREADS=${threads} ${python} ../shared/bench/ffn_lowrank_bench.py cpu ${tokens} fp32\` (mean of 3 calls after 2), run just before ours; its default here is 1 thread, so the thread count is set to ours.`;
+  `PyTorch: \`OMP_NUM_THREADS=${threads} ${python} ../shared/bench/ffn_lowrank_bench.py cpu ${tokens} fp32\` (mean of 3 calls after 2), ${reused ? `NOT in this run: its lines were reused from ${reused} (an earlier run on the same machine, under other load)` : 'run just before ours'}; its default here is 1 thread, so the thread count is set to ours.`;
 
 const cpus = os.cpus();
 process.stdout.write([
