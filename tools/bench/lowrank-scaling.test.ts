@@ -36,6 +36,8 @@ const families: { name: string; make: (c: ModelConfig) => ModelConfig }[] = [
   { name: 'lowrank 32%', make: (c) => lowrankConfig(c, { fraction: 0.32 }) },
 ];
 
+const legend = (family: string, alpha: number) => `${family.replace('lowrank', 'LR')} α=${alpha.toFixed(3)}`;
+
 interface Run { family: string; size: number; hidden: number; layers: number; params: number; tokens: number; flops: number; evalLoss: number; wallSeconds: number }
 
 function train(config: ModelConfig, trainIds: Int32Array, valIds: Int32Array): Omit<Run, 'family' | 'size' | 'hidden' | 'layers'> {
@@ -88,9 +90,10 @@ describe.skipIf(!enabled)('low-rank scaling curves (manual experiment)', () => {
     const series: ChartSeries[] = families.flatMap((f, k) => {
       const p = fits[k].params;
       return [
-        // One name for a family's runs and curve, so they share a colour; the legend carries the exponent.
-        { name: `${f.name}: α = ${p.alpha.toFixed(3)}`, mark: 'point' as const, points: runs.filter((r) => r.family === f.name).map((r) => ({ x: r.flops, y: r.evalLoss })) },
-        { name: `${f.name}: α = ${p.alpha.toFixed(3)}`, mark: 'line' as const, points: grid.map((c) => ({ x: c, y: p.E + p.A * c ** -p.alpha })) },
+        // One name for a family's runs and curve, so they share a colour; the legend carries the exponent
+        // (short: vega-lite cuts legend labels at 160 px).
+        { name: legend(f.name, p.alpha), mark: 'point' as const, points: runs.filter((r) => r.family === f.name).map((r) => ({ x: r.flops, y: r.evalLoss })) },
+        { name: legend(f.name, p.alpha), mark: 'line' as const, points: grid.map((c) => ({ x: c, y: p.E + p.A * c ** -p.alpha })) },
       ];
     });
     const svg = await lineChartSvg({
