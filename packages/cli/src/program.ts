@@ -69,7 +69,7 @@ export async function buildProgram(options: { json?: boolean; args?: readonly st
   const registerCommands = await commandsFor(options.args ?? []);
   // Settings made before registerCommands are copied into every sub-command commander creates.
   const program = new Command('efficientscale')
-    .description('Train language models on the CPU, and fit scaling laws to predict bigger runs before paying for them')
+    .description('Train language models with less compute: grow trained models (Scale-Up), upcycle them to mixtures of experts (Scale-Out), low-rank FFNs, and scaling laws that predict bigger runs before paying for them')
     .version(cliVersion(), '-V, --version', 'print the version')
     .showHelpAfterError(json ? false : HELP_HINT)
     .showSuggestionAfterError(true)
