@@ -15,8 +15,15 @@ export function packAll(dir) {
   const files = {};
   for (const pkgDir of packageDirs()) {
     if (!fs.existsSync(path.join(pkgDir, 'dist'))) throw new Error(`${path.basename(pkgDir)}: no dist/ (run pnpm build first)`);
-    const packed = packPackage(pkgDir, dir);
-    const problems = findProblems(packed.manifest, packed.files);
+    let packed = packPackage(pkgDir, dir);
+    let problems = findProblems(packed.manifest, packed.files);
+    // A build running at the same time (tsup writes the .d.ts last) leaves dist/ incomplete for a while.
+    for (let retry = 0; problems.length > 0 && retry < 6; retry++) {
+      process.stderr.write(`consumer: ${packed.manifest.name}: ${problems[0]}; packing again in 20 s (a build running?)\n`);
+      spawnSync('sleep', ['20']);
+      packed = packPackage(pkgDir, dir);
+      problems = findProblems(packed.manifest, packed.files);
+    }
     if (problems.length) throw new Error(`${packed.manifest.name}: ${problems.join('; ')}`);
     tarballs[packed.manifest.name] = packed.tarball;
     files[packed.manifest.name] = packed.files;
