@@ -60,6 +60,9 @@ describe('efficientscale train --ffn lowrank', () => {
     expect(m.map((x) => x.step)).toEqual([1, 2, 3, 4, 5, 6]);
     // The guide's dense weights run (and count) for steps 1..3, not after they are dropped.
     expect(m[3].flops - m[2].flops).toBeLessThan(m[1].flops - m[0].flops);
+    // The logged parameter count is the model's as it is: with W up to step 3, without it after.
+    expect(m[3].params).toBe(JSON.parse(r.stdout).params);
+    expect(m[1].params - m[3].params).toBe(2 * 3 * 16 * 32);
     expect(m[5].loss).toBeLessThan(m[0].loss);
     const e = await cli('eval', dir, '--corpus', corpus, '--batch', '2', '--seq', '16', '--batches', '1', '--backend', 'cpu', '--json');
     expect(e.code, e.stderr).toBe(0);

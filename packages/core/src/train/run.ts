@@ -268,7 +268,10 @@ async function loop(
     while (trainer.state.step < end) {
       if (growth && growAt(trainer, growth.record, growth.grow)) params = countTrainable(trainer.config);
       const m = trainer.step();
-      betweenSteps?.(trainer, spec);
+      if (betweenSteps) {
+        betweenSteps(trainer, spec);
+        params = countTrainable(trainer.config); // the hook may have swapped the model (self-guided: W dropped)
+      }
       trainLoss = m.loss;
       const isLast = trainer.state.step === end;
       const evaluated = (spec.evalEvery > 0 && m.step % spec.evalEvery === 0) || isLast;
