@@ -85,6 +85,17 @@ describe('efficientscale train / eval / generate', () => {
 });
 
 describe('the README main job', () => {
+  it('pipeline plans/quick.json reaches its scratch baseline\'s final loss with less compute and writes the report', async () => {
+    const out = path.join(tmp, 'quick');
+    const r = await cli('pipeline', path.resolve(here, '../../../../plans/quick.json'), '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { report, complete } = JSON.parse(r.stdout.trim());
+    expect(complete).toBe(true);
+    expect(report.saving.saving).toBeGreaterThan(0.3);
+    expect(report.pipelineFinalLoss).toBeLessThan(report.saving.targetLoss);
+    for (const f of ['report.md', 'loss-vs-tokens.svg', 'loss-vs-flops.svg']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+  }, 900_000);
+
   it('train --preset tiny --json ends below the corpus unigram entropy', async () => {
     const r = await cli('train', '--preset', 'tiny', '--out', path.join(tmp, 'tiny'), '--json');
     expect(r.code, r.stderr).toBe(0);
