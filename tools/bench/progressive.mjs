@@ -2,7 +2,7 @@
 // Scale-Up experiment: one target architecture, one token budget, trained five ways on the embedded
 // corpus (byte tokenizer): from scratch; progressive 0 → L and 1 → L layers, growing at 80% of the steps;
 // Scale-Up (a narrower, shallower model trained for half the steps, grown in width and depth with each
-// width method, then trained on). Every run uses the same warmup-stable-decay LR schedule, data order and
+// width method, then trained on); one progressive run also with --depth-lr-scale. Every run uses the same warmup-stable-decay LR schedule, data order and
 // eval windows. Prints a Markdown section; writes the eval-loss-against-FLOPs plot and the raw curves to
 // packages/progressive/bench/. Needs a build (pnpm build, or pnpm exec nx run progressive:build).
 // Run alone: `node tools/bench/progressive.mjs`; PROGRESSIVE_STEPS (default 400) and
@@ -31,9 +31,9 @@ const small = llamaConfig({ ...shape, hidden: 32, ffn: 86, heads: 2, layers: 3 }
 const L = target.num_hidden_layers;
 
 /** Progressive stages from planProgressive (which checks each growth is in the stable LR phase). */
-function progressiveStages(fromLayers, method) {
-  const plan = planProgressive(target, { fromLayers, growAt: [0.8], method }, steps, schedule);
-  return { config: plan.config, stages: plan.schedule.map((s) => ({ at: s.step / steps, grow: s.stage })) };
+function progressiveStages(fromLayers, method, depthLrScale = false) {
+  const plan = planProgressive(target, { fromLayers, growAt: [0.8], method, depthLrScale }, steps, schedule);
+  return { config: plan.config, stages: plan.schedule.map((s) => ({ at: s.step / steps, grow: s.stage, depthLrScale })) };
 }
 const scaleUp = (widthMethod) => ({
   config: small,
@@ -44,6 +44,7 @@ const runs = [
   { name: `progressive 0 → ${L} at 80% (zero)`, ...progressiveStages(0, 'zero') },
   { name: `progressive 1 → ${L} at 80% (zero)`, ...progressiveStages(1, 'zero') },
   { name: `progressive 1 → ${L} at 80% (copy)`, ...progressiveStages(1, 'copy') },
+  { name: `progressive 1 → ${L} at 80% (copy, new blocks' LR × 1/${L})`, ...progressiveStages(1, 'copy', true) },
   ...['fpi', 'aki', 'lossless'].map((m) => ({ name: `Scale-Up 3L h32 → ${L}L h64 at 50% (${m} + copy)`, ...scaleUp(m) })),
 ];
 
