@@ -85,7 +85,8 @@ describe('self-guided mix, as a property', () => {
   it('for any config, rank, shared V and seed: α = 1 gives the dense model of W, α = 0 the low-rank model of U·V', () => {
     fc.assert(
       fc.property(
-        fc.record({ hidden: fc.constantFrom(8, 16), ffn: fc.integer({ min: 8, max: 24 }), rank: fc.integer({ min: 1, max: 4 }), shared: fc.boolean(), seed: fc.integer({ min: 0, max: 10_000 }) }),
+        // ffn ≥ 12 keeps rank 4 below the break-even rank r* = m·n/(m+n) of the smallest weight (8×12: 4.8), which is refused.
+        fc.record({ hidden: fc.constantFrom(8, 16), ffn: fc.integer({ min: 12, max: 24 }), rank: fc.integer({ min: 1, max: 4 }), shared: fc.boolean(), seed: fc.integer({ min: 0, max: 10_000 }) }),
         (o) => {
           const plain = llamaConfig({ vocab: 32, hidden: o.hidden, ffn: o.ffn, layers: 2, heads: 2, maxPositions: 16 });
           const guided = withGuideAlpha(lowrankConfig(plain, { rank: o.rank, share_gate_up_v: o.shared }), 1);
