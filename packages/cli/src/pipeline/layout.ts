@@ -46,7 +46,7 @@ function checkOrder(stages: readonly Stage[]): void {
   stages.forEach((s, i) => {
     if (s.type === 'baseline' && i !== stages.length - 1) throw mismatch(where(i, s), 'the last stage (it trains the final architecture)', `stage ${i} of ${stages.length}`);
     if (s.type === 'train' && i > 0) {
-      const field = (['preset', 'model', 'config'] as const).find((k) => (s as TrainStage)[k] !== undefined);
+      const field = (['preset', 'model', 'config', 'from'] as const).find((k) => (s as TrainStage)[k] !== undefined);
       if (field) throw mismatch(`${where(i, s)}.${field}`, 'nothing (a later train stage continues from the previous stage\'s checkpoint)', `"${field}"`);
       if (s.warmup !== undefined) throw mismatch(`${where(i, s)}.warmup`, 'nothing (a continuing stage starts at its peak learning rate: the step counter carries on)', String(s.warmup));
     }

@@ -59,7 +59,7 @@ describe('plan validation', () => {
     [withStages({ type: 'train', model, steps: 4 }, { type: 'upcycle', experts: '8', topK: 2 }), 'plan.json: "stages[1].experts": expected a positive integer, found "8"'],
     [withStages({ type: 'train', model, steps: 4, schedule: 'linear' }), 'plan.json: "stages[0].schedule": expected one of cosine|wsd|constant, found "linear"'],
     [withStages({ type: 'grow', layers: 2 }), 'stages[0]: expected a train stage (the model to start from), found a grow stage'],
-    [withStages({ type: 'train', steps: 4 }), 'stages[0] (train): expected exactly one of "preset", "model", "config"'],
+    [withStages({ type: 'train', steps: 4 }), 'stages[0] (train): expected exactly one of "preset", "model", "config", "from"'],
     [withStages({ type: 'train', model, steps: 4, tokens: 100 }), 'stages[0] (train): expected at most one of "steps" and "tokens", found both'],
     [withStages({ type: 'train', model, steps: 4 }, { type: 'train', preset: 'tiny', steps: 4 }), 'stages[1] (train).preset: expected nothing'],
     [withStages({ type: 'train', model, steps: 4 }, { type: 'baseline' }, { type: 'train', steps: 4 }), 'stages[1] (baseline): expected the last stage'],

@@ -41,6 +41,8 @@ const trainStage = z.strictObject({
   preset: oneOf(Object.keys(presets) as [string, ...string[]]).optional(),
   model: modelShape.optional(),
   config: z.string({ error: 'a path to a config.json' }).optional(),
+  /** Or an existing checkpoint: a run/checkpoint directory or a Hugging Face Llama directory, relative to the plan file. */
+  from: z.string({ error: 'a path to a checkpoint directory' }).min(1, { error: 'a path to a checkpoint directory' }).optional(),
   steps: positiveInt.optional(),
   tokens: positiveInt.optional(),
   ...lrFields,

@@ -6,9 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { loadCheckpointFiles, mismatch, resumeRun, saveCheckpoint, startRun, type Progress, type RunResult, type RunSpec, type Tokenizer } from '@efficientscale/core';
+import { BatchSampler, loadCheckpointFiles, loadModel, mapValues, mismatch, readSafetensors, resumeRun, saveCheckpoint, splitTrainVal, startRun, toRaw, tf, type Progress, type RunResult, type RunSpec, type Tokenizer } from '@efficientscale/core';
 import type { PlannedStage } from './layout.js';
-import type { Plan } from './plan.js';
+import type { Plan, TrainStage } from './plan.js';
+import { fromCheckpointDir } from './model.js';
 import { stageSpec } from './spec.js';
 import { checkpointOf, clearStageDir, hasCheckpoint } from './stage-dir.js';
 
@@ -39,6 +40,44 @@ function writeContinuation(from: PlannedStage, to: PlannedStage, ctx: TrainConte
   });
 }
 
+/**
+ * A first stage with \`from\`: the checkpoint's weights (F16/BF16 as float32, through core's loadModel) and
+ * its Adam moments if it has them (else AdamW starts them at zero), written as this stage's step-0
+ * checkpoint: step, token and FLOP counters and the data position start afresh for this pipeline.
+ */
+function writeStartFromCheckpoint(p: PlannedStage, ctx: TrainContext): void {
+  const dir = fromCheckpointDir(ctx.plan, p.stage as TrainStage);
+  const model = loadModel(dir);
+  const optimizerFile = path.join(dir, 'optimizer.safetensors');
+  const optimizer = fs.existsSync(optimizerFile) ? readSafetensors(optimizerFile).tensors : {};
+  const spec = stageSpec(ctx.plan, p, ctx.corpus.name);
+  const { train } = splitTrainVal(ctx.tokenizer.encode(ctx.corpus.text), spec.valFraction);
+  const sampler = new BatchSampler(train, { batchSize: spec.trainer.batchSize, seqLen: spec.trainer.seqLen, seed: spec.trainer.seed });
+  try {
+    saveCheckpoint(checkpointOf(p.dir), {
+      config: model.config,
+      params: mapValues(model.params, toRaw),
+      optimizer,
+      trainerState: {
+        format: 'efficientscale-trainer-1',
+        step: 0,
+        tokens: 0,
+        flops: 0,
+        sampler: sampler.state,
+        // core requires the Adam step to equal the trainer step: warm moments restart bias correction at 0.
+        optimizerStep: 0,
+        wallSeconds: 0,
+        spec,
+        tokenizer: ctx.tokenizer.toJSON(),
+        lastTrainLoss: null,
+        trainTokens: train.length,
+      },
+    });
+  } finally {
+    tf.dispose(Object.values(model.params));
+  }
+}
+
 /** An interrupted stage resumes only with the settings it started with (steps, learning rate, schedule, batch). */
 function assertSameSpec(p: PlannedStage, spec: RunSpec): void {
   const file = path.join(checkpointOf(p.dir), 'trainer_state.json');
@@ -57,6 +96,10 @@ export async function runTrainStage(ctx: TrainContext, p: PlannedStage, previous
   }
   // Killed before its first checkpoint: nothing worth keeping (startRun refuses a non-empty directory).
   clearStageDir(p.dir);
+  if (p.startStep === 0 && (p.stage as TrainStage).from !== undefined) {
+    writeStartFromCheckpoint(p, ctx);
+    return resumeRun(common);
+  }
   if (p.startStep === 0) return startRun({ ...common, tokenizer: ctx.tokenizer, config: p.config, spec: stageSpec(ctx.plan, p, ctx.corpus.name) });
   if (!previous) throw mismatch(`stages[${p.index}]`, 'a stage before it to continue from', 'none');
   writeContinuation(previous, p, ctx);
