@@ -8,6 +8,7 @@
  * The full technique packages (progressive, moe) hold the other methods; these work on any size.
  */
 import { createRng, dimsOf, ffnKinds, mismatch, type ModelConfig, type OutputTensor } from '@efficientscale/core';
+import { spreadSources } from '@efficientscale/progressive';
 
 export interface SourceTensor {
   name: string;
@@ -70,15 +71,11 @@ export function upcycleMapping(config: ModelConfig, tensors: SourceTensor[], o: 
 /** Tensors whose zeroing silences a layer's contribution to the residual stream. */
 const isResidualOutput = (suffix: string) => /^(self_attn\.o_proj|mlp\.down_proj|block_sparse_moe\.experts\.\d+\.w2)\.weight$/.test(suffix);
 
-/** Where the `added` new layers go: spread evenly, each right after an old layer (which it copies). */
-export function insertionPoints(layers: number, added: number): number[] {
-  return Array.from({ length: added }, (_, i) => Math.floor(((i + 1) * layers) / (added + 1) - 1e-9));
-}
-
 export function growDepthMapping(config: ModelConfig, tensors: SourceTensor[], o: { layers: number }): { config: ModelConfig; outputs: OutputTensor[]; inserted: number[] } {
   const d = dimsOf(config);
   if (o.layers <= d.layers) throw mismatch('--layers', `more than the source's ${d.layers} layers`, String(o.layers));
-  const after = insertionPoints(d.layers, o.layers - d.layers);
+  // The same places as `grow --depth-method copy`, so streamed and in-memory growth give one model.
+  const after = spreadSources(d.layers, o.layers - d.layers);
   // New layer order: each old layer j, followed by the copies inserted after it.
   const order: Array<{ from: number; zero: boolean }> = [];
   for (let j = 0; j < d.layers; j++) {

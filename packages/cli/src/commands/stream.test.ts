@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { disposeModel, forward, initParams, llamaConfig, loadModel, readRunInfo, saveModel, tf } from '@efficientscale/core';
 import '@efficientscale/moe';
 import { cli } from './test-util.js';
-import { insertionPoints } from './stream-mappings.js';
+import { growDepth } from '@efficientscale/progressive';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-stream-'));
 const dense = path.join(tmp, 'dense');
@@ -36,7 +36,7 @@ describe('streaming transforms (tensor by tensor, sharded output)', () => {
     const r = await cli('stream-grow-depth', dense, '--out', out, '--layers', '5', '--shard-mb', '0.004', '--json');
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ transform: 'stream-grow-depth', inserted: [1, 3], tensors: 3 + 5 * 9 });
+    expect(report).toMatchObject({ transform: 'stream-grow-depth', inserted: [1, 4], tensors: 3 + 5 * 9 });
     expect(report.shards).toBeGreaterThan(2);
     expect(report.paramsAfter).toBeGreaterThan(report.paramsBefore);
     const index = JSON.parse(fs.readFileSync(path.join(out, 'model.safetensors.index.json'), 'utf8'));
@@ -76,9 +76,14 @@ describe('streaming transforms (tensor by tensor, sharded output)', () => {
     expect(fs.readdirSync(tmp).filter((f) => f.includes('.partial-'))).toEqual([]);
   });
 
-  it('spreads new layers evenly, each after an existing one', () => {
-    expect(insertionPoints(20, 4)).toEqual([3, 7, 11, 15]);
-    expect(insertionPoints(2, 1)).toEqual([0]);
-    expect(insertionPoints(2, 3)).toEqual([0, 0, 1]);
+  it('stream-grow-depth writes the same weights as growDepth copy (exact) in memory', () => {
+    const source = loadModel(dense);
+    const grown = growDepth(source.config, source.params, { layers: 5, method: 'copy', exact: true });
+    const streamed = loadModel(path.join(tmp, 'deep'));
+    expect(Object.keys(streamed.params).sort()).toEqual(Object.keys(grown.params).sort());
+    for (const [name, t] of Object.entries(grown.params)) expect(streamed.params[name].dataSync(), name).toEqual(t.dataSync());
+    tf.dispose(Object.values(grown.params));
+    disposeModel(source);
+    disposeModel(streamed);
   });
 });
