@@ -44,26 +44,10 @@ function timeit(f) {
 const rand = (shape, std) => tf.randomNormal(shape, 0, std, 'float32', 1);
 const linear = (x, w) => tf.matMul(x, w, false, true); // x [T, in] · W[out, in]ᵀ, as the FFN kinds do
 
-// GELU in its tanh form, written as x·σ(2z) with z = c·(x + 0.044715x³) (the same function: 0.5(1 + tanh z)
-// = σ(2z)); PyTorch's F.gelu is the erf form (the two differ by < 1e-3 and cost the same in PyTorch).
-// tfjs has no GELU op: this form is 5 native element-wise passes, and 1.5e−8 from the 0.5·x·(1 + tanh)
-// composition, which took 691 ms instead of 145 ms on [2048, 16384] (width 4096) on the native backend.
-// One custom gradient, so the backward is a few passes, not autograd's many.
-const c = Math.sqrt(2 / Math.PI);
-const k0 = 2 * c;
-const k1 = 2 * c * 0.044715;
-const gelu = tf.customGrad((x, save) => {
-  const s = tf.sigmoid(tf.mul(x, tf.add(k0, tf.mul(k1, tf.square(x)))));
-  save([x, s]);
-  return {
-    value: tf.mul(x, s),
-    gradFunc: (dy, [xs, ss]) => {
-      // d/dx x·σ(z) = s + x·s(1 − s)·z', z' = k0 + 3k1·x²
-      const dz = tf.add(k0, tf.mul(3 * k1, tf.square(xs)));
-      return [tf.mul(dy, tf.add(ss, tf.mul(tf.mul(xs, dz), tf.mul(ss, tf.sub(1, ss)))))];
-    },
-  };
-});
+// GELU in its tanh form (core's gelu: the fused EsGelu kernel and its gradient where the backend has them,
+// x·σ(2z) in stock ops elsewhere); PyTorch's F.gelu is the erf form (the two differ by < 1e-3 and cost
+// differently in PyTorch: the bench script times its default, the erf form).
+const { gelu } = core;
 
 function geluFfns(d, r) {
   const s = 1 / Math.sqrt(d);
@@ -206,7 +190,7 @@ process.stdout.write([
   ...ffnRows,
   '',
   torchNote,
-  'GELU here is the tanh form computed as x·σ(2c(x + 0.044715x³)) with one custom gradient (tfjs has no GELU op); SwiGLU rows are our FFN kinds themselves (core\'s dense with its fused SwiGLU kernel, the lowrank kind).',
+  `GELU here is core's \`gelu\`, the tanh form x·σ(2c(x + 0.044715x³)), ${tf.getKernel('EsGelu', tf.getBackend()) ? 'one fused kernel forward (EsGelu) and one backward (EsGeluGrad) on this backend' : 'stock tfjs ops on this backend (no fused EsGelu kernel)'}; PyTorch's is its default erf form. SwiGLU rows are our FFN kinds themselves (core\'s dense with its fused SwiGLU kernel, the lowrank kind).`,
   '',
   `Whole training step (forward, backward, clip, AdamW) of the benchmark model ${JSON.stringify(benchModel)}, batch 16 × 128 tokens, mean of 3 steps after 1, the three models one after the other:`,
   '',

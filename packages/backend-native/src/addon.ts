@@ -33,6 +33,8 @@ export interface NativeAddon {
     lr: number, beta1: number, beta2: number, eps: number, decay: number, c1: number, c2: number): void;
   swiglu(gate: Float32Array, up: Float32Array, out: Float32Array): void;
   swigluGrad(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array): void;
+  gelu(x: Float32Array, out: Float32Array): void;
+  geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   rope(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, seq: number, d: number, inverse: boolean): void;
   rmsNorm(x: Float32Array, weight: Float32Array, out: Float32Array, d: number, eps: number): void;
   rmsNormGrad(x: Float32Array, weight: Float32Array, dy: Float32Array, dx: Float32Array, dweight: Float32Array, d: number, eps: number): void;

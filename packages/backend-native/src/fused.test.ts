@@ -119,6 +119,19 @@ describe.skipIf(!registration.ok)('fused kernels: native vs core reference', () 
     );
   });
 
+  it('EsGelu and EsGeluGrad, over wide ranges', () => {
+    fc.assert(
+      fc.property(shapeArb(0, 3, 7), seedArb, fc.constantFrom(4, 30, 1e4), (shape, seed, range) => {
+        const y = runNative(K.gelu, () => ({ x: f32(seed, shape, -range, range) }));
+        expect(y.res[0].shape).toEqual(shape);
+        expectClose(y.res[0].values, reference.gelu(y.ins.x), 'gelu');
+        const g = runNative(K.geluGrad, () => ({ x: f32(seed, shape, -range, range), dy: f32(seed + 2, shape) }));
+        expectClose(g.res[0].values, reference.geluGrad(g.ins.x, g.ins.dy), 'dx');
+      }),
+      RUNS,
+    );
+  });
+
   it('EsRope, forward and inverse, with leading batch dims', () => {
     fc.assert(
       fc.property(shapeArb(0, 2, 3, 1), dim(1, 9), dim(1, 8), seedArb, fc.boolean(), (lead, seq, half, seed, inverse) => {

@@ -14,6 +14,8 @@ export const FusedKernelNames = {
   adamW: 'EsAdamW',
   swiglu: 'EsSwiGLU',
   swigluGrad: 'EsSwiGLUGrad',
+  gelu: 'EsGelu',
+  geluGrad: 'EsGeluGrad',
   rope: 'EsRope',
   rmsNorm: 'EsRmsNorm',
   rmsNormGrad: 'EsRmsNormGrad',
@@ -71,6 +73,22 @@ const swigluGrad: FusedKernel = ({ inputs: { gate, up, dy }, backend }) => {
   const dup = backend.alloc('float32', gv.length) as Float32Array;
   if (gv.length > 0) backend.addon.swigluGrad(gv, uv, dv, dgate, dup);
   return [backend.output([...gate.shape], 'float32', dgate), backend.output([...gate.shape], 'float32', dup)];
+};
+
+const gelu: FusedKernel = ({ inputs: { x }, backend }) => {
+  const xv = f32(backend, x);
+  if (!xv) return null;
+  const out = backend.alloc('float32', xv.length) as Float32Array;
+  if (xv.length > 0) backend.addon.gelu(xv, out);
+  return backend.output([...x.shape], 'float32', out);
+};
+
+const geluGrad: FusedKernel = ({ inputs: { x, dy }, backend }) => {
+  const xv = f32(backend, x), dv = f32(backend, dy);
+  if (!xv || !dv || !same(x, dy)) return null;
+  const dx = backend.alloc('float32', xv.length) as Float32Array;
+  if (xv.length > 0) backend.addon.geluGrad(xv, dv, dx);
+  return backend.output([...x.shape], 'float32', dx);
 };
 
 const rope: FusedKernel = ({ inputs: { x, cos, sin }, backend, attrs }) => {
@@ -150,6 +168,8 @@ const FUSED: Record<string, FusedKernel> = {
   [FusedKernelNames.adamW]: adamW,
   [FusedKernelNames.swiglu]: swiglu,
   [FusedKernelNames.swigluGrad]: swigluGrad,
+  [FusedKernelNames.gelu]: gelu,
+  [FusedKernelNames.geluGrad]: geluGrad,
   [FusedKernelNames.rope]: rope,
   [FusedKernelNames.rmsNorm]: rmsNorm,
   [FusedKernelNames.rmsNormGrad]: rmsNormGrad,

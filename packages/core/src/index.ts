@@ -25,4 +25,4 @@ export { learningRate, type ScheduleSpec } from './train/schedule.js';
 export { Trainer, type TrainerOptions, type TrainerState, type StepMetrics } from './train/trainer.js';
 export { startRun, resumeRun, assertNewRunDir, truncateMetrics, readRunInfo, runPaths, resolveCheckpointDir, type RunSpec, type RunResult, type Progress, type StartOptions, type ResumeOptions } from './train/run.js';
 export { presets, getPreset, type Preset } from './train/presets.js';
-export { swiglu } from './ops/fused.js';
+export { gelu, swiglu } from './ops/fused.js';

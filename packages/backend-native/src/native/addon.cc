@@ -342,6 +342,20 @@ Napi::Value SwiGLUGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// gelu(x, out)
+Napi::Value Gelu(const Napi::CallbackInfo& info) {
+  const size_t n = bufOf(info[0], napi_float32_array, "x").length;
+  es::gelu(f32(info[0], "x", n), f32(info[1], "out", n), n);
+  return info.Env().Undefined();
+}
+
+// geluGrad(x, dy, dx)
+Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
+  const size_t n = bufOf(info[0], napi_float32_array, "x").length;
+  es::geluGrad(f32(info[0], "x", n), f32(info[1], "dy", n), f32(info[2], "dx", n), n);
+  return info.Env().Undefined();
+}
+
 // rope(x, cos, sin, out, seq, d, inverse)
 Napi::Value Rope(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -479,6 +493,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adamW", guarded(env, "adamW", AdamW));
   exports.Set("swiglu", guarded(env, "swiglu", SwiGLU));
   exports.Set("swigluGrad", guarded(env, "swigluGrad", SwiGLUGrad));
+  exports.Set("gelu", guarded(env, "gelu", Gelu));
+  exports.Set("geluGrad", guarded(env, "geluGrad", GeluGrad));
   exports.Set("rope", guarded(env, "rope", Rope));
   exports.Set("rmsNorm", guarded(env, "rmsNorm", RmsNorm));
   exports.Set("rmsNormGrad", guarded(env, "rmsNormGrad", RmsNormGrad));

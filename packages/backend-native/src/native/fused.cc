@@ -124,6 +124,37 @@ void swigluGrad(const float* gate, const float* up, const float* dy, float* dgat
   });
 }
 
+namespace {
+// GELU's tanh form as x·σ(2z) with 2z = kGeluK0·(x + kGeluCubic·x³) (kernel-names.ts)
+constexpr float kGeluK0 = 1.5957691216057308f;  // 2·√(2/π)
+constexpr float kGeluCubic = 0.044715f;
+
+void geluRange(const float* __restrict x, float* __restrict out, int64_t s, int64_t e) {
+  for (int64_t i = s; i < e; ++i) {
+    const float v = x[i];
+    out[i] = v * fastSigmoid(kGeluK0 * (v + kGeluCubic * (v * v * v)));
+  }
+}
+
+void geluGradRange(const float* __restrict x, const float* __restrict dy, float* __restrict dx, int64_t s, int64_t e) {
+  for (int64_t i = s; i < e; ++i) {
+    const float v = x[i];
+    const float sg = fastSigmoid(kGeluK0 * (v + kGeluCubic * (v * v * v)));
+    const float q = sg * (1.f - sg);
+    const float slope = v * q * (kGeluK0 * (1.f + 3.f * kGeluCubic * (v * v)));
+    dx[i] = dy[i] * (sg + (q > 0.f ? slope : 0.f));
+  }
+}
+}  // namespace
+
+void gelu(const float* x, float* out, int64_t n) {
+  parallelFor(n, kGrain, [&](int64_t s, int64_t e) { geluRange(x, out, s, e); });
+}
+
+void geluGrad(const float* x, const float* dy, float* dx, int64_t n) {
+  parallelFor(n, kGrain, [&](int64_t s, int64_t e) { geluGradRange(x, dy, dx, s, e); });
+}
+
 void rope(const float* x, const float* cosT, const float* sinT, float* out, int64_t rows, int64_t seq, int64_t d,
           bool inverse) {
   const int64_t h = d / 2;

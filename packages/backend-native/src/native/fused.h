@@ -12,6 +12,8 @@ void adamW(const float* p, const float* g, const float* m, const float* v, float
            int64_t n, const AdamWParams& a);
 void swiglu(const float* gate, const float* up, float* out, int64_t n);
 void swigluGrad(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n);
+void gelu(const float* x, float* out, int64_t n);
+void geluGrad(const float* x, const float* dy, float* dx, int64_t n);
 // x: rows × d, row r at position r mod seq; cos/sin: seq × d/2.
 void rope(const float* x, const float* cosT, const float* sinT, float* out, int64_t rows, int64_t seq, int64_t d,
           bool inverse);

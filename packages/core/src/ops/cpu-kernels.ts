@@ -15,6 +15,10 @@ interface CpuBackendLike {
 type Inputs = Record<string, tf.TensorInfo>;
 const values = (backend: CpuBackendLike, t: tf.TensorInfo) => backend.data.get(t.dataId).values as Float32Array;
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+// GELU's tanh form as x·σ(2z): 2z = K0·(x + CUBIC·x³)
+const GELU_K0 = 2 * Math.sqrt(2 / Math.PI);
+const GELU_CUBIC = 0.044715;
+const geluZ2 = (x: number) => GELU_K0 * (x + GELU_CUBIC * x * x * x);
 
 /** log Σ exp(x[o .. o+n)), computed stably. */
 function rowLogSumExp(x: Float32Array, o: number, n: number): number {
@@ -49,6 +53,21 @@ export const reference = {
       dg[i] = dy[i] * up[i] * s * (1 + gate[i] * (1 - s));
     }
     return [dg, du];
+  },
+  gelu(x: Float32Array) {
+    const y = new Float32Array(x.length);
+    for (let i = 0; i < y.length; i++) y[i] = x[i] * sigmoid(geluZ2(x[i]));
+    return y;
+  },
+  geluGrad(x: Float32Array, dy: Float32Array) {
+    const dx = new Float32Array(x.length);
+    for (let i = 0; i < dx.length; i++) {
+      const xi = x[i];
+      const s = sigmoid(geluZ2(xi));
+      const q = s * (1 - s);
+      dx[i] = dy[i] * (s + (q > 0 ? xi * q * GELU_K0 * (1 + 3 * GELU_CUBIC * xi * xi) : 0));
+    }
+    return dx;
   },
   rope(x: Float32Array, shape: number[], cos: Float32Array, sin: Float32Array, inverse: boolean) {
     const d = shape[shape.length - 1];
@@ -164,6 +183,8 @@ export function registerCpuKernels(): void {
   register(K.swigluGrad, ({ gate, up, dy }, b) =>
     reference.swigluGrad(values(b, gate), values(b, up), values(b, dy)).map((o) => b.makeTensorInfo([...gate.shape], 'float32', o)),
   );
+  register(K.gelu, ({ x }, b) => b.makeTensorInfo([...x.shape], 'float32', reference.gelu(values(b, x))));
+  register(K.geluGrad, ({ x, dy }, b) => b.makeTensorInfo([...x.shape], 'float32', reference.geluGrad(values(b, x), values(b, dy))));
   register(K.rope, ({ x, cos, sin }, b, a) =>
     b.makeTensorInfo([...x.shape], 'float32', reference.rope(values(b, x), [...x.shape], values(b, cos), values(b, sin), a.inverse === true)),
   );

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '../tf.js';
-import { adamWUpdate, causalSoftmax, crossEntropyRows, rmsNorm, rope, setFusedKernels, swiglu } from './fused.js';
+import { adamWUpdate, causalSoftmax, crossEntropyRows, gelu, rmsNorm, rope, setFusedKernels, swiglu } from './fused.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -40,6 +40,29 @@ describe('fused kernels equal the stock-op compositions (values and gradients)',
       expectClose(r.fused.y, r.plain.y);
       r.fused.grads.forEach((g, i) => expectClose(g, r.plain.grads[i]));
     }), { numRuns: 20 });
+  });
+
+  it('gelu', () => {
+    fc.assert(fc.property(dims, dims, seed, fc.constantFrom(1, 3, 12), (n, d, s, std) => {
+      const r = bothWays([randn([n, d], s, std)], (x) => gelu(x));
+      expectClose(r.fused.y, r.plain.y);
+      expectClose(r.fused.grads[0], r.plain.grads[0], 1e-4);
+    }), { numRuns: 20 });
+  });
+
+  it('gelu is the tanh form 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), finite at the extremes', () => {
+    const xs = [-1e30, -40, -5, -1, -0.1, 0, 0.1, 1, 5, 40, 1e30];
+    const exact = xs.map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+    for (const enabled of [true, false]) {
+      setFusedKernels(enabled);
+      const x = tf.tensor1d(xs);
+      const y = Array.from(gelu(x).dataSync());
+      y.forEach((v, i) => expect(Math.abs(v - exact[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(exact[i]))));
+      x.dispose();
+    }
+    setFusedKernels(true);
+    const g = tf.grad((x: tf.Tensor) => tf.sum(gelu(x)))(tf.tensor1d([-1e30, -40, 0, 40, 1e30]));
+    expect(Array.from(g.dataSync())).toEqual([0, 0, 0.5, 1, 1]);
   });
 
   it('rmsNorm', () => {

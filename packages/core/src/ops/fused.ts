@@ -36,6 +36,12 @@ registerGradient({
 });
 
 registerGradient({
+  kernelName: K.gelu,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => ({ x: () => run(K.geluGrad, { x: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
+});
+
+registerGradient({
   kernelName: K.rope,
   inputsToSave: ['cos', 'sin'],
   gradFunc: (dy, saved, attrs) => ({
@@ -75,6 +81,18 @@ registerGradient({
 export function swiglu(gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D {
   if (fused(K.swiglu)) return run(K.swiglu, { gate, up }) as tf.Tensor2D;
   return tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
+}
+
+const GELU_K0 = 2 * Math.sqrt(2 / Math.PI);
+const GELU_K1 = GELU_K0 * 0.044715;
+
+/**
+ * GELU in its tanh form, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715x³))) (Hugging Face's gelu_new, PyTorch's
+ * approximate='tanh'; within 1e-3 of the erf form). Without the fused kernel: x·σ(2z), 5 stock passes.
+ */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  if (fused(K.gelu)) return run(K.gelu, { x }) as T;
+  return tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(GELU_K0, tf.mul(GELU_K1, tf.square(x)))))) as T;
 }
 
 /** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · weight. */

@@ -13,6 +13,10 @@
  * EsSwiGLU       inputs {gate, up} (same shape); output silu(gate)·up = gate·σ(gate)·up
  * EsSwiGLUGrad   inputs {gate, up, dy}; outputs [dgate, dup]:
  *                  s = σ(gate); dup = dy·gate·s; dgate = dy·up·s·(1 + gate·(1 − s))
+ * EsGelu         inputs {x}; output the tanh-form GELU (Hugging Face's gelu_new, PyTorch's approximate='tanh'):
+ *                  y = 0.5·x·(1 + tanh(z)) = x·σ(2z), z = √(2/π)·(x + 0.044715·x³)
+ * EsGeluGrad     inputs {x, dy}; output dx = dy·(s + x·s(1 − s)·2z'), s = σ(2z), z' = √(2/π)·(1 + 3·0.044715·x²)
+ *                (the second term is 0 wherever s(1 − s) is 0, so that a huge |x| gives dy or 0, not NaN)
  * EsRope         inputs {x [..., seq, d], cos [seq, d/2], sin [seq, d/2]}; attrs {inverse: boolean};
  *                for position t (the second-to-last axis) and i < d/2, with x1 = x[..., t, i], x2 = x[..., t, i + d/2]:
  *                  out[..., t, i] = x1·cos[t,i] − x2·sin[t,i];  out[..., t, i + d/2] = x2·cos[t,i] + x1·sin[t,i]
@@ -31,6 +35,8 @@ export const kernelNames = {
   adamW: 'EsAdamW',
   swiglu: 'EsSwiGLU',
   swigluGrad: 'EsSwiGLUGrad',
+  gelu: 'EsGelu',
+  geluGrad: 'EsGeluGrad',
   rope: 'EsRope',
   rmsNorm: 'EsRmsNorm',
   rmsNormGrad: 'EsRmsNormGrad',
