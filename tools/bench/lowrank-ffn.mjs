@@ -6,7 +6,7 @@
 // benchmark model with a 32% low-rank FFN vs dense. Prints a Markdown section for BENCHMARKS.md.
 // Needs the built packages (pnpm build). Run alone: `node tools/bench/lowrank-ffn.mjs`.
 // BENCH_TOKENS (default 2048), BENCH_WIDTHS (default 1024,2048,4096), BENCH_SWIGLU_WIDTHS (default 1024,2048),
-// BENCH_REPS (default 2) change the run; BENCH_TORCH=0 skips PyTorch. PyTorch's lines also go to
+// BENCH_REPS (default 3), BENCH_WARMUPS (default 2), BENCH_ROUNDS (default 3: PyTorch then ours, three times; the table takes each time's median) change the run; BENCH_TORCH=0 skips PyTorch. PyTorch's lines also go to
 // /tmp/lowrank-ffn-torch.jsonl as they come (a slow shared machine: see how far it got).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
@@ -29,14 +29,16 @@ const backend = await core.selectBackend('auto');
 const threads = Number(/(\d+) threads/.exec(backend.detail)?.[1] ?? os.cpus().length);
 const tokens = Number(process.env.BENCH_TOKENS ?? 2048);
 const widths = (process.env.BENCH_WIDTHS ?? '1024,2048,4096').split(',').map(Number);
-const reps = Number(process.env.BENCH_REPS ?? 2);
+const reps = Number(process.env.BENCH_REPS ?? 3);
+const warmups = Number(process.env.BENCH_WARMUPS ?? 2);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const swigluWidths = (process.env.BENCH_SWIGLU_WIDTHS ?? '1024,2048').split(',').map(Number);
 const torchScript = resolve(root, '../shared/bench/ffn_lowrank_bench.py');
 const python = '/usr/bin/python3';
 
-/** Mean ms of `reps` calls after 1 warm-up call (PyTorch's script: 3 after 2; fewer here, the machine is shared and slow). */
+/** Mean ms of `reps` calls after `warmups` calls: PyTorch's script's protocol (3 after 2) by default. */
 function timeit(f) {
-  f();
+  for (let i = 0; i < warmups; i++) f();
   const t = performance.now();
   for (let i = 0; i < reps; i++) f();
   return (performance.now() - t) / reps;
@@ -108,28 +110,62 @@ function torchRows(text) {
   return { byWidth: Object.fromEntries(rows.map((row) => [row.width, row])) };
 }
 
-const results = [];
-console.error(`lowrank-ffn bench: ${backend.detail}; PyTorch first`);
+// the load before this run starts (at the end it counts this run's own threads)
+const loadBefore = os.loadavg()[0];
+console.error(`lowrank-ffn bench: ${backend.detail}; ${rounds} rounds of PyTorch then ours`);
 const skipTorch = process.env.BENCH_TORCH === '0' ? { error: 'skipped (BENCH_TORCH=0)' } : undefined;
-// BENCH_TORCH_JSONL=file reuses the lines of an earlier PyTorch run (said so in the section) instead of a new one.
+// BENCH_TORCH_JSONL=file reuses the lines of an earlier PyTorch run (said so in the section) instead of new ones.
 const reused = process.env.BENCH_TORCH_JSONL;
-const torch1 = skipTorch ?? (reused ? torchRows(readFileSync(reused, 'utf8')) : existsSync(torchScript) ? torchRun() : { error: `no ${torchScript}` });
-for (const d of widths) {
-  const r = d / 4;
-  const x = rand([tokens, d], 1);
-  for (const [shape, make] of [['GELU d→4d→d', geluFfns], ['SwiGLU (ffn 4d)', swigluFfns]]) {
-    if (make === swigluFfns && !swigluWidths.includes(d)) continue;
-    console.error(`lowrank-ffn bench: ${shape} width ${d}`);
-    const ffns = make(d, r);
-    const dense = measure(ffns.dense, x);
-    const low = measure(ffns.lowrank, x);
-    results.push({ shape, d, r, dense, low });
-    tf.dispose([...ffns.dense.weights, ...ffns.lowrank.weights]);
+const torchOnce = () => skipTorch ?? (reused ? torchRows(readFileSync(reused, 'utf8')) : existsSync(torchScript) ? torchRun() : { error: `no ${torchScript}` });
+
+/** Our timings of one round: the GELU shape at every width, SwiGLU (no PyTorch peer) in the first round only. */
+function ourRound(round) {
+  const out = [];
+  for (const d of widths) {
+    const r = d / 4;
+    const x = rand([tokens, d], 1);
+    for (const [shape, make] of [['GELU d→4d→d', geluFfns], ['SwiGLU (ffn 4d)', swigluFfns]]) {
+      if (make === swigluFfns && (round > 0 || !swigluWidths.includes(d))) continue;
+      console.error(`lowrank-ffn bench: round ${round + 1}, ${shape} width ${d}`);
+      const ffns = make(d, r);
+      const dense = measure(ffns.dense, x);
+      const low = measure(ffns.lowrank, x);
+      out.push({ shape, d, r, dense, low });
+      tf.dispose([...ffns.dense.weights, ...ffns.lowrank.weights]);
+    }
+    x.dispose();
   }
-  x.dispose();
+  return out;
 }
-// One PyTorch run only: on this machine it takes as long as ours.
-const torch2 = torch1;
+
+// PyTorch and ours alternate round by round, so that both meet the machine in the same states.
+const torchRounds = [];
+const ourRounds = [];
+for (let round = 0; round < rounds; round++) {
+  torchRounds.push(torchOnce());
+  ourRounds.push(ourRound(round));
+}
+const torch1 = torchRounds[0];
+// The table shows each time as its median over the rounds that measured it (one slow spell of the shared
+// machine, on either side, then moves no cell); ratios are of those medians.
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b), h = v.length >> 1;
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+};
+const results = ourRounds[0].map((row) => {
+  const same = ourRounds.map((rs) => rs.find((o) => o.shape === row.shape && o.d === row.d)).filter(Boolean);
+  const avg = (part) => ({ fwd: median(same.map((o) => o[part].fwd)), fwdbwd: median(same.map((o) => o[part].fwdbwd)), params: row[part].params });
+  return { shape: row.shape, d: row.d, r: row.r, dense: avg('dense'), low: avg('low') };
+});
+const torchMean = (d) => {
+  const rows = torchRounds.map((t) => t.byWidth?.[d]).filter(Boolean);
+  if (rows.length === 0) return undefined;
+  const m = (k) => median(rows.map((row) => row[k]));
+  return {
+    lowrank_fwd_ms: m('lowrank_fwd_ms'), lowrank_fwdbwd_ms: m('lowrank_fwdbwd_ms'),
+    speedup_fwd: m('dense_fwd_ms') / m('lowrank_fwd_ms'), speedup_fwdbwd: m('dense_fwdbwd_ms') / m('lowrank_fwdbwd_ms'),
+  };
+};
 
 // Whole training step of the benchmark model (tools/bench/train-step.mjs's shape), dense vs 32% low-rank FFN.
 const benchModel = { vocab: 512, hidden: 256, ffn: 688, layers: 4, heads: 4 };
@@ -166,7 +202,7 @@ for (const [label, config] of steps) {
 
 const f = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 const ffnRows = results.map(({ shape, d, r, dense, low }) => {
-  const t = [torch1, torch2].map((run) => run.byWidth?.[d]);
+  const t = [torchMean(d)];
   const torchCells = shape.startsWith('GELU') && t[0]
     ? [f(t[0].speedup_fwd, 2), f(t[0].speedup_fwdbwd, 2), `${f(t[0].lowrank_fwd_ms, 0)} / ${f(t[0].lowrank_fwdbwd_ms, 0)}`,
       `${f(low.fwd / t[0].lowrank_fwd_ms, 2)} / ${f(low.fwdbwd / t[0].lowrank_fwdbwd_ms, 2)}`]
@@ -175,14 +211,21 @@ const ffnRows = results.map(({ shape, d, r, dense, low }) => {
     `${f(dense.fwdbwd, 0)} / ${f(low.fwdbwd, 0)} | ${f(dense.fwdbwd / low.fwdbwd, 2)} | ${torchCells.join(' | ')} |`;
 });
 const torchNote = torch1.error ? `PyTorch not measured: ${torch1.error}.` :
-  `PyTorch: \`OMP_NUM_THREADS=${threads} ${python} ../shared/bench/ffn_lowrank_bench.py cpu ${tokens} fp32\` (mean of 3 calls after 2), ${reused ? `NOT in this run: its lines were reused from ${reused} (an earlier run on the same machine, under other load)` : 'run just before ours'}; its default here is 1 thread, so the thread count is set to ours.`;
+  `PyTorch: \`OMP_NUM_THREADS=${threads} ${python} ../shared/bench/ffn_lowrank_bench.py cpu ${tokens} fp32\` (mean of 3 calls after 2), ${reused ? `NOT in this run: its lines were reused from ${reused} (an earlier run on the same machine, under other load)` : `run just before ours in each of ${rounds} rounds`}; its default here is 1 thread, so the thread count is set to ours.`;
+// Low-rank GELU ms round by round, ours against PyTorch's (the spread says how far to trust one cell).
+const roundCell = (d, i) => {
+  const o = ourRounds[i].find((row) => row.shape.startsWith('GELU') && row.d === d);
+  const t = torchRounds[i].byWidth?.[d];
+  return `${f(o?.low.fwd, 0)}/${f(t?.lowrank_fwd_ms, 0)} fwd, ${f(o?.low.fwdbwd, 0)}/${f(t?.lowrank_fwdbwd_ms, 0)} fwd+bwd`;
+};
+const roundNote = `Low-rank GELU ms by round, ours/PyTorch's: ${widths.map((d) => `width ${d}: ${ourRounds.map((_, i) => `round ${i + 1} ${roundCell(d, i)}`).join('; ')}`).join(' · ')}. The table's times are the medians over the rounds.`;
 
 const cpus = os.cpus();
 process.stdout.write([
   '## Low-rank FFN speed (issue 11)',
   '',
-  `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, shared with other work (load average ${os.loadavg()[0].toFixed(1)} at the end), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. ` +
-    `Backend: ${backend.name} (${backend.detail}), float32, ${tokens} tokens, mean of ${reps} calls after 1 warm-up call.`,
+  `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, load average ${loadBefore.toFixed(1)} before the run, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. ` +
+    `Backend: ${backend.name} (${backend.detail}), float32, ${tokens} tokens, each time the mean of ${reps} calls after ${warmups} warm-up calls, then the median of ${rounds} rounds.`,
   'Rank = width/4; forward+backward computes the gradients of the input and of every weight. Ratio = dense ms / low-rank ms (higher is better; the arithmetic bound of the GELU shape is 3.2×).',
   '',
   '| FFN | width | rank | param fraction | fwd ms dense / low-rank | fwd ratio | fwd+bwd ms dense / low-rank | fwd+bwd ratio | PyTorch fwd ratio | PyTorch fwd+bwd ratio | PyTorch low-rank ms fwd / fwd+bwd | our low-rank ms over PyTorch, fwd / fwd+bwd |',
@@ -190,6 +233,7 @@ process.stdout.write([
   ...ffnRows,
   '',
   torchNote,
+  roundNote,
   `GELU here is core's \`gelu\`, the tanh form x·σ(2c(x + 0.044715x³)), ${tf.getKernel('EsGelu', tf.getBackend()) ? 'one fused kernel forward (EsGelu) and one backward (EsGeluGrad) on this backend' : 'stock tfjs ops on this backend (no fused EsGelu kernel)'}; PyTorch's is its default erf form. SwiGLU rows are our FFN kinds themselves (core\'s dense with its fused SwiGLU kernel, the lowrank kind).`,
   '',
   `Whole training step (forward, backward, clip, AdamW) of the benchmark model ${JSON.stringify(benchModel)}, batch 16 × 128 tokens, mean of 3 steps after 1, the three models one after the other:`,
