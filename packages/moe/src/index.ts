@@ -4,7 +4,7 @@ export { moeFfn } from './moe-ffn.js';
 export { moeSettings, routerWeight, expertWeight, sharedWeight, type MoeSettings, type RoutingMode } from './moe-config.js';
 export { topKIndices, routingWeights, loadBalancingLoss, routerZLoss } from './routing.js';
 export { dispatch, expertForward, groupByExpert, type ExpertWeights, type Grouping } from './dispatch.js';
-export { upcycle, type UpcycleReport, type UpcycleResult } from './upcycle.js';
+export { upcycle, upcycledModelConfig, type UpcycleReport, type UpcycleResult } from './upcycle.js';
 export type { UpcycleOptions, RouterInit } from './upcycle-options.js';
 export { ffnInputs } from './capture.js';
 export { kmeans } from './kmeans.js';

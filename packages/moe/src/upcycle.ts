@@ -87,6 +87,15 @@ function perturb(e: ExpertData, o: CheckedOptions, f: number, hidden: number, rn
   }
 }
 
+/**
+ * The config `upcycle` gives for these options (Mixtral's when every layer becomes MoE), without the
+ * weights: for tools that write the weights themselves, such as a streaming upcycle.
+ */
+export function upcycledModelConfig(config: ModelConfig, options: UpcycleOptions): ModelConfig {
+  const kinds = ffnKinds(config);
+  return upcycledConfig(config, checkOptions(options, dimsOf(config).ffn, kinds), kinds).config;
+}
+
 function upcycledConfig(config: ModelConfig, o: CheckedOptions, kinds: string[]): { config: ModelConfig; mixtral: boolean } {
   const ffn = dimsOf(config).ffn;
   const moeLayers = new Set(o.layers);

@@ -8,6 +8,7 @@
  * The full technique packages (progressive, moe) hold the other methods; these work on any size.
  */
 import { createRng, dimsOf, ffnKinds, mismatch, type ModelConfig, type OutputTensor } from '@efficientscale/core';
+import { upcycledModelConfig } from '@efficientscale/moe';
 import { spreadSources } from '@efficientscale/progressive';
 
 export interface SourceTensor {
@@ -38,18 +39,8 @@ export function upcycleMapping(config: ModelConfig, tensors: SourceTensor[], o: 
   requireDense(config, 'stream-upcycle');
   if (o.topK > o.experts) throw mismatch('--top-k', `at most --experts (${o.experts})`, String(o.topK));
   const d = dimsOf(config);
-  const out: ModelConfig = {
-    ...structuredClone(config),
-    architectures: ['MixtralForCausalLM'],
-    model_type: 'mixtral',
-    num_local_experts: o.experts,
-    num_experts_per_tok: o.topK,
-    router_aux_loss_coef: (config.router_aux_loss_coef as number | undefined) ?? 0.001,
-  };
-  if (out.efficientscale) {
-    delete out.efficientscale.ffn_kinds;
-    if (Object.keys(out.efficientscale).length === 0) delete out.efficientscale;
-  }
+  // Every layer upcycled at granularity 1: Mixtral's config, as `upcycle` writes it.
+  const out = upcycledModelConfig(config, { experts: o.experts, topK: o.topK });
   const dense = { gate_proj: 'w1', down_proj: 'w2', up_proj: 'w3' } as const;
   const outputs: OutputTensor[] = [];
   for (const t of tensors) {

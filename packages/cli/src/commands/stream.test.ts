@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { disposeModel, forward, initParams, llamaConfig, loadModel, readRunInfo, saveModel, tf } from '@efficientscale/core';
-import '@efficientscale/moe';
+import { upcycle } from '@efficientscale/moe';
 import { cli } from './test-util.js';
 import { growDepth } from '@efficientscale/progressive';
 
@@ -58,6 +58,12 @@ describe('streaming transforms (tensor by tensor, sharded output)', () => {
     const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ architectures: ['MixtralForCausalLM'], model_type: 'mixtral', num_local_experts: 4, num_experts_per_tok: 2, num_hidden_layers: 5 });
     expect(maxGap(logits(out), logits(dense))).toBeLessThan(1e-5);
+    // the config the in-memory upcycle writes for the same options
+    const deep = loadModel(path.join(tmp, 'deep'));
+    const inMemory = upcycle(deep.config, deep.params, { experts: 4, topK: 2 });
+    expect(config).toEqual(inMemory.config);
+    tf.dispose(Object.values(inMemory.params));
+    disposeModel(deep);
     const moe = loadModel(out);
     expect(moe.params['model.layers.4.block_sparse_moe.experts.3.w2.weight'].shape).toEqual([16, 24]);
     expect(moe.params['model.layers.0.mlp.up_proj.weight']).toBeUndefined();
