@@ -61,7 +61,8 @@ describe('a plan whose first stage starts from a checkpoint', () => {
     expect(first.tokens_end).toBe(32);
     expect(Math.abs(first.eval_loss! - result.stages[1].eval_loss!)).toBeGreaterThan(0.05); // a fresh model is elsewhere
     const state = JSON.parse(fs.readFileSync(path.join(plan.out, '01-train', 'checkpoint', 'trainer_state.json'), 'utf8')) as { step: number; optimizerStep: number };
-    expect(state).toMatchObject({ step: 1, optimizerStep: 1 });
+    // the run's 2 Adam steps carry on (bias correction as if uninterrupted), the stage's own counters from 0
+    expect(state).toMatchObject({ step: 1, optimizerStep: 3 });
   });
 
   it('starts a Hugging Face directory (weights only) with zero moments', async () => {
@@ -71,6 +72,8 @@ describe('a plan whose first stage starts from a checkpoint', () => {
     const plan = planFrom('hf-dir', '../hf');
     const result = await runPipeline(plan, { log: () => {} });
     expect(result.stages[0].eval_loss!).toBeCloseTo(trained.evalLoss, 4);
+    const state = JSON.parse(fs.readFileSync(path.join(root, 'hf-dir', 'out', '01-train', 'checkpoint', 'trainer_state.json'), 'utf8'));
+    expect(state).toMatchObject({ step: 1, optimizerStep: 1 }); // fresh moments: Adam counts from 0
     // Same weights, same first batch: only the run's carried moments make the first stage's moments differ.
     const moments = (name: string) => readSafetensors(path.join(root, name, 'out', '01-train', 'checkpoint', 'optimizer.safetensors')).tensors;
     const [warm, cold] = [moments('run-dir'), moments('hf-dir')];

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { BatchSampler, loadCheckpointFiles, loadModel, mapValues, mismatch, readSafetensors, resumeRun, saveCheckpoint, splitTrainVal, startRun, toRaw, tf, type Progress, type RunResult, type RunSpec, type Tokenizer } from '@efficientscale/core';
+import { BatchSampler, checkTrainerState, loadCheckpointFiles, loadModel, mapValues, mismatch, readSafetensors, resumeRun, saveCheckpoint, splitTrainVal, startRun, toRaw, tf, type Progress, type RunResult, type RunSpec, type Tokenizer } from '@efficientscale/core';
 import type { PlannedStage } from './layout.js';
 import type { Plan, TrainStage } from './plan.js';
 import { fromCheckpointDir } from './model.js';
@@ -42,14 +42,19 @@ function writeContinuation(from: PlannedStage, to: PlannedStage, ctx: TrainConte
 
 /**
  * A first stage with \`from\`: the checkpoint's weights (F16/BF16 as float32, through core's loadModel) and
- * its Adam moments if it has them (else AdamW starts them at zero), written as this stage's step-0
- * checkpoint: step, token and FLOP counters and the data position start afresh for this pipeline.
+ * its Adam moments and their step count if it has them (else AdamW starts them at zero), written as this
+ * stage's step-0 checkpoint: step, token and FLOP counters and the data position start afresh for this pipeline.
  */
 function writeStartFromCheckpoint(p: PlannedStage, ctx: TrainContext): void {
   const dir = fromCheckpointDir(ctx.plan, p.stage as TrainStage);
   const model = loadModel(dir);
   const optimizerFile = path.join(dir, 'optimizer.safetensors');
   const optimizer = fs.existsSync(optimizerFile) ? readSafetensors(optimizerFile).tensors : {};
+  // Warm moments keep their Adam step (bias correction restarted at 1 would shrink the first updates ~3×).
+  const stateFile = path.join(dir, 'trainer_state.json');
+  const carriedAdamStep = Object.keys(optimizer).length > 0 && fs.existsSync(stateFile)
+    ? checkTrainerState(JSON.parse(fs.readFileSync(stateFile, 'utf8')), stateFile).optimizerStep
+    : 0;
   const spec = stageSpec(ctx.plan, p, ctx.corpus.name);
   const { train } = splitTrainVal(ctx.tokenizer.encode(ctx.corpus.text), spec.valFraction);
   const sampler = new BatchSampler(train, { batchSize: spec.trainer.batchSize, seqLen: spec.trainer.seqLen, seed: spec.trainer.seed });
@@ -64,8 +69,7 @@ function writeStartFromCheckpoint(p: PlannedStage, ctx: TrainContext): void {
         tokens: 0,
         flops: 0,
         sampler: sampler.state,
-        // core requires the Adam step to equal the trainer step: warm moments restart bias correction at 0.
-        optimizerStep: 0,
+        optimizerStep: carriedAdamStep,
         wallSeconds: 0,
         spec,
         tokenizer: ctx.tokenizer.toJSON(),

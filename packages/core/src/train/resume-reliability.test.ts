@@ -133,6 +133,19 @@ describe('non-finite values', () => {
     expect(loggedSteps(dir)).toEqual([1, 2, 3]);
   });
 
+  it('takes an Adam step count above the trainer step (warm moments from another run) and refuses one below it', async () => {
+    const dir = tmp();
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(3, 2), stopAfter: 2 });
+    const file = path.join(runPaths(dir).checkpoint, 'trainer_state.json');
+    const state = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...state, optimizerStep: 1 }));
+    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(/"optimizerStep": expected at least the trainer step \(2\), found 1$/);
+    fs.writeFileSync(file, JSON.stringify({ ...state, optimizerStep: 7 }));
+    await resumeRun({ outDir: dir, text });
+    expect(loggedSteps(dir)).toEqual([1, 2, 3]);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).optimizerStep).toBe(8);
+  });
+
   it('never writes a checkpoint whose weights went non-finite', async () => {
     const dir = tmp();
     await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(2, 1), stopAfter: 1 });
