@@ -50,7 +50,8 @@ function writeStartFromCheckpoint(p: PlannedStage, ctx: TrainContext): void {
   const model = loadModel(dir);
   const optimizerFile = path.join(dir, 'optimizer.safetensors');
   const optimizer = fs.existsSync(optimizerFile) ? readSafetensors(optimizerFile).tensors : {};
-  // Warm moments keep their Adam step (bias correction restarted at 1 would shrink the first updates ~3×).
+  // Warm moments keep their Adam step: bias correction restarted at 1 would scale the first update by
+  // √(1 − β2)/(1 − β1), 2.24× with the defaults (β1 0.9, β2 0.95).
   const stateFile = path.join(dir, 'trainer_state.json');
   const carriedAdamStep = Object.keys(optimizer).length > 0 && fs.existsSync(stateFile)
     ? checkTrainerState(JSON.parse(fs.readFileSync(stateFile, 'utf8')), stateFile).optimizerStep
