@@ -79,6 +79,17 @@ const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const tps = { dense: tokens / median(samples.dense), moe: tokens / median(samples.moe) };
 const ratio = tps.moe / tps.dense;
 
+// BENCH_PROFILE=1: where each layer's kernel time goes (tf.profile of one more fwd+bwd each), on stderr.
+if (process.env.BENCH_PROFILE === '1') {
+  for (const [name, fn, vars] of [['dense', denseLoss, denseVars], ['moe', moeLoss, moeVars]]) {
+    const p = await tf.profile(() => time(fn, vars));
+    const total = p.kernels.reduce((n, k) => n + k.kernelTimeMs, 0);
+    const mm = p.kernels.filter((k) => k.name === 'BatchMatMul');
+    const mmMs = mm.reduce((n, k) => n + k.kernelTimeMs, 0);
+    console.error(`moe bench profile, ${name}: ${p.kernels.length} kernels, ${total.toFixed(1)} ms; ${mm.length} matrix products ${mmMs.toFixed(1)} ms (${((100 * mmMs) / total).toFixed(0)}%)`);
+  }
+}
+
 const cpus = os.cpus();
 console.log(`## moe: one MoE layer vs a dense FFN of the same active size\n`);
 console.log(
@@ -90,4 +101,4 @@ console.log(
 console.log('| layer | ms per fwd+bwd | tokens/s | vs dense |\n| --- | ---: | ---: | ---: |');
 console.log(`| dense SwiGLU, ffn ${denseFfn} | ${(1000 * median(samples.dense)).toFixed(1)} | ${Math.round(tps.dense)} | 100% |`);
 console.log(`| MoE E=${experts}, k=${topK}, expert ffn ${expertFfn} | ${(1000 * median(samples.moe)).toFixed(1)} | ${Math.round(tps.moe)} | ${(100 * ratio).toFixed(0)}% |`);
-console.log(`\nTarget: MoE at >= 70% of dense tokens/s (issue 10). Command: \`pnpm bench moe\` (or \`node tools/bench/moe.mjs\` after \`pnpm build\`).`);
+console.log(`\nTarget: MoE at >= 70% of dense tokens/s (issue 10). Command: \`pnpm bench moe\` (or \`node tools/bench/moe.mjs\` after \`pnpm build\`; \`BENCH_PROFILE=1\` adds a kernel-time breakdown on stderr).`);
