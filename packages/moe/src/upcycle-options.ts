@@ -59,6 +59,7 @@ export function checkOptions(o: UpcycleOptions, ffn: number, kinds: string[]): C
   if (!(dropFraction >= 0 && dropFraction <= 1)) throw mismatch('upcycle dropFraction', 'a number in [0, 1]', String(dropFraction));
   const routerStd = o.routerStd ?? 0.02;
   if (!(routerStd >= 0)) throw mismatch('upcycle routerStd', 'a number >= 0', String(routerStd));
+  if (kinds.length === 0) throw mismatch('upcycle input', 'a model with at least one layer (an FFN to copy into experts)', '0 layers');
   if (kinds.includes('moe')) throw mismatch('upcycle input', 'a dense model', `a model that already has MoE layers (${kinds.map((k, i) => `${i}:${k}`).filter((s) => s.endsWith(':moe')).join(', ')})`);
   const all = kinds.map((_, i) => i);
   const spec = o.layers ?? 'all';

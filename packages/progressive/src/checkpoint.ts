@@ -81,9 +81,9 @@ export function growCheckpoint(inDir: string, outDir: string, options: GrowOptio
   const dir = resolveCheckpointDir(inDir);
   const files = loadCheckpointFiles(dir);
   const source = path.join(dir, 'config.json');
-  const config = (files.config as ModelConfig).num_hidden_layers === 0 ? (files.config as ModelConfig) : validateConfig(files.config, source);
+  const config = validateConfig(files.config, source);
   growthDims(config);
-  if (config.num_hidden_layers > 0) checkParams(config, files.params, path.join(dir, 'model.safetensors'));
+  checkParams(config, files.params, path.join(dir, 'model.safetensors'));
   const params = mapValues(files.params, fromRaw);
   const optimizer = files.optimizer ? mapValues(files.optimizer, fromRaw) : undefined;
   try {

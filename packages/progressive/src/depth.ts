@@ -128,7 +128,7 @@ export function growDepth(config: ModelConfig, params: Params, options: DepthOpt
     layersAfter: target,
     newLayers,
     paramsBefore: sizeOf(params),
-    paramsAfter: newConfig.num_hidden_layers === 0 ? sizeOf(grown.params) : countParams(newConfig),
+    paramsAfter: countParams(newConfig),
     note: NOTES[method] + (copying ? (exact ? '; its o_proj and down_proj are zero, so it is the identity on the residual stream and the grown model is exact' : '; output projections kept (exact: false), so the function changes') : ''),
   };
   if (options.probe !== false) report.maxLogitGap = maxLogitGap({ config, params }, { config: newConfig, params: grown.params });

@@ -1,11 +1,7 @@
 import { dimsOf, mismatch, ffnKinds, type Dims, type ModelConfig, type Params } from '@efficientscale/core';
 
-/** dimsOf, but a 0-layer model (embeddings, final norm and head only) is a valid source for growth. */
+/** The dimensions of a growth source: core's dimsOf, which takes 0-layer models too (kept for callers of this name). */
 export function growthDims(config: ModelConfig): Dims {
-  if (config.num_hidden_layers === 0) {
-    const d = dimsOf({ ...config, num_hidden_layers: 1, efficientscale: { ...config.efficientscale, ffn_kinds: undefined } });
-    return { ...d, layers: 0 };
-  }
   return dimsOf(config);
 }
 

@@ -1,17 +1,8 @@
 import { forward, tf, type ModelConfig, type Params } from '@efficientscale/core';
-import { growthDims } from './dims.js';
 
-/** Logits of a model; a 0-layer model (not runnable by core's forward) is embed → final norm → head. */
+/** Logits of a model (core's forward; a 0-layer model is embed → final norm → head). */
 export function logitsOf(config: ModelConfig, params: Params, tokens: tf.Tensor2D): tf.Tensor3D {
-  if (config.num_hidden_layers > 0) return forward(config, params, tokens);
-  const d = growthDims(config);
-  return tf.tidy(() => {
-    const [b, s] = tokens.shape;
-    const x = tf.gather(params['model.embed_tokens.weight'], tf.reshape(tokens, [b * s])) as tf.Tensor2D;
-    const normed = tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), d.eps))), params['model.norm.weight']);
-    const head = d.tied ? params['model.embed_tokens.weight'] : params['lm_head.weight'];
-    return tf.reshape(tf.matMul(normed, head as tf.Tensor2D, false, true), [b, s, d.vocab]) as tf.Tensor3D;
-  });
+  return forward(config, params, tokens);
 }
 
 /** A fixed batch of token ids (seeded), for measuring function preservation. */

@@ -155,7 +155,7 @@ export function growWidth(config: ModelConfig, params: Params, options: WidthOpt
     after,
     hidden: { copies: hid.copies, padded: hid.padded, epsScale: hid.alpha },
     paramsBefore: sizeOf(params),
-    paramsAfter: newConfig.num_hidden_layers === 0 ? sizeOf(grown.params) : countParams(newConfig),
+    paramsAfter: countParams(newConfig),
     note: `${NOTES[method]}. ${RMS_NOTE}`,
   };
   if (options.probe !== false) report.maxLogitGap = maxLogitGap({ config, params }, { config: newConfig, params: grown.params });

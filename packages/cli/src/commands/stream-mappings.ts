@@ -37,6 +37,7 @@ function gaussian(seed: number, count: number, std: number): Float32Array {
 
 export function upcycleMapping(config: ModelConfig, tensors: SourceTensor[], o: { experts: number; topK: number; seed: number; routerStd?: number }): { config: ModelConfig; outputs: OutputTensor[] } {
   requireDense(config, 'stream-upcycle');
+  if (config.num_hidden_layers === 0) throw mismatch('stream-upcycle source', 'a model with at least one layer (an FFN to copy into experts)', '0 layers');
   if (o.topK > o.experts) throw mismatch('--top-k', `at most --experts (${o.experts})`, String(o.topK));
   const d = dimsOf(config);
   // Every layer upcycled at granularity 1: Mixtral's config, as `upcycle` writes it.
@@ -65,6 +66,7 @@ const isResidualOutput = (suffix: string) => /^(self_attn\.o_proj|mlp\.down_proj
 export function growDepthMapping(config: ModelConfig, tensors: SourceTensor[], o: { layers: number }): { config: ModelConfig; outputs: OutputTensor[]; inserted: number[] } {
   const d = dimsOf(config);
   if (o.layers <= d.layers) throw mismatch('--layers', `more than the source's ${d.layers} layers`, String(o.layers));
+  if (d.layers === 0) throw mismatch('stream-grow-depth source', 'a model with at least one layer to copy (grow --depth-method zero grows a 0-layer model)', '0 layers');
   // The same places as `grow --depth-method copy`, so streamed and in-memory growth give one model.
   const after = spreadSources(d.layers, o.layers - d.layers);
   // New layer order: each old layer j, followed by the copies inserted after it.

@@ -26,12 +26,13 @@ describe('config schema', () => {
     expect(refusal({ ...base(), efficientscale: { ffn_kinds: 3 } })).toBe('config.json: "efficientscale.ffn_kinds": expected an array, found 3');
     const missing: Record<string, unknown> = base();
     delete missing.num_hidden_layers;
-    expect(refusal(missing)).toBe('config.json: "num_hidden_layers": expected a positive integer, found nothing (missing)');
+    expect(refusal(missing)).toBe('config.json: "num_hidden_layers": expected a non-negative integer, found nothing (missing)');
+    expect(refusal({ ...base(), num_hidden_layers: -1 })).toBe('config.json: "num_hidden_layers": expected a non-negative integer, found -1');
     expect(refusal([1])).toBe('config.json: config: expected a JSON object, found an array');
   });
 
   it('bounds sizes before anything allocates, with the figure in the message', () => {
-    expect(refusal({ ...base(), num_hidden_layers: 1e9 })).toBe('config.json: "num_hidden_layers": expected a positive integer of at most 1024, found 1000000000');
+    expect(refusal({ ...base(), num_hidden_layers: 1e9 })).toBe('config.json: "num_hidden_layers": expected a non-negative integer of at most 1024, found 1000000000');
     expect(refusal({ ...base(), vocab_size: 2 ** 24, hidden_size: 2 ** 10, head_dim: 8 })).toMatch(/embedding.*at most 2,147,483,647 elements per tensor, found \[16777216,1024\]/);
     expect(refusal({ ...base(), vocab_size: 2 ** 20, hidden_size: 2 ** 10, head_dim: 512, intermediate_size: 2 ** 20, num_hidden_layers: 2 })).toMatch(/model size: expected at most 4,294,967,296 parameters/);
   });

@@ -22,6 +22,7 @@ export function maxParams(): number {
 }
 
 const positiveInteger = { error: 'a positive integer' };
+const nonNegativeInteger = { error: 'a non-negative integer' };
 const size = (max: number) => z.number(positiveInteger).int(positiveInteger).min(1, positiveInteger).max(max, { error: `a positive integer of at most ${max}` });
 const optionalSize = (max: number) => size(max).nullish();
 const positiveNumber = { error: 'a positive number' };
@@ -41,7 +42,7 @@ export const configSchema = z.looseObject({
   vocab_size: size(MAX_DIM),
   hidden_size: size(MAX_DIM),
   intermediate_size: size(MAX_DIM),
-  num_hidden_layers: size(MAX_LAYERS),
+  num_hidden_layers: z.number(nonNegativeInteger).int(nonNegativeInteger).min(0, nonNegativeInteger).max(MAX_LAYERS, { error: `a non-negative integer of at most ${MAX_LAYERS}` }),
   num_attention_heads: size(MAX_DIM),
   num_key_value_heads: optionalSize(MAX_DIM),
   head_dim: optionalSize(MAX_DIM),

@@ -131,7 +131,11 @@ export function dimsOf(config: ModelConfig): Dims {
   if (config.mlp_bias) throw mismatch('"mlp_bias"', 'false', 'true');
   const act = c.hidden_act ?? 'silu';
   if (act !== 'silu') throw mismatch('"hidden_act"', '"silu"', JSON.stringify(act));
-  const layers = positiveInt(c, 'num_hidden_layers');
+  // 0 layers is a valid model (embeddings → final norm → head): where zero-layer progressive training starts
+  const layers = c.num_hidden_layers;
+  if (typeof layers !== 'number' || !Number.isInteger(layers) || layers < 0) {
+    throw mismatch('"num_hidden_layers"', 'a non-negative integer', JSON.stringify(layers));
+  }
   const kinds = config.efficientscale?.ffn_kinds;
   if (kinds !== undefined && (!Array.isArray(kinds) || kinds.length !== layers)) {
     throw mismatch('"efficientscale.ffn_kinds"', `an array of ${layers} kinds (one per layer)`, JSON.stringify(kinds));

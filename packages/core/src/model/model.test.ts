@@ -97,6 +97,28 @@ describe('forward pass properties', () => {
     );
   });
 
+  it('runs a 0-layer model (embeddings → final norm → head), where zero-layer progressive training starts', () => {
+    for (const tied of [false, true]) {
+      const config = { ...llamaConfig({ vocab: 16, hidden: 8, ffn: 8, layers: 1, heads: 2, tied }), num_hidden_layers: 0 };
+      expect(dimsOf(config).layers).toBe(0);
+      expect(Object.keys(paramShapes(config)).sort()).toEqual(tied ? ['model.embed_tokens.weight', 'model.norm.weight'] : ['lm_head.weight', 'model.embed_tokens.weight', 'model.norm.weight']);
+      const params = initParams(config, 3, 0.5);
+      const ids = [[1, 2, 3, 15]];
+      const got = tf.tidy(() => forward(config, params, tf.tensor2d(ids, [1, 4], 'int32')).arraySync() as number[][][]);
+      const emb = params['model.embed_tokens.weight'].arraySync() as number[][];
+      const head = (tied ? params['model.embed_tokens.weight'] : params['lm_head.weight']).arraySync() as number[][];
+      const norm = params['model.norm.weight'].arraySync() as number[];
+      const eps = dimsOf(config).eps;
+      ids[0].forEach((id, t) => {
+        const x = emb[id];
+        const r = 1 / Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length + eps);
+        const h = x.map((v, j) => v * r * norm[j]);
+        head.forEach((w, v) => expect(got[0][t][v]).toBeCloseTo(w.reduce((a, wj, j) => a + wj * h[j], 0), 5));
+      });
+      tf.dispose(Object.values(params));
+    }
+  });
+
   it('leaves no tensors behind', () => {
     const config = llamaConfig({ vocab: 16, hidden: 8, ffn: 8, layers: 1, heads: 2 });
     const params = initParams(config, 1);

@@ -5,13 +5,13 @@ import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { UserError } from '../errors.js';
 import { llamaConfig, type ModelConfig } from '../model/config.js';
-import { initParams, paramShapes, type Params } from '../model/params.js';
+import { countParams, initParams, paramShapes, type Params } from '../model/params.js';
 import { ByteTokenizer } from '../data/tokenizer.js';
 import { defaultAdamW } from './adamw.js';
 import { resumeRun, runPaths, startRun, type RunSpec } from './run.js';
 import { checkGrowthRecord, startGrowth, type GrowFn } from './growth.js';
 import { Trainer } from './trainer.js';
-import { countTrainable, trainFlopsPerToken } from './trainable.js';
+import { flopsPerToken } from '../model/flops.js';
 
 const zeroLayer: ModelConfig = { ...llamaConfig({ vocab: 256, hidden: 8, ffn: 16, layers: 1, heads: 2, maxPositions: 16 }), num_hidden_layers: 0 };
 const text = 'grow me once, between two checkpoints. '.repeat(20);
@@ -59,7 +59,7 @@ describe('0-layer models', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect(last.loss).toBeLessThan(first.loss);
     expect(last.flops).toBe(16 * 6 * 256 * 8 * 16);
-    expect(trainFlopsPerToken(zeroLayer, 8)).toBe(6 * 256 * 8);
+    expect(flopsPerToken(zeroLayer, 8).trainPerToken).toBe(6 * 256 * 8);
     t.dispose();
   });
 });
@@ -101,9 +101,9 @@ describe('a growth schedule in a run', () => {
     const growth = { schedule: [{ step: 4, stage: { layers: 1 } }, { step: 7, stage: { layers: 2 } }], grow };
     await startRun({ outDir: straight, text, tokenizer: new ByteTokenizer(), config: zeroLayer, spec: spec(10, 3), growth });
     const log = records(straight);
-    const sizes = [0, 1, 2].map((layers) => countTrainable({ ...zeroLayer, num_hidden_layers: layers }));
+    const sizes = [0, 1, 2].map((layers) => countParams({ ...zeroLayer, num_hidden_layers: layers }));
     expect(log.map((r) => r.params)).toEqual([0, 0, 0, 0, 1, 1, 1, 2, 2, 2].map((l) => sizes[l]));
-    const perStep = (layers: number) => trainFlopsPerToken({ ...zeroLayer, num_hidden_layers: layers }, 8) * 16;
+    const perStep = (layers: number) => flopsPerToken({ ...zeroLayer, num_hidden_layers: layers }, 8).trainPerToken * 16;
     expect(log[4].flops - log[3].flops).toBe(perStep(1));
     expect(log[9].flops).toBe(4 * perStep(0) + 3 * perStep(1) + 3 * perStep(2));
     expect(state(straight).growth.done).toEqual([

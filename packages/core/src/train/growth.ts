@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
-import type { Params } from '../model/params.js';
+import { countParams, type Params } from '../model/params.js';
 import type { Trainer } from './trainer.js';
-import { countTrainable } from './trainable.js';
 
 /**
  * One growth of a run's model (progressive training): when `step` steps are done, the model is replaced
@@ -71,7 +70,7 @@ export function growAt(trainer: Trainer, record: GrowthRecord, grow: GrowFn | un
   const due = record.schedule.find((g) => g.step === trainer.state.step);
   if (!due || record.done.some((d) => d.step === due.step)) return false;
   if (!grow) throw mismatch(`growth at step ${due.step}`, 'a grow function to apply it (efficientscale train passes one)', 'none');
-  const paramsBefore = countTrainable(trainer.config);
+  const paramsBefore = countParams(trainer.config);
   const grown = grow(trainer.config, trainer.params, trainer.optimizer.stateTensors(), due.stage);
   try {
     trainer.replaceModel(grown.config, grown.params, grown.optimizer);
@@ -80,6 +79,6 @@ export function growAt(trainer: Trainer, record: GrowthRecord, grow: GrowFn | un
   }
   trainer.lrScale = { ...grown.lrScale };
   record.lrScale = trainer.lrScale;
-  record.done.push({ step: due.step, paramsBefore, paramsAfter: countTrainable(trainer.config) });
+  record.done.push({ step: due.step, paramsBefore, paramsAfter: countParams(trainer.config) });
   return true;
 }

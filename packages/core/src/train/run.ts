@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
 import { parseJsonObject } from '../io/read.js';
-import type { ModelConfig } from '../model/config.js';
+import { dimsOf, validateConfig, type ModelConfig } from '../model/config.js';
+import { checkParams, countParams, paramShapes } from '../model/params.js';
 import { checkOptimizerTensors, checkSamplerReplay, checkTrainerState } from '../io/trainer-state.js';
 import { fromRaw, mapValues, toRaw } from '../model/raw.js';
 import { loadCheckpointFiles, readCheckpointText, saveCheckpoint } from '../io/checkpoint.js';
@@ -14,7 +15,6 @@ import { ByteTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokeni
 import { tokenizerInDir } from '../data/tokenizer-json.js';
 import { unigramEntropy } from '../data/unigram.js';
 import { Trainer, type StepMetrics, type TrainerOptions, type TrainerState } from './trainer.js';
-import { checkTrainable, countTrainable, trainableDims, trainableShapes, validateTrainable } from './trainable.js';
 import { checkGrowthRecord, growAt, startGrowth, type GrowFn, type GrowthRecord, type ScheduledGrowth } from './growth.js';
 import type { ScheduleSpec } from './schedule.js';
 
@@ -190,7 +190,7 @@ export async function startRun(o: StartOptions): Promise<RunResult> {
     throw mismatch('config "vocab_size"', `at least the ${o.tokenizer.name} tokenizer's ${o.tokenizer.vocabSize} tokens`, String(o.config.vocab_size));
   }
   // Refused here, not at the first step's forward pass ("input tokens: ..."), as resume does.
-  const { maxPositions } = trainableDims(o.config);
+  const { maxPositions } = dimsOf(o.config);
   if (o.spec.trainer.seqLen > maxPositions) throw mismatch('sequence length (--seq)', `at most the config's max_position_embeddings (${maxPositions})`, String(o.spec.trainer.seqLen));
   const ids = o.tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
@@ -208,12 +208,12 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   if (!files.trainerState) throw mismatch(stateFile, 'a trainer state written by efficientscale train', 'no such file');
   const stored = checkTrainerState(files.trainerState, stateFile) as unknown as StoredTrainerState;
   if (!files.optimizer) throw mismatch(dir, 'optimizer.safetensors to resume from', 'no such file');
-  const config = validateTrainable(files.config, path.join(dir, 'config.json'));
-  checkTrainable(config, files.params, `${dir}/model.safetensors`);
-  checkOptimizerTensors(files.optimizer, trainableShapes(config), path.join(dir, 'optimizer.safetensors'));
+  const config = validateConfig(files.config, path.join(dir, 'config.json'));
+  checkParams(config, files.params, `${dir}/model.safetensors`);
+  checkOptimizerTensors(files.optimizer, paramShapes(config), path.join(dir, 'optimizer.safetensors'));
   const growth = checkGrowthRecord(stored.growth, stored.step, stateFile);
   if (growth && growth.done.length < growth.schedule.length && !o.grow) throw mismatch(`${stateFile}: "growth"`, 'no growths to come (or a grow function to apply them)', `${growth.schedule.length - growth.done.length} to come`);
-  const { maxPositions } = trainableDims(config);
+  const { maxPositions } = dimsOf(config);
   if (stored.spec.trainer.seqLen > maxPositions) {
     throw mismatch(`${stateFile}: "spec.trainer.seqLen"`, `at most max_position_embeddings (${maxPositions})`, String(stored.spec.trainer.seqLen));
   }
@@ -255,7 +255,7 @@ async function loop(
 ): Promise<RunResult> {
   const paths = runPaths(outDir);
   fs.mkdirSync(outDir, { recursive: true });
-  let params = countTrainable(trainer.config);
+  let params = countParams(trainer.config);
   const started = performance.now();
   const startStep = trainer.state.step;
   const startTokens = trainer.state.tokens;
@@ -266,11 +266,11 @@ async function loop(
   try {
     betweenSteps?.(trainer, spec);
     while (trainer.state.step < end) {
-      if (growth && growAt(trainer, growth.record, growth.grow)) params = countTrainable(trainer.config);
+      if (growth && growAt(trainer, growth.record, growth.grow)) params = countParams(trainer.config);
       const m = trainer.step();
       if (betweenSteps) {
         betweenSteps(trainer, spec);
-        params = countTrainable(trainer.config); // the hook may have swapped the model (self-guided: W dropped)
+        params = countParams(trainer.config); // the hook may have swapped the model (self-guided: W dropped)
       }
       trainLoss = m.loss;
       const isLast = trainer.state.step === end;

@@ -2,8 +2,9 @@ import { tf } from '../tf.js';
 import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { averageFfnMetrics, type FfnMetrics } from '../model/ffn-slot.js';
-import type { Params } from '../model/params.js';
-import { checkTrainable, forwardTrainable, initTrainable, trainableShapes, trainFlopsPerToken } from './trainable.js';
+import { checkParams, initParams, paramShapes, type Params } from '../model/params.js';
+import { forwardWithAux } from '../model/forward.js';
+import { flopsPerToken } from '../model/flops.js';
 import { BatchSampler, evalBatches, type SamplerState } from '../data/batches.js';
 import { AdamW, type AdamWOptions } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
@@ -69,7 +70,7 @@ export class Trainer {
     readonly options: TrainerOptions,
     resume?: { state: TrainerState; optimizer: Record<string, tf.Tensor>; optimizerStep: number },
   ) {
-    checkTrainable(config, params, 'params');
+    checkParams(config, params, 'params');
     this.adopt(config, params);
     this.optimizer = new AdamW(options.adamw);
     const samplerOpts = { batchSize: options.batchSize, seqLen: options.seqLen, seed: options.seed };
@@ -91,12 +92,12 @@ export class Trainer {
    */
   private adopt(config: ModelConfig, params: Params): void {
     this.config = config;
-    for (const name of Object.keys(trainableShapes(config))) this.vars[name] = tf.variable(params[name], true, `${name}@trainer${this.id}`);
+    for (const name of Object.keys(paramShapes(config))) this.vars[name] = tf.variable(params[name], true, `${name}@trainer${this.id}`);
   }
 
   /** Starts from fresh weights (seeded). */
   static fresh(config: ModelConfig, trainIds: Int32Array, valIds: Int32Array, options: TrainerOptions): Trainer {
-    const params = initTrainable(config, options.seed);
+    const params = initParams(config, options.seed);
     const trainer = new Trainer(config, params, trainIds, valIds, options);
     tf.dispose(Object.values(params));
     return trainer;
@@ -104,7 +105,7 @@ export class Trainer {
 
   private computeFlopsPerStep(): number {
     const { batchSize, seqLen, accumulation } = this.options;
-    return trainFlopsPerToken(this.config, seqLen) * batchSize * seqLen * accumulation;
+    return flopsPerToken(this.config, seqLen).trainPerToken * batchSize * seqLen * accumulation;
   }
 
   get params(): Params {
@@ -112,7 +113,7 @@ export class Trainer {
   }
 
   private lossOf(inputs: tf.Tensor2D, targets: tf.Tensor2D): { total: tf.Scalar; ce: tf.Scalar; aux: tf.Scalar; ffnMetrics: FfnMetrics } {
-    const { logits, auxLoss, ffnMetrics } = forwardTrainable(this.config, this.vars, inputs);
+    const { logits, auxLoss, ffnMetrics } = forwardWithAux(this.config, this.vars, inputs);
     const ce = crossEntropy(logits, targets);
     logits.dispose();
     return { total: tf.add(ce, auxLoss) as tf.Scalar, ce, aux: auxLoss, ffnMetrics };
@@ -210,7 +211,7 @@ export class Trainer {
    * new shapes. Step, tokens, FLOPs so far and the data position carry over.
    */
   replaceModel(config: ModelConfig, params: Params, optimizerState?: Record<string, tf.Tensor>): void {
-    checkTrainable(config, params, 'params'); // before anything is disposed, so a bad model leaves this one running
+    checkParams(config, params, 'params'); // before anything is disposed, so a bad model leaves this one running
     for (const v of Object.values(this.vars)) v.dispose();
     for (const k of Object.keys(this.vars)) delete this.vars[k];
     this.adopt(config, params);
