@@ -3,7 +3,7 @@ import { checkParams, fromRaw, loadCheckpointFiles, mapValues, mismatch, resolve
 import * as path from 'node:path';
 import { growDepth, type DepthMethod, type DepthReport } from './depth.js';
 import { growWidth, type WidthMethod, type WidthReport } from './width.js';
-import { growthDims, sizeOf } from './dims.js';
+import { sizeOf } from './dims.js';
 import { maxLogitGap } from './probe.js';
 import type { OptimizerState } from './remap.js';
 
@@ -82,7 +82,6 @@ export function growCheckpoint(inDir: string, outDir: string, options: GrowOptio
   const files = loadCheckpointFiles(dir);
   const source = path.join(dir, 'config.json');
   const config = validateConfig(files.config, source);
-  growthDims(config);
   checkParams(config, files.params, path.join(dir, 'model.safetensors'));
   const params = mapValues(files.params, fromRaw);
   const optimizer = files.optimizer ? mapValues(files.optimizer, fromRaw) : undefined;

@@ -1,5 +1,5 @@
 import { countParams, dimsOf, layerPrefix, mismatch, type ModelConfig, type Params } from '@efficientscale/core';
-import { ATTENTION, FFN, LAYER_WEIGHTS, growthDims, requireDense, sizeOf } from './dims.js';
+import { ATTENTION, FFN, LAYER_WEIGHTS, requireDense, sizeOf } from './dims.js';
 import { applyRecipes, fresh, newWeight, sameAs, type OptimizerState, type Recipe, type Recipes } from './remap.js';
 import { maxLogitGap } from './probe.js';
 import { Rng } from './rng.js';
@@ -78,7 +78,7 @@ const NOTES: Record<DepthMethod, string> = {
 export function growDepth(config: ModelConfig, params: Params, options: DepthOptions): GrowResult<DepthReport> {
   const { layers: target, method } = options;
   if (!(depthMethods as readonly string[]).includes(method)) throw mismatch('depth method', depthMethods.join(' | '), JSON.stringify(method));
-  const d = growthDims(config);
+  const d = dimsOf(config);
   requireDense(config);
   if (!Number.isInteger(target) || target < d.layers) throw mismatch('target layers', `an integer >= the current depth (${d.layers})`, String(target));
   if (d.layers === 0 && method !== 'zero' && method !== 'random') {
@@ -136,8 +136,8 @@ export function growDepth(config: ModelConfig, params: Params, options: DepthOpt
 }
 
 function layerShapes(config: ModelConfig): Record<string, number[]> {
-  const d = dimsOf(config.num_hidden_layers ? config : { ...config, num_hidden_layers: 1 });
   if (config.num_hidden_layers === 0) return {};
+  const d = dimsOf(config);
   const attn = d.heads * d.headDim;
   const kv = d.kvHeads * d.headDim;
   const shapes: Record<string, number[]> = {

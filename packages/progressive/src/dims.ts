@@ -1,9 +1,4 @@
-import { dimsOf, mismatch, ffnKinds, type Dims, type ModelConfig, type Params } from '@efficientscale/core';
-
-/** The dimensions of a growth source: core's dimsOf, which takes 0-layer models too (kept for callers of this name). */
-export function growthDims(config: ModelConfig): Dims {
-  return dimsOf(config);
-}
+import { mismatch, ffnKinds, type ModelConfig, type Params } from '@efficientscale/core';
 
 /** Growth rewrites SwiGLU weights by name; other FFN kinds (moe, lowrank) are refused, not mangled. */
 export function requireDense(config: ModelConfig): void {

@@ -1,7 +1,6 @@
 export { growDepth, depthMethods, spreadSources, type DepthMethod, type DepthOptions, type DepthReport, type GrowResult } from './depth.js';
 export { logitsOf, maxLogitGap, probeTokens } from './probe.js';
 export { applyRecipes, type OptimizerState, type Recipe, type Recipes } from './remap.js';
-export { growthDims } from './dims.js';
 export { growWidth, widthMethods, type WidthMethod, type WidthOptions, type WidthReport } from './width.js';
 export { growModel, growCheckpoint, type GrowOptions, type GrowReport, type GrowModelResult } from './checkpoint.js';
 export { trainProgressive, type GrowthStage, type ProgressiveOptions, type ProgressiveResult } from './progressive.js';

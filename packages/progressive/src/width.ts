@@ -1,5 +1,5 @@
-import { countParams, layerPrefix, mismatch, type ModelConfig, type Params } from '@efficientscale/core';
-import { growthDims, requireDense, sizeOf } from './dims.js';
+import { countParams, dimsOf, layerPrefix, mismatch, type ModelConfig, type Params } from '@efficientscale/core';
+import { requireDense, sizeOf } from './dims.js';
 import type { GrowResult } from './depth.js';
 import { maxLogitGap } from './probe.js';
 import { applyRecipes, identity, type Axis, type OptimizerState, type Recipe, type Recipes, type Term } from './remap.js';
@@ -73,7 +73,7 @@ function grownShape(d: Shape & { headDim: number }, o: WidthOptions): Shape {
 export function growWidth(config: ModelConfig, params: Params, options: WidthOptions): GrowResult<WidthReport> {
   const { method } = options;
   if (!(widthMethods as readonly string[]).includes(method)) throw mismatch('width method', widthMethods.join(' | '), JSON.stringify(method));
-  const d = growthDims(config);
+  const d = dimsOf(config);
   requireDense(config);
   const after = grownShape(d, options);
   const heads = headMaps(d.heads, d.kvHeads, after.heads, after.kvHeads);
