@@ -157,7 +157,7 @@ const results = ourRounds[0].map((row) => {
   const avg = (part) => ({ fwd: median(same.map((o) => o[part].fwd)), fwdbwd: median(same.map((o) => o[part].fwdbwd)), params: row[part].params });
   return { shape: row.shape, d: row.d, r: row.r, dense: avg('dense'), low: avg('low') };
 });
-const torchMean = (d) => {
+const torchMedian = (d) => {
   const rows = torchRounds.map((t) => t.byWidth?.[d]).filter(Boolean);
   if (rows.length === 0) return undefined;
   const m = (k) => median(rows.map((row) => row[k]));
@@ -202,10 +202,10 @@ for (const [label, config] of steps) {
 
 const f = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 const ffnRows = results.map(({ shape, d, r, dense, low }) => {
-  const t = [torchMean(d)];
-  const torchCells = shape.startsWith('GELU') && t[0]
-    ? [f(t[0].speedup_fwd, 2), f(t[0].speedup_fwdbwd, 2), `${f(t[0].lowrank_fwd_ms, 0)} / ${f(t[0].lowrank_fwdbwd_ms, 0)}`,
-      `${f(low.fwd / t[0].lowrank_fwd_ms, 2)} / ${f(low.fwdbwd / t[0].lowrank_fwdbwd_ms, 2)}`]
+  const t = torchMedian(d);
+  const torchCells = shape.startsWith('GELU') && t
+    ? [f(t.speedup_fwd, 2), f(t.speedup_fwdbwd, 2), `${f(t.lowrank_fwd_ms, 0)} / ${f(t.lowrank_fwdbwd_ms, 0)}`,
+      `${f(low.fwd / t.lowrank_fwd_ms, 2)} / ${f(low.fwdbwd / t.lowrank_fwdbwd_ms, 2)}`]
     : ['', '', '', ''];
   return `| ${shape} | ${d} | ${r} | ${f(low.params / dense.params, 3)} | ${f(dense.fwd, 0)} / ${f(low.fwd, 0)} | ${f(dense.fwd / low.fwd, 2)} | ` +
     `${f(dense.fwdbwd, 0)} / ${f(low.fwdbwd, 0)} | ${f(dense.fwdbwd / low.fwdbwd, 2)} | ${torchCells.join(' | ')} |`;
