@@ -75,42 +75,46 @@ export function registerTrain(program: Command): void {
       const progress = trainingProgress(0);
       const onProgress = progress.update;
       let result: RunResult;
-      if (flags.resume) {
-        const outDir = flags.out ?? flags.resume;
-        result = await resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps, betweenSteps: lowrankBetweenSteps, grow: progressiveGrow });
-      } else {
-        const preset = getPreset(flags.preset);
-        const tokenizer = tokenizerByName(flags.tokenizer);
-        const config = lowrankTrainConfig(flags, flags.config
-          ? parseConfig(readText(flags.config, 'a config.json'), flags.config)
-          : { ...preset.config, vocab_size: tokenizer.vocabSize });
-        const spec = preset.spec;
-        const t = spec.trainer;
-        if (flags.batch) t.batchSize = flags.batch;
-        if (flags.seq) t.seqLen = flags.seq;
-        if (flags.accumulation) t.accumulation = flags.accumulation;
-        if (flags.seed !== undefined) t.seed = flags.seed;
-        if (flags.lr) t.schedule.lr = flags.lr;
-        if (flags.schedule) {
-          t.schedule = { ...t.schedule, kind: flags.schedule } as typeof t.schedule;
+      // The bar's timer keeps the process alive: it stops on an error too, or the command would never exit.
+      try {
+        if (flags.resume) {
+          const outDir = flags.out ?? flags.resume;
+          result = await resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps, betweenSteps: lowrankBetweenSteps, grow: progressiveGrow });
+        } else {
+          const preset = getPreset(flags.preset);
+          const tokenizer = tokenizerByName(flags.tokenizer);
+          const config = lowrankTrainConfig(flags, flags.config
+            ? parseConfig(readText(flags.config, 'a config.json'), flags.config)
+            : { ...preset.config, vocab_size: tokenizer.vocabSize });
+          const spec = preset.spec;
+          const t = spec.trainer;
+          if (flags.batch) t.batchSize = flags.batch;
+          if (flags.seq) t.seqLen = flags.seq;
+          if (flags.accumulation) t.accumulation = flags.accumulation;
+          if (flags.seed !== undefined) t.seed = flags.seed;
+          if (flags.lr) t.schedule.lr = flags.lr;
+          if (flags.schedule) {
+            t.schedule = { ...t.schedule, kind: flags.schedule } as typeof t.schedule;
+          }
+          progressiveScheduleDefault(flags, t);
+          if (flags.tokens) spec.totalSteps = Math.max(1, Math.ceil(flags.tokens / (t.batchSize * t.seqLen * t.accumulation)));
+          if (flags.steps) spec.totalSteps = flags.steps;
+          if ('total' in t.schedule) t.schedule.total = spec.totalSteps;
+          t.schedule.warmup = Math.min(t.schedule.warmup ?? 0, Math.floor(spec.totalSteps / 5));
+          spec.evalEvery = Math.max(1, Math.floor(spec.totalSteps / 10));
+          spec.checkpointEvery = Math.max(1, Math.floor(spec.totalSteps / 4));
+          spec.corpus = corpus.name;
+          const progressive = progressiveStart(flags, config, spec);
+          const outDir = flags.out ?? path.join('runs', `${flags.preset}-${timestamp()}`);
+          assertNewRunDir(outDir);
+          if (!flags.json) {
+            process.stderr.write(`training ${progressive.finalParams.toLocaleString('en')} parameters for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
+          }
+          result = await startRun({ outDir, text: corpus.text, tokenizer, config: progressive.config, spec, onProgress, betweenSteps: lowrankBetweenSteps, growth: progressive.growth });
         }
-        progressiveScheduleDefault(flags, t);
-        if (flags.tokens) spec.totalSteps = Math.max(1, Math.ceil(flags.tokens / (t.batchSize * t.seqLen * t.accumulation)));
-        if (flags.steps) spec.totalSteps = flags.steps;
-        if ('total' in t.schedule) t.schedule.total = spec.totalSteps;
-        t.schedule.warmup = Math.min(t.schedule.warmup ?? 0, Math.floor(spec.totalSteps / 5));
-        spec.evalEvery = Math.max(1, Math.floor(spec.totalSteps / 10));
-        spec.checkpointEvery = Math.max(1, Math.floor(spec.totalSteps / 4));
-        spec.corpus = corpus.name;
-        const progressive = progressiveStart(flags, config, spec);
-        const outDir = flags.out ?? path.join('runs', `${flags.preset}-${timestamp()}`);
-        assertNewRunDir(outDir);
-        if (!flags.json) {
-          process.stderr.write(`training ${progressive.finalParams.toLocaleString('en')} parameters for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
-        }
-        result = await startRun({ outDir, text: corpus.text, tokenizer, config: progressive.config, spec, onProgress, betweenSteps: lowrankBetweenSteps, growth: progressive.growth });
+      } finally {
+        progress.stop();
       }
-      progress.stop();
       const unigram = result.unigramEntropy;
       const plot = await writeLossPlot(result.outDir, unigram);
       const summary = {
