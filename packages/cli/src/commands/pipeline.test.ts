@@ -27,7 +27,7 @@ function writePlan(name: string, extra: object = {}): string {
     evalBatches: 2,
     checkpointsPerStage: 2,
     stages: [
-      { type: 'train', name: 'dense', model: { hidden: 16, layers: 1, heads: 2, ffn: 32 }, steps: 6, warmup: 1 },
+      { type: 'train', name: 'dense', model: { hidden: 16, layers: 1, heads: 2, ffn: 32 }, steps: 6 },
       { type: 'grow', hidden: 32, heads: 4, ffn: 64, layers: 2 },
       { type: 'train', name: 'grown', steps: 4 },
       { type: 'upcycle', experts: 4, topK: 2 },
@@ -65,6 +65,7 @@ describe('efficientscale pipeline', () => {
     const text = await cli('pipeline', file, '--dry-run', '--backend', 'cpu');
     expect(text.stdout).toMatch(/stage +kind +params.*est\. time/);
     expect(text.stdout).toContain('total: about');
+    expect(text.stdout).toContain('LR: wsd over 14 steps, warmup 0, peak until step 13, then linear down to 0 × the peak over 1 (one curve across every stage); baseline: wsd over 14 steps');
     expect(fs.existsSync(path.join(root, 'dry', 'out'))).toBe(false);
   });
 
@@ -113,11 +114,17 @@ describe('efficientscale pipeline', () => {
     const losses = (text: string) => text.trim().split('\n').map((l) => { const m = JSON.parse(l) as { step: number; loss: number }; return [m.step, m.loss]; });
     expect(losses(fs.readFileSync(path.join(fullRun.out, '05-moe', 'metrics.jsonl'), 'utf8'))).toEqual(losses(before));
     const plan = JSON.parse(fs.readFileSync(file, 'utf8'));
-    plan.stages[2].steps = 5;
+    plan.stages[2].lr = 0.02;
     fs.writeFileSync(file, JSON.stringify(plan));
     const changed = await cli('pipeline', file, '--backend', 'cpu');
     expect(changed.code).toBe(1);
     expect(changed.stderr).toContain('03-grown/stage.json: expected a stage run with the plan as it is now');
+    // More steps in a later stage stretch the plan-wide LR curve, so even the first stage is no longer the same.
+    plan.stages[2] = { ...plan.stages[2], lr: undefined, steps: 5 };
+    fs.writeFileSync(file, JSON.stringify(plan));
+    const longer = await cli('pipeline', file, '--backend', 'cpu');
+    expect(longer.code).toBe(1);
+    expect(longer.stderr).toContain('01-dense/stage.json: expected a stage run with the plan as it is now');
   });
 
   it('resumes an interrupted train stage from its last checkpoint and ends where an uninterrupted run ends', async () => {

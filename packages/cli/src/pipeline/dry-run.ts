@@ -7,6 +7,7 @@ import { countLabel } from '../plot/index.js';
 import { ESTIMATE_STEPS, ESTIMATE_WARMUP, measureStepSeconds } from './estimate.js';
 import { layoutStages, trains } from './layout.js';
 import type { Plan } from './plan.js';
+import { scheduleSummary } from './spec.js';
 
 export interface DryRunStage {
   stage: string;
@@ -27,6 +28,8 @@ export interface DryRun {
   baseline?: { tokens: number; flops: number; est_seconds: number };
   est_seconds: number;
   how: string;
+  /** The LR curve in one line. */
+  schedule: string;
 }
 
 export function dryRun(plan: Plan, backend: string): DryRun {
@@ -53,6 +56,7 @@ export function dryRun(plan: Plan, backend: string): DryRun {
     pipeline,
     baseline: base.length ? sum(base) : undefined,
     est_seconds: pipeline.est_seconds + (base.length ? sum(base).est_seconds : 0),
+    schedule: scheduleSummary(plan, layout),
     how: `times from tokens/s measured over ${ESTIMATE_STEPS} training steps after ${ESTIMATE_WARMUP} warm-up per architecture on ${backend} (synthetic tokens, the plan's batch shape), plus evaluations at a third of a step per batch; a busy shared machine runs slower`,
   };
 }
@@ -78,6 +82,7 @@ export function formatDryRun(d: DryRun): string {
     `pipeline: ${countLabel(d.pipeline.tokens)} tokens, ${d.pipeline.flops.toExponential(2)} FLOPs, about ${formatSeconds(d.pipeline.est_seconds)}`,
     d.baseline ? `baseline: ${countLabel(d.baseline.tokens)} tokens, ${d.baseline.flops.toExponential(2)} FLOPs, about ${formatSeconds(d.baseline.est_seconds)}` : 'no baseline stage',
     `total: about ${formatSeconds(d.est_seconds)} (${d.how})`,
+    d.schedule,
   ];
   return [line(head), ...rows.map(line), '', ...totals].join('\n') + '\n';
 }

@@ -29,7 +29,7 @@ function planFrom(name: string, from: string, extra: object = {}) {
   const dir = path.join(root, name);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'corpus.txt'), corpus);
-  const plan = { corpus: 'corpus.txt', out: path.join(dir, 'out'), ...settings, stages: [{ type: 'train', from, steps: 1, lr: 1e-9, schedule: 'constant', ...extra }, { type: 'baseline', lr: 1e-9 }] };
+  const plan = { corpus: 'corpus.txt', out: path.join(dir, 'out'), ...settings, schedule: { kind: 'constant' }, stages: [{ type: 'train', from, steps: 1, lr: 1e-9, ...extra }, { type: 'baseline', lr: 1e-9 }] };
   return parsePlan(plan, 'plan.json', dir);
 }
 

@@ -27,6 +27,8 @@ export interface PlannedStage {
   flops: number;
   /** The global step the stage starts from (the step counter carries across stages; the baseline starts at 0). */
   startStep: number;
+  /** Steps of the LR curve this stage is part of: the pipeline's training steps (the baseline: its own). */
+  scheduleSteps: number;
 }
 
 export const trains = (s: Stage) => s.type === 'train' || s.type === 'baseline';
@@ -38,6 +40,21 @@ function stepsOf(i: number, s: { steps?: number; tokens?: number }, tokensPerSte
   if (s.steps !== undefined) return s.steps;
   if (s.tokens !== undefined) return Math.max(1, Math.ceil(s.tokens / tokensPerStep));
   throw mismatch(`stages[${i}] (${what})`, 'one of "steps" or "tokens"', 'neither');
+}
+
+/** Under a plan-wide schedule a stage has no schedule of its own (only its peak \`lr\`). */
+function checkStageSchedules(plan: Plan): void {
+  if (plan.schedule.kind === 'per-stage') return;
+  if (plan.schedule.kind === 'wsd' && plan.schedule.warmup + plan.schedule.decay > 1) {
+    throw mismatch('plan "schedule"', 'warmup + decay at most 1 (fractions of the pipeline\'s steps)', `${plan.schedule.warmup} + ${plan.schedule.decay}`);
+  }
+  plan.stages.forEach((s, i) => {
+    if (!trains(s)) return;
+    const field = (['schedule', 'warmup', 'minRatio'] as const).find((k) => (s as TrainStage)[k] !== undefined);
+    if (field) {
+      throw mismatch(`${where(i, s)}.${field}`, `nothing (the plan's "schedule" (${plan.schedule.kind}) is one curve over every stage; set the plan's "schedule": {"kind": "per-stage"} to give stages their own)`, JSON.stringify((s as TrainStage)[field]));
+    }
+  });
 }
 
 /** Static checks of the order of stages, before any tensor is made. */
@@ -71,6 +88,7 @@ function checkKinds(i: number, s: Stage, config: ModelConfig, lastTransform: num
 /** Every stage's architecture and cost, in plan order. Throws a one-line UserError for a plan that cannot run. */
 export function layoutStages(plan: Plan): PlannedStage[] {
   checkOrder(plan.stages);
+  checkStageSchedules(plan);
   const tokensPerStep = plan.batch * plan.seq * plan.accumulation;
   const first = initialConfig(plan, plan.stages[0] as TrainStage);
   const maxPositions = dimsOf(first).maxPositions;
@@ -119,10 +137,13 @@ export function layoutStages(plan: Plan): PlannedStage[] {
         tokens: steps * tokensPerStep,
         flops: steps * tokensPerStep * per.trainPerToken,
         startStep,
+        scheduleSteps: steps,
       });
     });
   } finally {
     tf.dispose(Object.values(model.params));
   }
+  const pipelineSteps = out.filter((p) => p.stage.type !== 'baseline').reduce((n, p) => n + p.steps, 0);
+  for (const p of out) if (p.stage.type !== 'baseline') p.scheduleSteps = pipelineSteps;
   return out;
 }

@@ -16,7 +16,10 @@ const unit = (what: string, min: number, max: number) => z.number({ error: what 
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `one of ${values.join('|')}` });
 const stageName = z.string({ error: 'a short name of letters, digits and dashes' }).regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/, { error: 'a short name of letters, digits and dashes' });
 
-/** Learning-rate settings of a stage that trains. */
+/**
+ * Learning-rate settings of a stage that trains. `lr` is the stage's peak; the other three are its own
+ * schedule, allowed only when the plan's schedule is "per-stage".
+ */
 const lrFields = {
   lr: positive.optional(),
   schedule: oneOf(['cosine', 'wsd', 'constant'] as const).optional(),
@@ -24,6 +27,26 @@ const lrFields = {
   warmup: count.optional(),
   minRatio: unit('a number in [0, 1]', 0, 1).optional(),
 };
+
+export const scheduleKinds = ['wsd', 'cosine', 'constant', 'per-stage'] as const;
+
+/**
+ * One LR curve over the whole pipeline's steps (warmup and decay as fractions of them), carried through
+ * every transform: warm up once, no restart after grow/upcycle/lowrank. The baseline gets the same kind
+ * over its own steps. "per-stage": each train stage runs its own schedule from its first step (its
+ * `schedule`, `warmup`, `minRatio`).
+ */
+const planScheduleSchema = z.strictObject({
+  kind: oneOf(scheduleKinds),
+  /** Fraction of the steps spent warming up linearly from 0. */
+  warmup: unit('a fraction in [0, 1)', 0, 0.999999).default(0.02),
+  /** wsd: fraction of the steps of the final linear decay. */
+  decay: unit('a fraction in [0, 1]', 0, 1).default(0.1),
+  /** wsd and cosine decay to minRatio × the peak. */
+  minRatio: unit('a number in [0, 1]', 0, 1).default(0),
+});
+export type PlanSchedule = z.infer<typeof planScheduleSchema>;
+export const defaultPlanSchedule: PlanSchedule = { kind: 'wsd', warmup: 0.02, decay: 0.1, minRatio: 0 };
 
 const modelShape = z.strictObject({
   hidden: positiveInt,
@@ -116,6 +139,7 @@ export const planSchema = z.strictObject({
   accumulation: positiveInt.default(1),
   /** Default peak learning rate of the stages that train. */
   lr: positive.default(3e-3),
+  schedule: planScheduleSchema.default(defaultPlanSchedule),
   evalsPerStage: positiveInt.default(10),
   evalBatches: positiveInt.default(8),
   checkpointsPerStage: positiveInt.default(4),

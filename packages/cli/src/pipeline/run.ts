@@ -34,10 +34,13 @@ export function loadPlanCorpus(plan: Plan): { name: string; text: string } {
   return plan.corpus === 'embedded' ? loadDefaultCorpus() : loadTextCorpus(path.resolve(plan.baseDir, plan.corpus));
 }
 
-/** What a stage's result depends on: the run settings and every stage up to it. */
-function stageInputs(plan: Plan, index: number): object {
+/**
+ * What a stage's result depends on: the run settings, every stage up to it and, under a plan-wide
+ * schedule, the length of the curve (later stages' steps set it).
+ */
+function stageInputs(plan: Plan, p: PlannedStage): object {
   const { baseDir: _baseDir, stages, $schema: _schema, name: _name, description: _description, out: _out, backend: _backend, ...settings } = plan;
-  return { settings, stages: stages.slice(0, index + 1) };
+  return { settings, stages: stages.slice(0, p.index + 1), ...(plan.schedule.kind === 'per-stage' ? {} : { scheduleSteps: p.scheduleSteps }) };
 }
 
 export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineResult> {
@@ -50,7 +53,7 @@ export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineRe
   const records: StageRecord[] = [];
   let ranOne = false;
   for (const p of layout) {
-    const inputs = stageInputs(plan, p.index);
+    const inputs = stageInputs(plan, p);
     // A stage after one that ran again is run again too: its input changed on disk.
     // (The baseline reads nothing on disk.)
     if (ranOne && p.stage.type !== 'baseline' && fs.existsSync(p.dir)) {
