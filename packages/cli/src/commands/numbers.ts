@@ -24,3 +24,10 @@ export function nonNegativeNumber(value: string): number {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`Expected a non-negative number, found "${value}".`);
   return n;
 }
+
+/** A comma-separated list of numbers each of which passes `ok`; `each` says what each must be. */
+export const numberList = (flag: string, ok: (n: number) => boolean, each?: string) => (value: string): number[] => {
+  const xs = value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s.trim())));
+  if (xs.some((x) => !ok(x))) throw new InvalidArgumentError(`${flag}: expected a comma-separated list${each ? ` of ${each}` : ''}, found "${value}"`);
+  return xs;
+};

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { backendNames, selectBackend, type BackendChoice, type BackendName } from '@efficientscale/core';
 
 // The numeric parsers live in numbers.ts (no core import, so the scaling-law commands start without tfjs).
-export { positiveInt, nonNegativeInt, positiveNumber, nonNegativeNumber } from './numbers.js';
+export { positiveInt, nonNegativeInt, positiveNumber, nonNegativeNumber, numberList } from './numbers.js';
 
 /** `--backend auto|cuda|native|tensorflow|wasm|cpu`, shared by every command that runs the model. */
 export const backendOption = () =>

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { backendNames, type BackendName } from '@efficientscale/core';
-import { useBackend } from './options.js';
+import { numberList, useBackend } from './options.js';
 import { trainingProgress } from './progress.js';
 
 interface PipelineFlags {
@@ -9,6 +9,8 @@ interface PipelineFlags {
   json?: boolean;
   backend?: BackendName;
   out?: string;
+  seeds?: number[];
+  lrSweep?: number[];
 }
 
 export function registerPipeline(program: Command): void {
@@ -19,34 +21,56 @@ export function registerPipeline(program: Command): void {
     .option('--dry-run', 'print each stage\'s parameters, tokens, FLOPs and estimated time, and train nothing')
     .addOption(new Option('--backend <name>', 'tensor backend (default: the plan\'s)').choices([...backendNames]))
     .option('--out <dir>', 'output directory instead of the plan\'s "out"')
+    .option('--seeds <list>', 'run the plan (pipeline and baseline) once per seed, e.g. 0,1,2, each into OUT/seed-N; the report gives each seed\'s saving, their median and range', numberList('--seeds', (x) => Number.isSafeInteger(x) && x >= 0, 'non-negative integers'))
+    .option('--lr-sweep <multipliers>', 'run the baseline at each multiple of its peak learning rate, e.g. 0.5,1,2, and measure the saving against the best', numberList('--lr-sweep', (x) => Number.isFinite(x) && x > 0, 'positive numbers'))
     .option('--json', 'print one JSON object at the end')
     .action(async (planFile: string, flags: PipelineFlags) => {
       // The pipeline modules (and the technique packages behind them) load only when this command runs.
-      const { loadPlan, dryRun, formatDryRun, formatSeconds, runPipeline, savingSentence, equalComputeSentence } = await import('../pipeline/index.js');
-      const loaded = loadPlan(planFile);
-      const plan = flags.out ? { ...loaded, out: flags.out } : loaded;
+      const p = await import('../pipeline/index.js');
+      const loaded = p.loadPlan(planFile);
+      const outPlan = flags.out ? { ...loaded, out: flags.out } : loaded;
+      const plan = flags.lrSweep ? p.withLrSweep(outPlan, flags.lrSweep) : outPlan;
       const backend = await useBackend(flags.backend ?? (plan.backend as BackendName), flags.json);
       if (flags.dryRun) {
-        const d = dryRun(plan, backend.name);
-        process.stdout.write(flags.json ? `${JSON.stringify({ backend: backend.name, ...d })}\n` : formatDryRun(d));
+        const d = p.dryRun(plan, backend.name);
+        const seeds = flags.seeds?.length ?? 1;
+        const times = seeds > 1 ? `× ${seeds} seeds: about ${p.formatSeconds(seeds * d.est_seconds)} in all\n` : '';
+        process.stdout.write(flags.json ? `${JSON.stringify({ backend: backend.name, seeds, ...d })}\n` : p.formatDryRun(d) + times);
         return;
       }
-      const result = await runPipeline(plan, {
+      const options = {
         // Under --json, stdout holds the one JSON object and stderr stays for errors.
-        log: (line) => (flags.json ? undefined : process.stderr.write(`${line}\n`)),
+        log: (line: string) => (flags.json ? undefined : process.stderr.write(`${line}\n`)),
         progress: () => trainingProgress(0, !flags.json),
-      });
+      };
+      if (flags.seeds) {
+        const run = await p.runSeeds(plan, flags.seeds, options);
+        const seeds = run.results.filter((r) => r.result.complete).map((r) => p.seedResult(r.seed, r.out, r.result));
+        const written = run.complete ? await p.writeSeedsReport(plan, seeds, flags.lrSweep) : undefined;
+        const summary = p.summarizeSavings(seeds.map((s) => s.saving));
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ backend: backend.name, out: path.resolve(plan.out), complete: run.complete, seeds, saving: summary, files: written?.files })}\n`);
+          return;
+        }
+        if (!written) return;
+        const lines = seeds.map((s) => `seed ${s.seed}: saving ${s.saving === null ? 'not reached' : `${(100 * s.saving).toFixed(1)}%`} (pipeline ${s.pipelineFinalLoss?.toFixed(3) ?? '-'}, baseline ${s.targetLoss?.toFixed(3) ?? '-'} at peak LR ${s.baselineLr ?? '-'})`);
+        process.stdout.write(`${lines.join('\n')}\ncompute saved: ${p.summarySentence(summary)}\nreport: ${written.files.map((f) => path.relative('.', f)).join(', ')}\n`);
+        return;
+      }
+      const result = await p.runPipeline(plan, options);
       const r = result.report;
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ backend: backend.name, out: path.resolve(plan.out), complete: result.complete, stages: result.stages.map(({ inputs: _inputs, ...s }) => s), report: r })}\n`);
+        const seeds = result.complete ? [p.seedResult(plan.seed, plan.out, result)] : [];
+        process.stdout.write(`${JSON.stringify({ backend: backend.name, out: path.resolve(plan.out), complete: result.complete, seeds, stages: result.stages.map(({ inputs: _inputs, ...s }) => s), report: r })}\n`);
         return;
       }
       if (!r) return;
       process.stdout.write(
-        `done in ${formatSeconds(r.wallSeconds)}: ${r.pipelineTokens.toLocaleString('en')} tokens, ${r.pipelineFlops.toExponential(2)} FLOPs, final eval loss ${r.pipelineFinalLoss?.toFixed(3) ?? '-'} nats/token\n` +
+        `done in ${p.formatSeconds(r.wallSeconds)}: ${r.pipelineTokens.toLocaleString('en')} tokens, ${r.pipelineFlops.toExponential(2)} FLOPs, final eval loss ${r.pipelineFinalLoss?.toFixed(3) ?? '-'} nats/token\n` +
           `report: ${r.files.map((f) => path.relative('.', f)).join(', ')}\n` +
-          `${savingSentence(r.saving)}\n` +
-          (equalComputeSentence(r.saving) ? `${equalComputeSentence(r.saving)}\n` : ''),
+          `${p.savingSentence(r.saving)}\n` +
+          (p.baselineSweepSentence(r.baselines) ? `${p.baselineSweepSentence(r.baselines)}\n` : '') +
+          (p.equalComputeSentence(r.saving) ? `${p.equalComputeSentence(r.saving)}\n` : ''),
       );
     });
 }

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { countParams, UserError, type ModelConfig, type RunSpec, type StartOptions, type TrainerOptions } from '@efficientscale/core';
 import { growStage, planProgressive, progressiveMethods, type ProgressiveMethod } from '@efficientscale/progressive';
-import { nonNegativeInt } from './options.js';
+import { nonNegativeInt, numberList } from './options.js';
 
 /** The flags `train` takes for a progressive (zero/one-layer) run. */
 interface ProgressiveTrainFlags {
@@ -14,12 +14,6 @@ interface ProgressiveTrainFlags {
   schedule?: string;
   json?: boolean;
 }
-
-const numberList = (what: string, ok: (n: number) => boolean) => (value: string) => {
-  const xs = value.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => value.trim() === '' || !ok(x))) throw new UserError(`${what}: expected a comma-separated list, found "${value}"`);
-  return xs;
-};
 
 /** Adds `--progressive` and its options to the train command. */
 export function addProgressiveTrainOptions(cmd: Command): Command {

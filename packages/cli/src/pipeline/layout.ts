@@ -61,7 +61,9 @@ function checkStageSchedules(plan: Plan): void {
 function checkOrder(stages: readonly Stage[]): void {
   if (stages[0].type !== 'train') throw mismatch('stages[0]', 'a train stage (the model to start from)', `a ${stages[0].type} stage`);
   stages.forEach((s, i) => {
-    if (s.type === 'baseline' && i !== stages.length - 1) throw mismatch(where(i, s), 'the last stage (it trains the final architecture)', `stage ${i} of ${stages.length}`);
+    if (s.type === 'baseline' && stages.slice(i + 1).some((t) => t.type !== 'baseline')) {
+      throw mismatch(where(i, s), 'the last stage (or one of the last, after every other stage: a baseline trains the final architecture)', `stage ${i} of ${stages.length}`);
+    }
     if (s.type === 'train' && i > 0) {
       const field = (['preset', 'model', 'config', 'from'] as const).find((k) => (s as TrainStage)[k] !== undefined);
       if (field) throw mismatch(`${where(i, s)}.${field}`, 'nothing (a later train stage continues from the previous stage\'s checkpoint)', `"${field}"`);
@@ -105,7 +107,7 @@ export function layoutStages(plan: Plan): PlannedStage[] {
         steps = stepsOf(i, s, tokensPerStep, 'train');
         step += steps;
       } else if (s.type === 'baseline') {
-        const trained = out.reduce((n, p) => n + p.steps, 0);
+        const trained = out.filter((p) => p.stage.type !== 'baseline').reduce((n, p) => n + p.steps, 0);
         if (trained === 0) throw mismatch(where(i, s), 'a train stage before it (the baseline trains on the same tokens)', 'none');
         steps = s.tokens !== undefined ? Math.max(1, Math.ceil(s.tokens / tokensPerStep)) : trained;
         startStep = 0;

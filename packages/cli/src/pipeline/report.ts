@@ -13,9 +13,20 @@ import type { Plan } from './plan.js';
 import { firstReach, flopSaving, type Saving } from './saving.js';
 import type { StageRecord } from './stage-dir.js';
 
+/** One baseline run (several with a learning-rate sweep); the one with the lowest final eval loss is the bar. */
+export interface BaselineResult {
+  label: string;
+  /** Its peak learning rate. */
+  lr: number;
+  finalLoss?: number;
+  flops: number;
+  best: boolean;
+}
+
 export interface PipelineReport {
   files: string[];
   saving?: Saving;
+  baselines: BaselineResult[];
   /** Tokens the pipeline needed to reach the baseline's final eval loss (undefined: not reached), and the baseline's. */
   tokensToReach?: number;
   baselineTokens?: number;
@@ -44,6 +55,35 @@ export function equalComputeSentence(s: Saving | undefined): string {
   return `At equal compute (the pipeline's last evaluation, ${sci(s.pipelineFinal.x)} FLOPs) the baseline's eval loss was ${s.baselineAtPipelineFlops.toFixed(3)} nats/token (interpolated), the pipeline's ${s.pipelineFinal.y.toFixed(3)}.`;
 }
 
+const finalOf = (c: LossCurve) => evalPoints(c.records, 'flops').at(-1);
+
+/**
+ * Every train stage's curve from its metrics.jsonl (the pipeline's stages chain: counters are
+ * cumulative), every baseline's, and the best baseline: with a learning-rate sweep, the one that ended lowest.
+ */
+export function readCurves(layout: readonly PlannedStage[]): { curves: LossCurve[]; baselineRuns: Array<{ p: PlannedStage; curve: LossCurve }>; best?: { p: PlannedStage; curve: LossCurve } } {
+  const curves: LossCurve[] = [];
+  const baselineRuns: Array<{ p: PlannedStage; curve: LossCurve }> = [];
+  for (const p of layout) {
+    const file = path.join(p.dir, 'metrics.jsonl');
+    if (!fs.existsSync(file)) continue;
+    // Short names: the legend cuts long ones off.
+    const curve = { name: `${p.index + 1} ${p.stage.name ?? p.stage.type}, ${countLabel(p.params)}`, records: readMetricsFile(file) };
+    if (p.stage.type === 'baseline') baselineRuns.push({ p, curve });
+    else curves.push(curve);
+  }
+  const best = baselineRuns.reduce<(typeof baselineRuns)[number] | undefined>((a, b) => (a && (finalOf(a.curve)?.y ?? Infinity) <= (finalOf(b.curve)?.y ?? Infinity) ? a : b), undefined);
+  return { curves, baselineRuns, best };
+}
+
+/** With several baselines (a learning-rate sweep): each one's peak LR and final loss, and which is the bar. */
+export function baselineSweepSentence(baselines: readonly BaselineResult[]): string {
+  if (baselines.length < 2) return '';
+  const best = baselines.find((b) => b.best);
+  const each = baselines.map((b) => `${b.label} (peak LR ${b.lr}): ${b.finalLoss?.toFixed(3) ?? '-'}`).join('; ');
+  return `Baselines, one per peak learning rate, final eval loss: ${each}. The best, ${best?.label ?? '-'}, is the bar.`;
+}
+
 function stageTable(records: readonly StageRecord[]): string {
   const rows = records.map((r) => {
     const loss = r.eval_loss === undefined ? '' : r.eval_loss.toFixed(3);
@@ -58,16 +98,15 @@ function stageTable(records: readonly StageRecord[]): string {
 }
 
 export async function writePipelineReport(plan: Plan, layout: readonly PlannedStage[], records: readonly StageRecord[]): Promise<PipelineReport> {
-  const curves: LossCurve[] = [];
-  let baseline: LossCurve | undefined;
-  for (const p of layout) {
-    const file = path.join(p.dir, 'metrics.jsonl');
-    if (!fs.existsSync(file)) continue;
-    // Short names: the legend cuts long ones off.
-    const curve = { name: `${p.index + 1} ${p.stage.name ?? p.stage.type}, ${countLabel(p.params)}`, records: readMetricsFile(file) };
-    if (p.stage.type === 'baseline') baseline = curve;
-    else curves.push(curve);
-  }
+  const { curves, baselineRuns, best } = readCurves(layout);
+  const baseline = best?.curve;
+  const baselines: BaselineResult[] = baselineRuns.map(({ p, curve }) => ({
+    label: p.label,
+    lr: (p.stage as { lr?: number }).lr ?? plan.lr,
+    finalLoss: finalOf(curve)?.y,
+    flops: finalOf(curve)?.x ?? 0,
+    best: curve === baseline,
+  }));
   const chained = (x: 'tokens' | 'flops') => curves.flatMap((c) => evalPoints(c.records, x)).sort((a, b) => a.x - b.x);
   const pipelineRecords = records.filter((r) => r.stage.type !== 'baseline');
   const last = pipelineRecords[pipelineRecords.length - 1];
@@ -76,11 +115,12 @@ export async function writePipelineReport(plan: Plan, layout: readonly PlannedSt
   const baselineTokens = baseline ? evalPoints(baseline.records, 'tokens').at(-1)?.x : undefined;
   const tokensToReach = saving ? firstReach(chained('tokens'), saving.targetLoss) : undefined;
   const title = plan.name ?? 'pipeline';
-  const files = await writeLossCurvePlots(plan.out, baseline ? [...curves, baseline] : curves, title, 'legend: stage, parameters; tokens and FLOPs carry across stages; dots are evaluations', saving ? [{ name: 'baseline final loss', y: saving.targetLoss }] : []);
+  const files = await writeLossCurvePlots(plan.out, [...curves, ...baselineRuns.map((b) => b.curve)], title, 'legend: stage, parameters; tokens and FLOPs carry across stages; dots are evaluations', saving ? [{ name: 'baseline final loss', y: saving.targetLoss }] : []);
   const wallSeconds = records.reduce((s, r) => s + r.wall_s, 0);
   const report: PipelineReport = {
     files,
     saving,
+    baselines,
     tokensToReach,
     baselineTokens,
     pipelineFinalLoss: lastTrain?.eval_loss,
@@ -97,6 +137,7 @@ export async function writePipelineReport(plan: Plan, layout: readonly PlannedSt
     '## Result',
     '',
     `${savingSentence(saving).replace(/^./, (c) => c.toUpperCase())}.`,
+    baselineSweepSentence(baselines),
     saving && tokensToReach !== undefined && baselineTokens ? `In tokens: ${countLabel(tokensToReach)} against the baseline's ${countLabel(baselineTokens)}.` : '',
     equalComputeSentence(saving),
     `The pipeline's final eval loss: ${lastTrain?.eval_loss?.toFixed(3) ?? '-'} nats/token after ${sci(report.pipelineFlops)} FLOPs and ${countLabel(report.pipelineTokens)} tokens.`,

@@ -38,6 +38,8 @@ export interface LossCurve {
   records: readonly MetricsRecord[];
   /** Draw the training loss too (faint and dashed), not only the eval loss. */
   train?: boolean;
+  /** Draw the eval curve dashed (e.g. the baselines beside the runs they are measured against). */
+  dashed?: boolean;
 }
 
 export const evalPoints = (records: readonly MetricsRecord[], x: 'tokens' | 'flops') =>
@@ -64,7 +66,7 @@ export async function writeLossCurvePlots(outDir: string, curves: readonly LossC
     for (const c of curves) {
       const evals = evalPoints(c.records, axis);
       if (c.train) series.push({ name: `${c.name} train`, points: c.records.map((r) => ({ x: r[axis], y: r.loss })), mark: 'line', dashed: true });
-      series.push({ name: c.name, points: evals, mark: 'line' });
+      series.push({ name: c.name, points: evals, mark: 'line', dashed: c.dashed });
       series.push({ name: c.name, points: evals, mark: 'point' });
     }
     const xs = curves.flatMap((c) => c.records.map((r) => r[axis]));
