@@ -7,20 +7,15 @@ import { layoutStages } from './layout.js';
 import { parsePlan } from './plan.js';
 import { runPipeline } from './run.js';
 import { planCurve, stageSpec } from './spec.js';
+import { writeTestPlan } from './test-plans.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'es-pipeline-schedule-'));
-const words = 'the jury said it did find that many of the city laws were outdated and should be revised by the council'.split(' ');
-const corpus = Array.from({ length: 1500 }, (_, i) => words[(i * 7 + (i >> 3)) % words.length]).join(' ');
 const model = { hidden: 16, layers: 1, heads: 2, ffn: 32 };
 
 /** A 3-stage plan (dense → grow → train → upcycle → train) and its baseline, 50 steps in all. */
 function plan(name: string, extra: object = {}) {
   const dir = path.join(root, name);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'corpus.txt'), corpus);
-  const json = {
-    corpus: 'corpus.txt',
-    out: path.join(dir, 'out'),
+  const file = writeTestPlan(dir, {
     batch: 2,
     seq: 16,
     lr: 0.01,
@@ -36,8 +31,8 @@ function plan(name: string, extra: object = {}) {
       { type: 'baseline' },
     ],
     ...extra,
-  };
-  return parsePlan(JSON.parse(JSON.stringify(json)), 'plan.json', dir);
+  });
+  return parsePlan(JSON.parse(fs.readFileSync(file, 'utf8')), 'plan.json', dir);
 }
 
 const lrsOf = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lr: number });

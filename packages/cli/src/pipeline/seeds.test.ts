@@ -7,19 +7,13 @@ import { cli } from '../commands/test-util.js';
 import { evalPoints, readMetricsFile } from '../plot/loss-curves.js';
 import { flopSaving } from './saving.js';
 import { summarizeSavings, type SavingSummary, type SeedResult } from './seeds.js';
+import { writeTestPlan } from './test-plans.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'es-pipeline-seeds-'));
-const words = 'the jury said it did find that many of the city laws were outdated and should be revised by the council'.split(' ');
-const corpus = Array.from({ length: 1500 }, (_, i) => words[(i * 7 + (i >> 3)) % words.length]).join(' ');
 
 function writePlan(name: string): string {
-  const dir = path.join(root, name);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'corpus.txt'), corpus);
-  const plan = {
+  return writeTestPlan(path.join(root, name), {
     name,
-    corpus: 'corpus.txt',
-    out: path.join(dir, 'out'),
     batch: 2,
     seq: 16,
     lr: 0.01,
@@ -33,10 +27,7 @@ function writePlan(name: string): string {
       // A short baseline (3 steps), so that the pipeline reaches it and each seed has a saving to summarise.
       { type: 'baseline', tokens: 96 },
     ],
-  };
-  const file = path.join(dir, 'plan.json');
-  fs.writeFileSync(file, JSON.stringify(plan));
-  return file;
+  });
 }
 
 describe('summarizeSavings', () => {
