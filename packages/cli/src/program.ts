@@ -60,6 +60,37 @@ function isUserError(err: unknown): err is Error {
   return err instanceof Error && (err.name === 'UserError' || err.name === 'ScalingLawError');
 }
 
+/** What a file-system error code means for a path the user gave. */
+const FILE_SYSTEM_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a file where a directory should be',
+  EISDIR: 'a directory',
+  EEXIST: 'something already there',
+  EACCES: 'permission denied',
+  EPERM: 'an operation not permitted',
+  EROFS: 'a read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota used up',
+  ENAMETOOLONG: 'a name too long',
+  ELOOP: 'a loop of symbolic links',
+  EBUSY: 'a busy file or device',
+  ETXTBSY: 'a busy file',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * A file-system error about a path (a run directory on a full disk, a parent that is a file): one line
+ * naming the path, what was tried and what was found, instead of a stack trace.
+ */
+export function fileSystemErrorMessage(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  const found = typeof e.code === 'string' ? FILE_SYSTEM_ERRORS[e.code] : undefined;
+  if (!found || typeof e.path !== 'string') return undefined;
+  const to = e.dest ? ` to ${e.dest}` : '';
+  return `${e.path}: expected a path that ${e.syscall ?? 'the command'}${to} can use, found ${found} (${e.code})`;
+}
+
 /**
  * The `efficientscale` command tree for a command line (`args`, without node and the script; all
  * commands when omitted). Each file in commands/ adds one sub-command.
@@ -84,8 +115,8 @@ export async function buildProgram(options: { json?: boolean; args?: readonly st
 
 /**
  * Runs the CLI and returns the exit code: 2 for usage errors (commander's), 1 for user errors in the
- * data or files (one line, or {"error": ...} under --json); bugs print a stack (under --json, the stack
- * goes into the JSON object).
+ * data or files and for file-system errors on a path (one line, or {"error": ...} under --json); bugs
+ * print a stack (under --json, the stack goes into the JSON object).
  */
 export async function runCli(argv: string[]): Promise<number> {
   const json = wantsJson(argv.slice(2));
@@ -95,9 +126,10 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (err) {
     // Commander already printed its message; --help and --version end here too, with exit code 0.
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE_ERROR;
-    if (isUserError(err)) {
-      if (json) writeJsonError(err.message);
-      else process.stderr.write(`error: ${err.message}\n`);
+    const message = isUserError(err) ? err.message : fileSystemErrorMessage(err);
+    if (message !== undefined) {
+      if (json) writeJsonError(message);
+      else process.stderr.write(`error: ${message}\n`);
       return EXIT_RUNTIME_ERROR;
     }
     if (!json) throw err;

@@ -1,5 +1,4 @@
-import * as fs from 'node:fs';
-import { checkParams, fromRaw, loadCheckpointFiles, mapValues, mismatch, resolveCheckpointDir, saveCheckpoint, tf, toRaw, validateConfig, type ModelConfig, type Params } from '@efficientscale/core';
+import { assertNewOutputDir, checkParams, fromRaw, loadCheckpointFiles, mapValues, mismatch, resolveCheckpointDir, saveCheckpoint, tf, toRaw, validateConfig, type ModelConfig, type Params } from '@efficientscale/core';
 import * as path from 'node:path';
 import { growDepth, type DepthMethod, type DepthReport } from './depth.js';
 import { growWidth, type WidthMethod, type WidthReport } from './width.js';
@@ -75,9 +74,7 @@ export function growModel(config: ModelConfig, params: Params, o: GrowOptions, o
  * carried over, so the run can resume from the grown model.
  */
 export function growCheckpoint(inDir: string, outDir: string, options: GrowOptions): GrowReport {
-  if (fs.existsSync(outDir) && (!fs.statSync(outDir).isDirectory() || fs.readdirSync(outDir).length > 0)) {
-    throw mismatch(`--out ${outDir}`, 'a new or empty directory', 'an existing non-empty path');
-  }
+  assertNewOutputDir(outDir);
   const dir = resolveCheckpointDir(inDir);
   const files = loadCheckpointFiles(dir);
   const source = path.join(dir, 'config.json');

@@ -194,7 +194,7 @@ describe('bad input gets one clear line and a non-zero exit, and changes no file
     writeSafetensors(input, { input_ids: { dtype: 'I32', shape: [1, 2], data: Int32Array.from([1, 999]) } });
     const out = path.join(tmp, 'kept.safetensors');
     fs.writeFileSync(out, 'precious');
-    expectOneLineError(await cli('forward', run + '/checkpoint', '--input', input, '--out', out, '--backend', 'cpu'), /input_ids\[1\]: expected a token id in \[0, 256\), found 999/);
+    expectOneLineError(await cli('forward', run + '/checkpoint', '--input', input, '--out', out, '--backend', 'cpu', '--force'), /input_ids\[1\]: expected a token id in \[0, 256\), found 999/);
     expect(fs.readFileSync(out, 'utf8')).toBe('precious');
   });
 });

@@ -4,6 +4,7 @@ import { cutoffText, evaluateFamilies, type FamilyEvaluation } from '@efficients
 import { countLabel, writeLineChartSvg } from '../plot/index.js';
 import { addDataOptions, fixedParams, fmt, loadPoints, printWarnings, sizeChangeLines, type DataFlags } from './fit.js';
 import { nonNegativeNumber, positiveInt, positiveNumber } from './numbers.js';
+import { checkOutputFiles } from './outputs.js';
 
 interface EvaluateFlags extends DataFlags {
   minTokens?: number;
@@ -47,6 +48,7 @@ export function registerEvaluate(program: Command): void {
     .option('--train-fraction <x>', 'use only the first x of each smaller run (partial runs)', positiveNumber, 1)
     .option('--smaller-models <k>', 'use only the k largest smaller models', positiveInt)
     .action(async (files: string[], flags: EvaluateFlags) => {
+      await checkOutputFiles([['--plot', flags.plot]], flags.force);
       const points = loadPoints(files, flags);
       const started = performance.now();
       const results = evaluateFamilies(points, {
@@ -68,6 +70,7 @@ export function registerEvaluate(program: Command): void {
       if (flags.plot) {
         for (const e of results) {
           const path = plotPath(flags.plot, e.family, results.length > 1);
+          if (path !== flags.plot) await checkOutputFiles([['--plot', path]], flags.force);
           await plotTarget(path, e);
           plots.push(path);
         }

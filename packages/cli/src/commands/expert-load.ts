@@ -1,16 +1,19 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { mismatch, type FfnMetrics } from '@efficientscale/core';
 import { summarizeExpertLoad } from '@efficientscale/moe';
 import { positiveInt } from './options.js';
 import { metricsFilesOf } from './report.js';
+import { addForceOption, prepareOutputDir } from './outputs.js';
+
+const EXPERT_LOAD_FILE = 'expert-load.svg';
 
 interface ExpertLoadFlags {
   out: string;
   title: string;
   window: number;
   json?: boolean;
+  force?: boolean;
 }
 
 interface LoadPoint {
@@ -41,8 +44,8 @@ function smooth(values: number[], window: number): number[] {
 }
 
 export function registerExpertLoad(program: Command): void {
-  program
-    .command('expert-load')
+  addForceOption(program
+    .command('expert-load'))
     .description('plot MoE runs\' expert load over training (busiest and idlest expert\'s share of the tokens, from metrics.jsonl) as SVG')
     .argument('<dirs...>', 'run directories of MoE models (or pipeline outputs)')
     .option('--out <dir>', 'directory for expert-load.svg', '.')
@@ -57,6 +60,7 @@ export function registerExpertLoad(program: Command): void {
         if (points.length === 0) throw mismatch(r.file, 'an MoE run (ffn_metrics.expert_load in its records)', 'no expert load logged');
         return { ...r, points };
       });
+      await prepareOutputDir(flags.out, [EXPERT_LOAD_FILE], flags.force);
       const series = runs.flatMap((r) => {
         const steps = r.points.map((p) => p.step);
         const line = (name: string, ys: number[], dashed = false) => ({ name, points: ys.map((y, i) => ({ x: steps[i], y: 100 * y })), mark: 'line' as const, dashed });
@@ -67,8 +71,7 @@ export function registerExpertLoad(program: Command): void {
       for (const e of new Set(runs.flatMap((r) => r.points.map((p) => p.experts)))) {
         series.push({ name: `even share (1/${e})`, points: span.map((x) => ({ x, y: 100 / e })), mark: 'line', dashed: true });
       }
-      fs.mkdirSync(flags.out, { recursive: true });
-      const file = path.join(flags.out, 'expert-load.svg');
+      const file = path.join(flags.out, EXPERT_LOAD_FILE);
       await writeLineChartSvg(file, {
         title: `${flags.title}: share of the routed tokens`,
         subtitle: `max: the busiest expert (solid), min: the idlest (dashed), over all MoE layers; mean of ${flags.window} steps`,

@@ -25,6 +25,7 @@ import { readDataset } from '@efficientscale/scaling-laws/node';
 import { countLabel, writeLineChartSvg, type ChartSeries } from '../plot/index.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './numbers.js';
 import { readLawFile } from './predict.js';
+import { addForceOption, checkOutputFiles } from './outputs.js';
 
 /** Flags shared by the commands that read observations (fit, evaluate). */
 export interface DataFlags {
@@ -40,11 +41,12 @@ export interface DataFlags {
   fix?: string;
   prior?: string;
   sizeChanges: SizeChangePolicy;
+  force?: boolean;
 }
 
 /** Adds the data and fitting flags to a command. */
 export function addDataOptions(cmd: Command): Command {
-  return cmd
+  return addForceOption(cmd)
     .addOption(new Option('--law <form>', 'law form').choices([...LAW_NAMES]).default('chinchilla'))
     .addOption(new Option('--loss <kind>', 'huber (Chinchilla Approach 3) or l2 (least squares), on log L').choices(['huber', 'l2']).default('huber'))
     .option('--delta <x>', 'Huber threshold on log-loss residuals', positiveNumber, 1e-3)
@@ -173,6 +175,7 @@ export function registerFit(program: Command): void {
     .option('--confidence <p>', 'interval probability', positiveNumber, 0.95)
     .option('--out <law.json>', 'write the fitted law (for predict and plan)')
     .action(async (files: string[], flags: FitFlags) => {
+      await checkOutputFiles([['--out', flags.out], ['--plot', flags.plot]], flags.force);
       const sized = handleSizeChanges(loadPoints(files, flags), flags.sizeChanges);
       const points = dropEarlyCheckpoints(sized.points, flags.earlyFraction);
       const started = performance.now();

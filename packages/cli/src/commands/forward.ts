@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { disposeModel, forward, loadModel, mismatch, readSafetensors, resolveCheckpointDir, tf, toRaw, writeSafetensors, type BackendName } from '@efficientscale/core';
 import { backendOption, useBackend } from './options.js';
+import { addForceOption, checkOutputFiles } from './outputs.js';
 
 interface ForwardFlags {
   input: string;
@@ -8,11 +9,12 @@ interface ForwardFlags {
   backend: BackendName;
   json?: boolean;
   allowNonfinite?: boolean;
+  force?: boolean;
 }
 
 export function registerForward(program: Command): void {
-  program
-    .command('forward')
+  addForceOption(program
+    .command('forward'))
     .description('run the forward pass on input_ids ([batch, seq] int32) from a safetensors file; write float32 logits')
     .argument('<dir>', 'a checkpoint directory in the Hugging Face layout (ours or transformers\')')
     .requiredOption('--input <file>', 'safetensors file with an integer tensor "input_ids" [batch, seq]')
@@ -21,6 +23,7 @@ export function registerForward(program: Command): void {
     .option('--allow-nonfinite', 'load weights holding NaN/Inf instead of refusing them (forensics)')
     .option('--json', 'print one JSON object: the output file and the logits\' shape')
     .action(async (dirArg: string, flags: ForwardFlags) => {
+      await checkOutputFiles([['--out', flags.out]], flags.force);
       await useBackend(flags.backend, true);
       const ids = readSafetensors(flags.input).tensors.input_ids;
       if (!ids) throw mismatch(flags.input, 'a tensor named "input_ids"', 'none');

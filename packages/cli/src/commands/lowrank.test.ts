@@ -56,7 +56,7 @@ describe('efficientscale lowrank / export --dense', () => {
     expect(r.stdout).toMatch(/model\.layers\.1\.mlp\.down_proj\.weight \[16,24\] rank 2 \(break-even 9\.6\)/);
     const again = await cli('lowrank', source, '--out', out, '--rank', '2', '--backend', 'cpu');
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/--out: expected a new or empty directory, found ".*lossy" is not empty/);
+    expect(again.stderr).toMatch(/--out .*lossy: expected a new or empty directory, found \d+ entries \(/);
     const even = await cli('lowrank', source, '--out', path.join(tmp, 'x1'), '--rank', '10', '--backend', 'cpu');
     expect(even.code).toBe(1);
     expect(even.stderr).toMatch(/break-even rank 9\.60/);

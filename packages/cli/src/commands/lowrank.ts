@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { disposeModel, loadDefaultCorpus, loadModel, loadTextCorpus, readRunInfo, splitTrainVal, mismatch, readCheckpointText, resolveCheckpointDir, saveModel, tf, UserError, type BackendName, type Params } from '@efficientscale/core';
+import { assertNewOutputDir, disposeModel, loadDefaultCorpus, loadModel, loadTextCorpus, readRunInfo, splitTrainVal, mismatch, readCheckpointText, resolveCheckpointDir, saveModel, tf, UserError, type BackendName, type Params } from '@efficientscale/core';
 import { toDense, toLowRank } from '@efficientscale/lowrank';
 import { backendOption, positiveInt, positiveNumber, useBackend } from './options.js';
 
@@ -26,12 +25,6 @@ interface ExportFlags {
   dense?: boolean;
   backend: BackendName;
   json?: boolean;
-}
-
-function assertEmptyOut(out: string): void {
-  if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
-    throw mismatch('--out', 'a new or empty directory', `"${out}" is not empty`);
-  }
 }
 
 /** The source's trainer_state.json travels along so that eval finds the tokenizer the model was trained with. */
@@ -80,7 +73,7 @@ export function registerLowrank(program: Command): void {
       const given = [flags.rank, flags.fraction, flags.energy].filter((x) => x !== undefined).length;
       if (given !== 1) throw new UserError(`lowrank: expected exactly one of --rank, --fraction, --energy, found ${given}`);
       if (flags.aware !== undefined && flags.corpus !== undefined) throw new UserError('lowrank: expected at most one of --aware, --corpus (both name the calibration text), found both');
-      assertEmptyOut(flags.out);
+      assertNewOutputDir(flags.out);
       await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
       const model = loadModel(dir);
@@ -123,7 +116,7 @@ export function registerLowrank(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (dirArg: string, flags: ExportFlags) => {
       if (!flags.dense) throw mismatch('export', '--dense (the only export format so far)', 'no format flag');
-      assertEmptyOut(flags.out);
+      assertNewOutputDir(flags.out);
       await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
       const model = loadModel(dir);

@@ -2,12 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { mismatch } from '@efficientscale/core';
+import { addForceOption, prepareOutputDir } from './outputs.js';
 
 interface ReportFlags {
   out: string;
   title?: string;
   train?: boolean;
   json?: boolean;
+  force?: boolean;
 }
 
 /**
@@ -33,8 +35,8 @@ export function runMetricsFiles(dir: string, prefix: boolean): { name: string; f
 }
 
 export function registerReport(program: Command): void {
-  program
-    .command('report')
+  addForceOption(program
+    .command('report'))
     .description('plot the eval loss of any runs (their metrics.jsonl) on shared axes: against tokens and against training FLOPs (SVG)')
     .argument('<dirs...>', 'run directories, or pipeline outputs (each stage is one curve)')
     .option('--out <dir>', 'directory for loss-vs-tokens.svg and loss-vs-flops.svg', '.')
@@ -42,12 +44,12 @@ export function registerReport(program: Command): void {
     .option('--train', 'draw the training loss too (dashed)')
     .option('--json', 'print one JSON object')
     .action(async (dirs: string[], flags: ReportFlags) => {
-      const { readMetricsFile, writeLossCurvePlots, evalPoints } = await import('../plot/loss-curves.js');
+      const { readMetricsFile, writeLossCurvePlots, evalPoints, LOSS_CURVE_FILES } = await import('../plot/loss-curves.js');
       // One pipeline output: its stages are named alone (the legend cuts long names off).
       const runs = dirs.flatMap((d) => runMetricsFiles(d, dirs.length > 1)).map((r) => ({ ...r, records: readMetricsFile(r.file) }));
       const empty = runs.find((r) => r.records.length === 0);
       if (empty) throw mismatch(empty.file, 'at least one logged step', 'none');
-      fs.mkdirSync(flags.out, { recursive: true });
+      await prepareOutputDir(flags.out, LOSS_CURVE_FILES, flags.force);
       const files = await writeLossCurvePlots(flags.out, runs.map((r) => ({ name: r.name, records: r.records, train: flags.train })), flags.title ?? 'runs');
       const summary = runs.map((r) => {
         const last = r.records[r.records.length - 1];

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
@@ -8,7 +7,7 @@ import {
   loadDefaultCorpus,
   loadTextCorpus,
   mapValues,
-  mismatch,
+  assertNewOutputDir,
   readRunInfo,
   resolveCheckpointDir,
   saveCheckpoint,
@@ -52,12 +51,6 @@ function fraction(value: string): number {
   return n;
 }
 
-function assertEmptyOut(out: string): void {
-  if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
-    throw mismatch('--out', 'a new or empty directory', `"${out}" is not empty`);
-  }
-}
-
 /** k-means and the preservation check run on text the model was trained on, when its tokenizer fits the vocabulary. */
 function calibrationTokens(dir: string, vocab: number, maxPositions: number, corpusFile?: string): tf.Tensor2D | undefined {
   const { tokenizer } = readRunInfo(dir);
@@ -88,7 +81,7 @@ export function registerUpcycle(program: Command): void {
     .addOption(backendOption())
     .option('--json', 'print the upcycling report as one JSON object')
     .action(async (dirArg: string, flags: UpcycleFlags) => {
-      assertEmptyOut(flags.out);
+      assertNewOutputDir(flags.out);
       await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
       const files = loadCheckpointFiles(dir);

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { countParams, flopsPerToken, loadDefaultCorpus, loadTextCorpus, tokenizerByName, writeFileAtomic, type Progress } from '@efficientscale/core';
+import { countParams, flopsPerToken, loadDefaultCorpus, loadTextCorpus, makeDirs, tokenizerByName, writeFileAtomic, type Progress } from '@efficientscale/core';
 import { layoutStages, trains, type PlannedStage } from './layout.js';
 import type { Plan } from './plan.js';
 import { clearStageDir, completedStage, writeStageRecord, type StageRecord } from './stage-dir.js';
@@ -47,7 +47,7 @@ export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineRe
   const layout = layoutStages(plan);
   const corpus = loadPlanCorpus(plan);
   const tokenizer = tokenizerByName(plan.tokenizer);
-  fs.mkdirSync(plan.out, { recursive: true });
+  makeDirs(plan.out, `the plan's out ${plan.out}`);
   const { baseDir: _baseDir, ...planJson } = plan;
   writeFileAtomic(path.join(plan.out, 'plan.json'), `${JSON.stringify(planJson, null, 2)}\n`);
   const records: StageRecord[] = [];

@@ -58,6 +58,9 @@ export interface ReferenceLine {
   y: number;
 }
 
+/** The files writeLossCurvePlots writes into its directory. */
+export const LOSS_CURVE_FILES = ['loss-vs-tokens.svg', 'loss-vs-flops.svg'] as const;
+
 export async function writeLossCurvePlots(outDir: string, curves: readonly LossCurve[], title: string, subtitle?: string, references: readonly ReferenceLine[] = []): Promise<string[]> {
   const written: string[] = [];
   const withTrain = curves.some((c) => c.train);

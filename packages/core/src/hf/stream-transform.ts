@@ -11,6 +11,7 @@ import { mismatch } from '../errors.js';
 import { CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE } from '../io/checkpoint.js';
 import type { RawTensor } from '../io/safetensors.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
+import { assertNewOutputDir } from '../io/output-path.js';
 
 export interface OutputTensor {
   name: string;
@@ -93,9 +94,7 @@ function sourceReader(tensors: CheckpointTensors, keep = 3): (name: string) => F
 }
 
 export function streamTransform(o: StreamOptions): StreamResult {
-  if (fs.existsSync(o.out) && (!fs.statSync(o.out).isDirectory() || fs.readdirSync(o.out).length > 0)) {
-    throw mismatch('--out', 'a new or empty directory', `"${o.out}" is not empty`);
-  }
+  assertNewOutputDir(o.out);
   const seen = new Set<string>();
   for (const t of o.outputs) {
     if (seen.has(t.name)) throw mismatch('output tensors', 'each name once', `"${t.name}" twice`);

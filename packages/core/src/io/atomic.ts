@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mismatch } from '../errors.js';
+import { assertWritableLocation } from './output-path.js';
 
 function randomSuffix(): string {
   return randomBytes(6).toString('hex');
@@ -41,6 +42,7 @@ function fsyncDir(dir: string): void {
 
 /** Replaces `file` with `data` atomically (temp file in the same directory + fsync + rename). */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  assertWritableLocation(file);
   const tmp = `${file}.tmp-${randomSuffix()}`;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   try {
@@ -116,6 +118,7 @@ export function writeDirAtomic(dir: string, files: Record<string, Uint8Array | s
   const tmp = `${target}.tmp-${randomSuffix()}`;
   try {
     for (const name of Object.keys(files)) checkPlainName(dir, name);
+    assertWritableLocation(dir);
     fs.mkdirSync(parent, { recursive: true });
     fs.mkdirSync(tmp);
     for (const [name, data] of Object.entries(files)) writeNewFileSynced(path.join(tmp, name), data);

@@ -8,6 +8,7 @@ export {
   type DecodedSafetensors,
 } from './safetensors.js';
 export { writeFileAtomic, writeDirAtomic } from './atomic.js';
+export { assertWritableLocation, assertOutputFile, assertOutputFilesIn, assertNewOutputDir, isCheckpointDir, makeDirs, type OutputFileOptions } from './output-path.js';
 export {
   saveCheckpoint,
   loadCheckpointFiles,

@@ -10,6 +10,7 @@ import { fromRaw, mapValues, toRaw } from '../model/raw.js';
 import { loadCheckpointFiles, readCheckpointText, saveCheckpoint } from '../io/checkpoint.js';
 import { assertFinite } from '../io/nonfinite.js';
 import { recoverInterruptedDirSwap, writeFileAtomic } from '../io/atomic.js';
+import { assertNewOutputDir, makeDirs } from '../io/output-path.js';
 import { splitTrainVal } from '../data/batches.js';
 import { ByteTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { tokenizerInDir } from '../data/tokenizer-json.js';
@@ -155,13 +156,8 @@ export function assertNewRunDir(outDir: string): void {
   if (fs.existsSync(runPaths(outDir).checkpoint)) {
     throw mismatch(`--out ${outDir}`, 'a new or empty run directory (use --resume to continue)', 'an existing checkpoint');
   }
-  if (!fs.existsSync(outDir)) return;
-  if (!fs.statSync(outDir).isDirectory()) throw mismatch(`--out ${outDir}`, 'a new or empty run directory', 'a file');
-  const entries = fs.readdirSync(outDir);
-  if (entries.length > 0) {
-    const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', ...' : '');
-    throw mismatch(`--out ${outDir}`, 'a new or empty run directory (this one has no checkpoint to resume from)', `${entries.length} entries (${shown})`);
-  }
+  const isDir = fs.existsSync(outDir) && fs.statSync(outDir).isDirectory();
+  assertNewOutputDir(outDir, { kind: 'run directory', hint: isDir ? ' (this one has no checkpoint to resume from)' : '' });
 }
 
 /**
@@ -254,7 +250,7 @@ async function loop(
   growth?: { record: GrowthRecord; grow?: GrowFn },
 ): Promise<RunResult> {
   const paths = runPaths(outDir);
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir, `--out ${outDir}`);
   let params = countParams(trainer.config);
   const started = performance.now();
   const startStep = trainer.state.step;
