@@ -21,7 +21,7 @@ export { toRaw, fromRaw, mapValues } from './model/raw.js';
 export { crossEntropy } from './train/loss.js';
 export { AdamW, defaultAdamW, type AdamWOptions } from './train/adamw.js';
 export { clipByGlobalNorm } from './train/clip.js';
-export { learningRate, type ScheduleSpec } from './train/schedule.js';
+export { learningRate, wsdSchedule, type ScheduleSpec } from './train/schedule.js';
 export { Trainer, type TrainerOptions, type TrainerState, type StepMetrics } from './train/trainer.js';
 export { startRun, resumeRun, assertNewRunDir, truncateMetrics, readRunInfo, runPaths, resolveCheckpointDir, type RunSpec, type RunResult, type Progress, type StartOptions, type ResumeOptions } from './train/run.js';
 export { presets, getPreset, type Preset } from './train/presets.js';

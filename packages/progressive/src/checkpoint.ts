@@ -14,6 +14,8 @@ export interface GrowOptions {
   widthMethod?: WidthMethod;
   layers?: number;
   depthMethod?: DepthMethod;
+  /** copy / interpolate / stack: false keeps the new layers' output projections (the function changes; see DepthOptions.exact). */
+  depthExact?: boolean;
   seed?: number;
 }
 
@@ -51,7 +53,7 @@ export function growModel(config: ModelConfig, params: Params, o: GrowOptions, o
     width = w.report;
   }
   if (o.layers !== undefined) {
-    const d = growDepth(current.config, current.params, { layers: o.layers, method: o.depthMethod ?? 'zero', seed: o.seed, optimizer: current.optimizer, probe: false });
+    const d = growDepth(current.config, current.params, { layers: o.layers, method: o.depthMethod ?? 'zero', exact: o.depthExact, seed: o.seed, optimizer: current.optimizer, probe: false });
     if (wantsWidth) tf.dispose([...Object.values(current.params), ...Object.values(current.optimizer ?? {})]);
     current = d;
     depth = d.report;

@@ -5,3 +5,5 @@ export { growWidth, widthMethods, type WidthMethod, type WidthOptions, type Widt
 export { growModel, growCheckpoint, type GrowOptions, type GrowReport, type GrowModelResult } from './checkpoint.js';
 export { trainProgressive, type GrowthStage, type ProgressiveOptions, type ProgressiveResult } from './progressive.js';
 export { planProgressive, growStage, newBlockLrScale, progressiveMethods, type ProgressiveMethod, type ProgressivePlan, type ProgressivePlanOptions } from './schedule.js';
+export { catchUp, trailingMean, type CatchUp, type CurvePoint } from './catch-up.js';
+export { placeGrowth, runPilot, type PilotOptions, type PilotResult } from './pilot.js';

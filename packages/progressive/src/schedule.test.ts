@@ -8,18 +8,20 @@ const target = llamaConfig({ vocab: 32, hidden: 8, ffn: 16, layers: 6, heads: 2 
 const wsd: ScheduleSpec = { kind: 'wsd', lr: 1e-3, warmup: 10, total: 100 };
 
 describe('planProgressive', () => {
-  it('defaults to one growth from 1 layer to the target depth at 80%, with zero blocks', () => {
+  it('defaults to the published recipe: one growth from 1 layer to the target depth at 80%, new layers copies of the old ones with their outputs (not exact); random blocks from 0 layers', () => {
     const p = planProgressive(target, {}, 100, wsd);
     expect(p.config).toEqual({ ...target, num_hidden_layers: 1 });
-    expect(p.schedule).toEqual([{ step: 80, stage: { layers: 6, depthMethod: 'zero', seed: 0 } }]);
+    expect(p.schedule).toEqual([{ step: 80, stage: { layers: 6, depthMethod: 'copy', depthExact: false, seed: 0 } }]);
+    expect(planProgressive(target, { fromLayers: 0 }, 100, wsd).schedule).toEqual([{ step: 80, stage: { layers: 6, depthMethod: 'random', seed: 0 } }]);
+    expect(planProgressive(target, { method: 'zero' }, 100, wsd).schedule).toEqual([{ step: 80, stage: { layers: 6, depthMethod: 'zero', seed: 0 } }]);
   });
 
   it('reads --layers with or without the start depth, one seed per stage', () => {
     const withStart = planProgressive(target, { growAt: [0.5, 0.8], layers: [2, 4, 12], method: 'copy', seed: 7 }, 100, wsd);
     expect(withStart.fromLayers).toBe(2);
     expect(withStart.schedule).toEqual([
-      { step: 50, stage: { layers: 4, depthMethod: 'copy', seed: 7 } },
-      { step: 80, stage: { layers: 12, depthMethod: 'copy', seed: 8 } },
+      { step: 50, stage: { layers: 4, depthMethod: 'copy', depthExact: false, seed: 7 } },
+      { step: 80, stage: { layers: 12, depthMethod: 'copy', depthExact: false, seed: 8 } },
     ]);
     const without = planProgressive(target, { fromLayers: 0, growAt: [0.5, 0.8], layers: [4, 12] }, 100, { kind: 'constant', lr: 1e-3 });
     expect(without.config.num_hidden_layers).toBe(0);

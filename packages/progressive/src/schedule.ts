@@ -1,7 +1,13 @@
 import { layerPrefix, learningRate, mismatch, type ModelConfig, type ScheduleSpec, type StartOptions } from '@efficientscale/core';
 import { growModel, type GrowModelResult, type GrowOptions } from './checkpoint.js';
 
-/** The methods a progressive run grows depth with (copy needs a layer to copy: not from 0 layers). */
+/**
+ * The methods a progressive run grows depth with. `copy` (the default from 1 layer): every new layer is a
+ * copy of an old one, all old layers copied evenly, output projections kept, so the function changes and
+ * the loss spikes, then catches up (Bu 2025; not from 0 layers). `random` (the default from 0 layers):
+ * fresh blocks, output projections at std 0.02 / √(2 × depth after). `zero`: fresh blocks with zero output
+ * projections, exact but slow to learn (the paper rejects it).
+ */
 export const progressiveMethods = ['zero', 'copy', 'random'] as const;
 export type ProgressiveMethod = (typeof progressiveMethods)[number];
 
@@ -12,7 +18,7 @@ export interface ProgressivePlanOptions {
   growAt?: number[];
   /** Depth after each growth (optionally preceded by the start depth). Default: the target config's depth, for one growth. */
   layers?: number[];
-  /** How new blocks start (default zero: output projections zero, so each growth is exact). */
+  /** How new blocks start (default copy, or random from 0 layers). */
   method?: ProgressiveMethod;
   seed?: number;
   /** Train each growth's new blocks at LR × max(1, depth before) / depth after (depth-aware, muP-style), until the next growth. */
@@ -38,8 +44,7 @@ const list = (xs: number[]) => xs.join(',');
  */
 export function planProgressive(target: ModelConfig, o: ProgressivePlanOptions, totalSteps: number, schedule: ScheduleSpec): ProgressivePlan {
   const growAt = o.growAt ?? [0.8];
-  const method = o.method ?? 'zero';
-  if (!(progressiveMethods as readonly string[]).includes(method)) throw mismatch('--grow-method', progressiveMethods.join(' | '), JSON.stringify(method));
+  if (o.method !== undefined && !(progressiveMethods as readonly string[]).includes(o.method)) throw mismatch('--grow-method', progressiveMethods.join(' | '), JSON.stringify(o.method));
   growAt.forEach((at, i) => {
     if (!(at > 0 && at < 1) || (i > 0 && at <= growAt[i - 1])) throw mismatch('--grow-at', 'increasing fractions of the step budget in (0, 1)', list(growAt));
   });
@@ -57,6 +62,7 @@ export function planProgressive(target: ModelConfig, o: ProgressivePlanOptions, 
   [fromLayers, ...depths].forEach((d, i, all) => {
     if (!Number.isSafeInteger(d) || d < 0 || (i > 0 && d <= all[i - 1])) throw mismatch('progressive depths (--from-layers, then --layers)', 'increasing non-negative integers', list(all));
   });
+  const method = o.method ?? (fromLayers === 0 ? 'random' : 'copy');
   if (fromLayers === 0 && method === 'copy') throw mismatch('--grow-method from 0 layers', 'zero or random (there is no layer to copy)', 'copy');
   if (target.efficientscale?.ffn_kinds) throw mismatch('progressive target config', 'dense FFNs only (no "efficientscale.ffn_kinds")', JSON.stringify(target.efficientscale.ffn_kinds));
 
@@ -70,7 +76,10 @@ export function planProgressive(target: ModelConfig, o: ProgressivePlanOptions, 
   return {
     config: { ...target, num_hidden_layers: fromLayers },
     fromLayers,
-    schedule: steps.map((step, i) => ({ step, stage: { layers: depths[i], depthMethod: method, seed: (o.seed ?? 0) + i, ...(o.depthLrScale ? { depthLrScale: true } : {}) } })),
+    schedule: steps.map((step, i) => ({
+      step,
+      stage: { layers: depths[i], depthMethod: method, ...(method === 'copy' ? { depthExact: false } : {}), seed: (o.seed ?? 0) + i, ...(o.depthLrScale ? { depthLrScale: true } : {}) },
+    })),
   };
 }
 

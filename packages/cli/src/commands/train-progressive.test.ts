@@ -26,7 +26,8 @@ beforeAll(() => {
 describe('efficientscale train --progressive', () => {
   it('0 → 3 layers at 50%: grows mid-run on a wsd schedule, logs the new size and FLOPs, records the growth, and resumes the grown model', async () => {
     const dir = path.join(tmp, 'zero');
-    const r = await cli('train', ...quick, '--steps', '10', '--out', dir, '--progressive', '--from-layers', '0', '--grow-at', '0.5');
+    // Zero blocks (exact) rather than the default random ones from 0 layers; a 20% decay so that 10 steps have more than one decay step.
+    const r = await cli('train', ...quick, '--steps', '10', '--out', dir, '--progressive', '--from-layers', '0', '--grow-at', '0.5', '--grow-method', 'zero', '--decay', '0.2');
     expect(r.code, r.stderr).toBe(0);
     const log = metrics(dir);
     const small = countParams(depth(1)) - (countParams(depth(2)) - countParams(depth(1)));
@@ -49,6 +50,40 @@ describe('efficientscale train --progressive', () => {
     const resumed = await cli('train', '--resume', dir, '--steps', '12', '--corpus', corpus, '--backend', 'cpu', '--json');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(metrics(dir).map((m) => m.params).slice(10)).toEqual([countParams(target), countParams(target)]);
+  });
+
+  it('follows the published recipe by default: wsd with 2% warmup and the last 10% decaying to 0, one growth at 80% copying all layers (outputs kept), no re-warmup', async () => {
+    const dir = path.join(tmp, 'recipe');
+    const r = await cli('train', ...quick, '--steps', '100', '--out', dir, '--progressive');
+    expect(r.code, r.stderr).toBe(0);
+    const state = checkpointFile(dir, 'trainer_state.json');
+    expect(state.spec.trainer.schedule).toEqual({ kind: 'wsd', lr: 0.01, warmup: 2, total: 100, decayFraction: 10 / 98, minRatio: 0 });
+    expect(state.growth.schedule).toEqual([{ step: 80, stage: { layers: 3, depthMethod: 'copy', depthExact: false, seed: 0 } }]);
+    const lrs = metrics(dir).map((m) => m.lr);
+    // Peak from the end of warmup through the growth (step 81 runs the grown model) to the decay's start.
+    expect(lrs.slice(1, 91).every((lr) => lr === 0.01)).toBe(true);
+    expect(lrs[0]).toBe(0.005);
+    expect(lrs[99]).toBeCloseTo(0.001, 12);
+  });
+
+  it('--pilot measures the catch-up after growth and grows so that it ends before the decay', async () => {
+    const dir = path.join(tmp, 'pilot');
+    const r = await cli('train', ...quick, '--steps', '200', '--out', dir, '--progressive', '--pilot', '--pilot-steps', '40');
+    expect(r.code, r.stderr).toBe(0);
+    const { pilot } = JSON.parse(r.stdout);
+    expect(pilot.steps).toBe(40);
+    expect(pilot.grew_at).toBe(4);
+    expect(pilot.flops).toBeGreaterThan(0);
+    const growth = checkpointFile(dir, 'trainer_state.json').growth;
+    if (pilot.catch_up_steps === null) {
+      // No catch-up within the pilot: the default growth point stays, and the note says so.
+      expect(pilot.note).toContain('did not catch up');
+      expect(growth.schedule[0].step).toBe(160);
+    } else {
+      // The decay starts at step 180 (the last 10% of 200 steps).
+      expect(pilot.grow_step + pilot.catch_up_steps).toBe(180);
+      expect(growth.schedule[0].step).toBe(pilot.grow_step);
+    }
   });
 
   it('multi-stage --grow-at 0.25,0.5 --layers 1,2,3 --grow-method copy grows twice', async () => {
@@ -102,7 +137,7 @@ describe('efficientscale train --progressive', () => {
   it('refuses growth outside the stable phase, cosine, copy from 0 layers and stray flags, writing nothing', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--progressive', '--grow-at', '0.95'], /--grow-at 0.95 \(step 19\): expected a growth in the stable phase .* found a step in the decay/],
-      [['--progressive', '--grow-at', '0.05'], /found a step in the warmup/],
+      [['--progressive', '--steps', '100', '--grow-at', '0.01'], /found a step in the warmup/],
       [['--progressive', '--schedule', 'cosine'], /--schedule with --progressive: expected wsd or constant/],
       [['--progressive', '--from-layers', '0', '--grow-method', 'copy'], /there is no layer to copy/],
       [['--progressive', '--grow-at', '0.5,0.8'], /--layers: expected the depth after each of the 2 growths/],
@@ -110,6 +145,11 @@ describe('efficientscale train --progressive', () => {
       [['--grow-at', '0.5'], /--grow-at: expected --progressive beside it/],
       [['--depth-lr-scale'], /--depth-lr-scale: expected --progressive beside it/],
       [['--progressive', '--grow-at', '0.5,x'], /--grow-at: expected a comma-separated list/],
+      [['--pilot'], /--pilot: expected --progressive beside it/],
+      [['--progressive', '--pilot-steps', '5'], /--pilot-steps: expected --pilot beside it/],
+      [['--progressive', '--pilot', '--grow-at', '0.5,0.8', '--layers', '2,3'], /--pilot: expected one growth/],
+      [['--schedule', 'cosine', '--decay', '0.1'], /--decay: expected --schedule wsd \(or --progressive\) beside it, found --schedule cosine/],
+      [['--progressive', '--decay', '1.5'], /--decay: expected a fraction in \(0, 1\)/],
     ];
     for (const [flags, message] of cases) {
       const dir = path.join(tmp, 'refused');

@@ -19,8 +19,9 @@ import {
 import { backendOption, nonNegativeInt, positiveInt, positiveNumber, useBackend } from './options.js';
 import { trainingProgress } from './progress.js';
 import { writeLossPlot } from './loss-plot.js';
+import type { PilotResult } from '@efficientscale/progressive';
 import { addLowrankTrainOptions, lowrankBetweenSteps, lowrankTrainConfig } from './train-lowrank.js';
-import { addProgressiveTrainOptions, progressiveGrow, progressiveScheduleDefault, progressiveStart } from './train-progressive.js';
+import { addProgressiveTrainOptions, progressiveGrow, progressiveScheduleDefault, progressiveScheduleSteps, progressiveStart } from './train-progressive.js';
 
 interface TrainFlags {
   preset: string;
@@ -75,6 +76,7 @@ export function registerTrain(program: Command): void {
       const progress = trainingProgress(0);
       const onProgress = progress.update;
       let result: RunResult;
+      let pilot: PilotResult | undefined;
       // The bar's timer keeps the process alive: it stops on an error too, or the command would never exit.
       try {
         if (flags.resume) {
@@ -101,10 +103,12 @@ export function registerTrain(program: Command): void {
           if (flags.steps) spec.totalSteps = flags.steps;
           if ('total' in t.schedule) t.schedule.total = spec.totalSteps;
           t.schedule.warmup = Math.min(t.schedule.warmup ?? 0, Math.floor(spec.totalSteps / 5));
+        progressiveScheduleSteps(flags, t, spec.totalSteps);
           spec.evalEvery = Math.max(1, Math.floor(spec.totalSteps / 10));
           spec.checkpointEvery = Math.max(1, Math.floor(spec.totalSteps / 4));
           spec.corpus = corpus.name;
-          const progressive = progressiveStart(flags, config, spec);
+          const progressive = progressiveStart(flags, config, spec, { text: corpus.text, tokenizer });
+        pilot = progressive.pilot;
           const outDir = flags.out ?? path.join('runs', `${flags.preset}-${timestamp()}`);
           assertNewRunDir(outDir);
           if (!flags.json) {
@@ -132,6 +136,7 @@ export function registerTrain(program: Command): void {
         tokens_per_s: result.tokensPerSecond,
         wall_s: result.wallSeconds,
         plot,
+        ...(pilot ? { pilot: { steps: pilot.steps, grew_at: pilot.grewAt, catch_up_steps: pilot.catchUpSteps ?? null, grow_step: pilot.growStep ?? null, flops: pilot.flops, note: pilot.note } } : {}),
       };
       if (flags.json) process.stdout.write(JSON.stringify(summary) + '\n');
       else {

@@ -81,6 +81,8 @@ const growStage = z.strictObject({
   layers: positiveInt.optional(),
   widthMethod: oneOf(widthMethods as unknown as [string, ...string[]]).optional(),
   depthMethod: oneOf(depthMethods as unknown as [string, ...string[]]).optional(),
+  /** copy / interpolate / stack: false keeps the new layers' output projections (Bu 2025's copy; the function changes). Default true. */
+  depthExact: z.boolean({ error: 'true or false' }).optional(),
   seed: count.optional(),
 });
 

@@ -8,9 +8,10 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '@efficientscale/core';
 import { countLabel } from '../plot/index.js';
 import { evalPoints, readMetricsFile, writeLossCurvePlots, type LossCurve } from '../plot/loss-curves.js';
-import type { PlannedStage } from './layout.js';
+import { trains, type PlannedStage } from './layout.js';
 import type { Plan } from './plan.js';
-import { firstReach, flopSaving, type Saving } from './saving.js';
+import { catchUp } from '@efficientscale/progressive';
+import { firstReach, flopSaving, type CurvePoint, type Saving } from './saving.js';
 import type { StageRecord } from './stage-dir.js';
 
 /** One baseline run (several with a learning-rate sweep); the one with the lowest final eval loss is the bar. */
@@ -23,10 +24,26 @@ export interface BaselineResult {
   best: boolean;
 }
 
+/**
+ * After a transform: how many tokens the pipeline took to get back to the baseline's (from-scratch)
+ * curve at equal tokens, on the train stage that follows it.
+ */
+export interface CatchUpResult {
+  /** The transform stage. */
+  stage: string;
+  /** Cumulative tokens at the transform. */
+  atTokens: number;
+  /** Tokens after the transform until the pipeline's eval loss was at or below the baseline's; undefined: not within the stage. */
+  tokens?: number;
+  /** The pipeline's eval loss minus the baseline's at the stage's last evaluation (negative: below). */
+  finalGap?: number;
+}
+
 export interface PipelineReport {
   files: string[];
   saving?: Saving;
   baselines: BaselineResult[];
+  catchUp: CatchUpResult[];
   /** Tokens the pipeline needed to reach the baseline's final eval loss (undefined: not reached), and the baseline's. */
   tokensToReach?: number;
   baselineTokens?: number;
@@ -76,6 +93,33 @@ export function readCurves(layout: readonly PlannedStage[]): { curves: LossCurve
   return { curves, baselineRuns, best };
 }
 
+/**
+ * For each transform followed by a train stage: the tokens until that stage's eval curve met the
+ * baseline's at equal tokens (at the resolution of the evaluations).
+ */
+function catchUpAfterTransforms(layout: readonly PlannedStage[], records: readonly StageRecord[], baseline: readonly CurvePoint[]): CatchUpResult[] {
+  const trained = layout.filter((p) => p.stage.type !== 'baseline' && trains(p.stage));
+  return layout.flatMap((p) => {
+    if (trains(p.stage)) return [];
+    const next = trained.find((t) => t.index > p.index);
+    const record = records.find((r) => r.label === p.label);
+    const file = next && path.join(next.dir, 'metrics.jsonl');
+    if (!record || !file || !fs.existsSync(file)) return [];
+    const met = catchUp(evalPoints(readMetricsFile(file), 'tokens'), baseline, record.tokens_end);
+    return [{ stage: p.label, atTokens: record.tokens_end, tokens: met.after, finalGap: met.finalGap }];
+  });
+}
+
+export function catchUpSentence(catchUps: readonly CatchUpResult[]): string {
+  const each = catchUps.map((c) => {
+    const where = `after ${c.stage} (at ${countLabel(c.atTokens)} tokens)`;
+    if (c.tokens !== undefined) return `${where}: back at or below it ${countLabel(c.tokens)} tokens later`;
+    if (c.finalGap === undefined) return `${where}: no comparison (the baseline's curve ends before the next stage's evaluations)`;
+    return `${where}: not back within the next stage (${c.finalGap.toFixed(3)} nats above it at its last evaluation)`;
+  });
+  return `Tokens the pipeline took after each transform to get back to the baseline's curve (the final architecture trained from scratch) at equal tokens, read at the evaluations: ${each.join('; ')}.`;
+}
+
 /** With several baselines (a learning-rate sweep): each one's peak LR and final loss, and which is the bar. */
 export function baselineSweepSentence(baselines: readonly BaselineResult[]): string {
   if (baselines.length < 2) return '';
@@ -117,10 +161,12 @@ export async function writePipelineReport(plan: Plan, layout: readonly PlannedSt
   const title = plan.name ?? 'pipeline';
   const files = await writeLossCurvePlots(plan.out, [...curves, ...baselineRuns.map((b) => b.curve)], title, 'legend: stage, parameters; tokens and FLOPs carry across stages; dots are evaluations', saving ? [{ name: 'baseline final loss', y: saving.targetLoss }] : []);
   const wallSeconds = records.reduce((s, r) => s + r.wall_s, 0);
+  const catchUps = baseline ? catchUpAfterTransforms(layout, records, evalPoints(baseline.records, 'tokens')) : [];
   const report: PipelineReport = {
     files,
     saving,
     baselines,
+    catchUp: catchUps,
     tokensToReach,
     baselineTokens,
     pipelineFinalLoss: lastTrain?.eval_loss,
@@ -144,6 +190,7 @@ export async function writePipelineReport(plan: Plan, layout: readonly PlannedSt
     '',
     'FLOPs are training FLOPs (3 × forward, attention included) counted at each step by the model that ran it (an MoE counts its active experts); the FLOPs to reach a loss are interpolated linearly between the two evaluations around the crossing; the transforms\' own compute (one probe forward pass) is not counted.',
     '',
+    ...(catchUps.length ? ['## Catch-up after each transform', '', catchUpSentence(catchUps), ''] : []),
     '## Stages',
     '',
     stageTable(records),

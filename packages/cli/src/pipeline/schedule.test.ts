@@ -19,7 +19,7 @@ function plan(name: string, extra: object = {}) {
     batch: 2,
     seq: 16,
     lr: 0.01,
-    evalsPerStage: 1,
+    evalsPerStage: 2,
     evalBatches: 1,
     checkpointsPerStage: 1,
     stages: [
@@ -69,6 +69,9 @@ describe('the plan-wide LR schedule', () => {
     expect(steps.at(-1)!.lr).toBeCloseTo(0.01 / 5, 12);
     const baseline = lrsOf(path.join(layout[5].dir, 'metrics.jsonl'));
     expect(baseline.map((s) => s.lr)).toEqual(steps.map((s) => s.lr));
+    // The report measures, after each transform, the tokens until the pipeline is back on the baseline's curve.
+    expect(result.report!.catchUp.map((c) => [c.stage, c.atTokens])).toEqual([['2 grow', 640], ['4 upcycle', 1120]]);
+    for (const c of result.report!.catchUp) expect(Number.isFinite(c.finalGap)).toBe(true);
   });
 
   it('keeps the per-stage schedule available: each continuing stage runs its own curve from its peak', () => {

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { writeFileAtomic } from '@efficientscale/core';
+import { countLabel } from '../plot/index.js';
 import { writeLossCurvePlots, type LossCurve } from '../plot/loss-curves.js';
 import { layoutStages } from './layout.js';
 import type { Plan } from './plan.js';
@@ -37,7 +38,8 @@ export async function writeSeedsReport(plan: Plan, seeds: readonly SeedResult[],
   const sweep = lrSweep ? ` Each seed's baseline ran at ${lrSweep.map((m) => `×${m}`).join(', ')} of its peak learning rate (${plan.lr}); the one that ended lowest is that seed's bar.` : '';
   const rows = seeds.map((r) => {
     const base = r.baselines.length > 1 ? r.baselines.map((b) => `${b.lr}: ${loss(b.finalLoss)}`).join('; ') : loss(r.baselines[0]?.finalLoss);
-    return `| ${r.seed} | ${loss(r.pipelineFinalLoss)} | ${r.baselineLr ?? '-'} | ${loss(r.targetLoss)} | ${base} | ${sci(r.pipelineFlops)} | ${sci(r.baselineFlops)} | ${pct(r.saving)} |`;
+    const caught = r.catchUp.map((c) => `${c.stage}: ${c.tokens === null ? 'not back' : countLabel(c.tokens)}`).join('; ') || '-';
+    return `| ${r.seed} | ${loss(r.pipelineFinalLoss)} | ${r.baselineLr ?? '-'} | ${loss(r.targetLoss)} | ${base} | ${sci(r.pipelineFlops)} | ${sci(r.baselineFlops)} | ${pct(r.saving)} | ${caught} |`;
   });
   const md = [
     `# Pipeline report: ${title}`,
@@ -49,8 +51,8 @@ export async function writeSeedsReport(plan: Plan, seeds: readonly SeedResult[],
     '',
     `Compute saved: ${summarySentence(summary)}. A seed's saving is 1 − the FLOPs its pipeline spent until its eval loss first reached its baseline's final eval loss, over the baseline's FLOPs.${sweep}`,
     '',
-    '| seed | pipeline final eval loss | baseline peak LR | baseline final eval loss (the bar) | every baseline (peak LR: final loss) | pipeline FLOPs to reach the bar | baseline FLOPs | saving |',
-    '| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+    '| seed | pipeline final eval loss | baseline peak LR | baseline final eval loss (the bar) | every baseline (peak LR: final loss) | pipeline FLOPs to reach the bar | baseline FLOPs | saving | tokens to get back to the baseline\'s curve after each transform |',
+    '| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
     ...rows,
     '',
     'Each seed\'s own report (stages, plots, every baseline): ' + seeds.map((s) => `[seed ${s.seed}](${path.relative(plan.out, path.join(s.out, 'report.md'))})`).join(', ') + '.',

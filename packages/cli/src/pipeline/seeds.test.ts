@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@efficientscale/core';
+import { catchUp } from '@efficientscale/progressive';
 import { cli } from '../commands/test-util.js';
 import { evalPoints, readMetricsFile } from '../plot/loss-curves.js';
 import { flopSaving } from './saving.js';
@@ -66,6 +67,10 @@ describe('pipeline --seeds --lr-sweep', () => {
       const chained = ['01-dense', '03-grown'].flatMap((d) => evalPoints(readMetricsFile(path.join(s.out, d, 'metrics.jsonl')), 'flops'));
       const baseline = evalPoints(readMetricsFile(path.join(s.out, best === 0 ? '04-baseline-x0.5' : '05-baseline-x2', 'metrics.jsonl')), 'flops');
       expect(s.saving).toBe(flopSaving(chained, baseline).saving ?? null);
+      // The growth measurement: tokens after the grow until the grown stage's curve met the baseline's at equal tokens.
+      const bestDir = best === 0 ? '04-baseline-x0.5' : '05-baseline-x2';
+      const met = catchUp(evalPoints(readMetricsFile(path.join(s.out, '03-grown', 'metrics.jsonl')), 'tokens'), evalPoints(readMetricsFile(path.join(s.out, bestDir, 'metrics.jsonl')), 'tokens'), 256);
+      expect(s.catchUp).toEqual([{ stage: '2 grow', atTokens: 256, tokens: met.after ?? null }]);
     }
     // Each seed's weights and data differ: the first evaluation is not the same across seeds.
     const firstEvals = json.seeds.map((s) => readMetricsFile(path.join(s.out, '01-dense', 'metrics.jsonl')).find((m) => typeof m.eval_loss === 'number')!.eval_loss);
@@ -79,6 +84,7 @@ describe('pipeline --seeds --lr-sweep', () => {
     expect(report).toContain(`Compute saved: median ${pct(json.saving.median)}`);
     for (const s of json.seeds) expect(report).toMatch(new RegExp(`\\| ${s.seed} \\|.*\\| ${pct(s.saving).replace('.', '\\.')} \\|`));
     expect(report).toContain('×0.5, ×2 of its peak learning rate (0.01)');
+    expect(fs.readFileSync(path.join(out, 'seed-0', 'report.md'), 'utf8')).toContain('## Catch-up after each transform');
     const plot = fs.readFileSync(path.join(out, 'loss-vs-flops.svg'), 'utf8');
     for (const seed of [0, 1, 2]) {
       expect(plot).toContain(`seed ${seed} pipeline`);

@@ -35,6 +35,8 @@ export interface SeedResult {
   baselineLr?: number;
   /** Every baseline's peak learning rate and final eval loss (one without a sweep). */
   baselines: Array<{ label: string; lr: number; finalLoss: number | null }>;
+  /** Tokens after each transform until the pipeline was back at or below the baseline's curve (null: not within the next stage). */
+  catchUp: Array<{ stage: string; atTokens: number; tokens: number | null }>;
 }
 
 export function seedResult(seed: number, out: string, r: PipelineResult): SeedResult {
@@ -52,6 +54,7 @@ export function seedResult(seed: number, out: string, r: PipelineResult): SeedRe
     baseline: best?.label,
     baselineLr: best?.lr,
     baselines: (report?.baselines ?? []).map((b) => ({ label: b.label, lr: b.lr, finalLoss: b.finalLoss ?? null })),
+    catchUp: (report?.catchUp ?? []).map((c) => ({ stage: c.stage, atTokens: c.atTokens, tokens: c.tokens ?? null })),
   };
 }
 

@@ -6,25 +6,15 @@
  * "per-stage" a continuing stage's cosine or WSD runs from its first step (warmup = that step, so it
  * starts at its peak) to its last.
  */
-import { defaultAdamW, type RunSpec, type ScheduleSpec } from '@efficientscale/core';
+import { defaultAdamW, wsdSchedule, type RunSpec, type ScheduleSpec } from '@efficientscale/core';
 import type { PlannedStage } from './layout.js';
 import type { Plan, PlanSchedule } from './plan.js';
 
 /** The plan-wide curve over `total` steps with peak `lr` (the baseline's: over its own steps). */
 export function planCurve(schedule: PlanSchedule, lr: number, total: number): ScheduleSpec {
+  if (schedule.kind === 'wsd') return wsdSchedule(lr, total, schedule.warmup, schedule.decay, schedule.minRatio);
   const warmup = Math.min(Math.round(schedule.warmup * total), Math.max(0, total - 1));
-  const minRatio = schedule.minRatio;
-  switch (schedule.kind) {
-    case 'constant':
-      return { kind: 'constant', lr, warmup };
-    case 'cosine':
-      return { kind: 'cosine', lr, warmup, total, minRatio };
-    default: {
-      // Core counts the decay as a fraction of the steps after warmup; the plan's is of all steps.
-      const decaySteps = Math.max(1, Math.round(schedule.decay * total));
-      return { kind: 'wsd', lr, warmup, total, decayFraction: Math.min(1, decaySteps / Math.max(1, total - warmup)), minRatio };
-    }
-  }
+  return schedule.kind === 'constant' ? { kind: 'constant', lr, warmup } : { kind: 'cosine', lr, warmup, total, minRatio: schedule.minRatio };
 }
 
 /** One line for the dry run: the LR curve the pipeline's stages and its baseline follow. */

@@ -26,7 +26,7 @@ export interface TransformOutcome extends ModelState {
 
 export function applyTransform(stage: TransformStage, m: ModelState, calibration?: tf.Tensor2D): TransformOutcome {
   if (stage.type === 'grow') {
-    const g = growModel(m.config, m.params, { hidden: stage.hidden, heads: stage.heads, kvHeads: stage.kvHeads, ffn: stage.ffn, layers: stage.layers, widthMethod: stage.widthMethod as never, depthMethod: stage.depthMethod as never, seed: stage.seed }, m.optimizer);
+    const g = growModel(m.config, m.params, { hidden: stage.hidden, heads: stage.heads, kvHeads: stage.kvHeads, ffn: stage.ffn, layers: stage.layers, widthMethod: stage.widthMethod as never, depthMethod: stage.depthMethod as never, depthExact: stage.depthExact, seed: stage.seed }, m.optimizer);
     const r = g.report;
     return { ...g, report: r, summary: `grew ${r.paramsBefore.toLocaleString('en')} → ${r.paramsAfter.toLocaleString('en')} parameters (${r.exact ? 'exact by construction' : 'not exact'}; probe max |Δlogit| ${r.maxLogitGap.toExponential(2)})` };
   }

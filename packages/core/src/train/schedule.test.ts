@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { learningRate, type ScheduleSpec } from './schedule.js';
+import { learningRate, wsdSchedule, type ScheduleSpec } from './schedule.js';
 
 describe('learning-rate schedules', () => {
   it('warm up linearly to the peak', () => {
@@ -34,5 +34,23 @@ describe('learning-rate schedules', () => {
         expect(lr).toBeLessThanOrEqual(1e-3 * (1 + 1e-12));
       }),
     );
+  });
+
+  it('wsdSchedule: warmup and decay as fractions of all steps; the decay holds exactly round(decay × total) steps from the peak down', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 10, max: 5000 }), fc.double({ min: 0, max: 0.3, noNaN: true }), fc.double({ min: 0.01, max: 0.5, noNaN: true }), (total, warmupFraction, decayFraction) => {
+        const spec = wsdSchedule(1, total, warmupFraction, decayFraction);
+        const warmup = Math.round(warmupFraction * total);
+        const decay = Math.max(1, Math.round(decayFraction * total));
+        expect(spec.warmup).toBe(Math.min(warmup, total - 1));
+        // The decay starts at the peak (step total − decay) and is below it from the next step on.
+        expect(learningRate(spec, total - decay - 1)).toBe(1);
+        expect(learningRate(spec, total - decay)).toBe(1);
+        if (decay > 1) expect(learningRate(spec, total - decay + 1)).toBeLessThan(1);
+        expect(learningRate(spec, total)).toBeCloseTo(0, 12);
+      }),
+      { numRuns: 200 },
+    );
+    expect(wsdSchedule(3e-3, 1000, 0.02, 0.1)).toEqual({ kind: 'wsd', lr: 3e-3, warmup: 20, total: 1000, decayFraction: 100 / 980, minRatio: 0 });
   });
 });

@@ -21,3 +21,14 @@ export function learningRate(spec: ScheduleSpec, step: number): number {
   const progress = Math.min(1, (step - decayStart) / decaySteps);
   return spec.lr + (minLr - spec.lr) * progress;
 }
+
+/**
+ * Warmup-stable-decay with warmup and decay as fractions of all `total` steps (the convention of the
+ * published recipes: 2% warmup, 10% decay), decaying linearly to `minRatio` × `lr` (default 0).
+ */
+export function wsdSchedule(lr: number, total: number, warmupFraction: number, decayFraction: number, minRatio = 0): ScheduleSpec {
+  const warmup = Math.min(Math.round(warmupFraction * total), Math.max(0, total - 1));
+  // learningRate counts the decay as a fraction of the steps after warmup.
+  const decaySteps = Math.max(1, Math.round(decayFraction * total));
+  return { kind: 'wsd', lr, warmup, total, decayFraction: Math.min(1, decaySteps / Math.max(1, total - warmup)), minRatio };
+}
