@@ -33,7 +33,7 @@ describe('Mixtral compatibility', () => {
   it('a checkpoint we write keeps Mixtral weight names and the config fields transformers reads', () => {
     const model = loadModel(dir);
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'moe-save-'));
-    saveModel(path.join(out, 'ckpt'), model.config, model.params);
+    saveModel(path.join(out, 'ckpt'), model.config, model.params, null);
     const again = loadModel(path.join(out, 'ckpt'));
     const cfg = JSON.parse(fs.readFileSync(path.join(out, 'ckpt', 'config.json'), 'utf8'));
     expect(cfg.architectures).toEqual(['MixtralForCausalLM']);

@@ -48,7 +48,7 @@ describe('growCheckpoint', () => {
     const config = llamaConfig({ vocab: 32, hidden: 8, ffn: 8, layers: 1, heads: 2 });
     const src = path.join(dir, 'src');
     const params = initParams(config, 1);
-    saveModel(src, config, params);
+    saveModel(src, config, params, null);
     tf.dispose(Object.values(params));
     const busy = path.join(dir, 'busy');
     fs.mkdirSync(busy);

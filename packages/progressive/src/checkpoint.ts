@@ -91,6 +91,7 @@ export function growCheckpoint(inDir: string, outDir: string, options: GrowOptio
       params: mapValues(grown.params, toRaw),
       optimizer: grown.optimizer ? mapValues(grown.optimizer, toRaw) : undefined,
       trainerState: files.trainerState,
+      tokenizer: dir,
     });
     tf.dispose([...Object.values(grown.params), ...Object.values(grown.optimizer ?? {})]);
     return { inDir: path.resolve(dir), outDir: path.resolve(outDir), ...grown.report };

@@ -14,7 +14,7 @@ beforeAll(async () => {
   const config = llamaConfig({ vocab: 16, hidden: 8, ffn: 16, layers: 1, heads: 2, maxPositions: 8 });
   const params = initParams(config, 1);
   const poisoned = tf.fill([8], NaN);
-  saveModel(dir, config, { ...params, 'model.norm.weight': poisoned });
+  saveModel(dir, config, { ...params, 'model.norm.weight': poisoned }, null);
   tf.dispose([poisoned, ...Object.values(params)]);
   const tokens = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
   writeSafetensors(input, { input_ids: toRaw(tokens) });

@@ -38,7 +38,7 @@ describe('efficientscale train / eval / generate', () => {
     expect(summary.eval_loss).toBeGreaterThan(0);
     expect(summary.flops).toBeGreaterThan(0);
     const ckpt = path.join(dir, 'checkpoint');
-    expect(fs.readdirSync(ckpt).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json']);
+    expect(fs.readdirSync(ckpt).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'trainer_state.json']);
     const config = JSON.parse(fs.readFileSync(path.join(ckpt, 'config.json'), 'utf8'));
     expect(config.architectures).toEqual(['LlamaForCausalLM']);
     expect(config.model_type).toBe('llama');

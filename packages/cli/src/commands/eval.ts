@@ -6,10 +6,11 @@ import {
   disposeModel,
   evalBatches,
   forwardWithAux,
-  loadDefaultCorpus,
   loadModel,
+  loadRecordedCorpus,
   loadTextCorpus,
   readRunInfo,
+  tokenizerByName,
   resolveCheckpointDir,
   splitTrainVal,
   tf,
@@ -21,6 +22,7 @@ import { backendOption, positiveInt, useBackend } from './options.js';
 
 interface EvalFlags {
   corpus?: string;
+  tokenizer?: string;
   batch: number;
   seq: number;
   batches: number;
@@ -32,9 +34,10 @@ interface EvalFlags {
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('held-out loss (nats/token) of a checkpoint on the validation split of the corpus')
+    .description('held-out loss (nats/token) of a checkpoint on the validation split of the corpus it was trained on')
     .argument('<dir>', 'a run directory or a checkpoint directory (ours or transformers\')')
-    .option('--corpus <file>', 'a UTF-8 text file instead of the embedded Brown Corpus')
+    .option('--corpus <file>', 'a UTF-8 text file instead of the run\'s own corpus (the embedded Brown Corpus when the checkpoint records none)')
+    .option('--tokenizer <name>', 'byte, gpt2 or a tokenizer.json, instead of the checkpoint\'s own (for a checkpoint that has none)')
     .option('--batch <n>', 'sequences per batch', positiveInt, 8)
     .option('--seq <n>', 'tokens per sequence', positiveInt, 64)
     .option('--batches <n>', 'batches to average', positiveInt, 16)
@@ -45,8 +48,9 @@ export function registerEval(program: Command): void {
       const backend = await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
       const model = loadModel(dir, { allowNonfinite: flags.allowNonfinite });
-      const corpus = flags.corpus ? loadTextCorpus(flags.corpus) : loadDefaultCorpus();
-      const { tokenizer, valFraction } = readRunInfo(dir);
+      const info = readRunInfo(dir, flags.tokenizer === undefined ? undefined : tokenizerByName(flags.tokenizer));
+      const { tokenizer, valFraction } = info;
+      const corpus = flags.corpus ? loadTextCorpus(flags.corpus) : loadRecordedCorpus(info.corpus, `${dir}: trainer_state.json "spec.corpus"`);
       const { val } = splitTrainVal(tokenizer.encode(corpus.text), valFraction);
       const batches = evalBatches(val, flags.batch, flags.seq, flags.batches);
       let sum = 0;

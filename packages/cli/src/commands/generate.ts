@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { disposeModel, eosTokens, generate, loadModel, readRunInfo, resolveCheckpointDir, type BackendName } from '@efficientscale/core';
+import { disposeModel, eosTokens, generate, loadModel, readRunInfo, resolveCheckpointDir, tokenizerByName, type BackendName } from '@efficientscale/core';
 import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, useBackend } from './options.js';
 
 interface GenerateFlags {
@@ -9,6 +9,7 @@ interface GenerateFlags {
   topK: number;
   topP: number;
   seed: number;
+  tokenizer?: string;
   cache: boolean;
   eos: boolean;
   backend: BackendName;
@@ -26,6 +27,7 @@ export function registerGenerate(program: Command): void {
     .option('--top-k <k>', 'sample among the k most likely tokens (0 = all)', nonNegativeInt, 40)
     .option('--top-p <p>', 'nucleus sampling: among the most likely tokens holding probability p (1 = all)', positiveNumber, 1)
     .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
+    .option('--tokenizer <name>', 'byte, gpt2 or a tokenizer.json, instead of the checkpoint\'s own (for a checkpoint that has none)')
     .option('--no-cache', 're-run the whole window for every token instead of keeping a key/value cache')
     .option('--no-eos', 'keep going past the config\'s eos_token_id (by default generation stops after it)')
     .addOption(backendOption())
@@ -33,8 +35,8 @@ export function registerGenerate(program: Command): void {
     .action(async (dirArg: string, flags: GenerateFlags) => {
       await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
+      const { tokenizer } = readRunInfo(dir, flags.tokenizer === undefined ? undefined : tokenizerByName(flags.tokenizer));
       const model = loadModel(dir);
-      const { tokenizer } = readRunInfo(dir);
       const promptIds = Array.from(tokenizer.encode(flags.prompt));
       const started = performance.now();
       let ids: number[];

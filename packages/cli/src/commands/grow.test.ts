@@ -12,7 +12,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   const config = llamaConfig({ vocab: 32, hidden: 8, ffn: 12, layers: 1, heads: 2, maxPositions: 32 });
   const params = initParams(config, 2, 0.2);
-  saveModel(source, config, params);
+  saveModel(source, config, params, null);
   tf.dispose(Object.values(params));
 });
 

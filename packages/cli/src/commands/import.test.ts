@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { forward, fromRaw, initParams, llamaConfig, loadModel, readSafetensors, saveModel, tf, writeSafetensors, type RawTensor } from '@efficientscale/core';
+import { ByteTokenizer, forward, fromRaw, initParams, llamaConfig, loadModel, readSafetensors, saveModel, tf, writeSafetensors, type RawTensor } from '@efficientscale/core';
 import '@efficientscale/moe';
 import { cli } from './test-util.js';
 
@@ -191,7 +191,7 @@ describe('efficientscale import', () => {
     const dir = path.join(tmp, 'padded-vocab');
     const config = llamaConfig({ vocab: 320, hidden: 8, ffn: 8, layers: 1, heads: 2 });
     const params = initParams(config, 3, 1);
-    saveModel(dir, config, params);
+    saveModel(dir, config, params, new ByteTokenizer());
     tf.dispose(Object.values(params));
     const g = await cli('generate', dir, '--prompt', 'x', '--tokens', '40', '--temperature', '3', '--top-k', '0', '--backend', 'cpu', '--json');
     expect(g.code, g.stderr).toBe(0);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, checkFinite, countParams, float32Config, openCheckedTensors, readHfConfig, readText, streamTransform, type OutputTensor } from '@efficientscale/core';
+import { TOKENIZER_FILES, checkFinite, countParams, float32Config, openCheckedTensors, readHfConfig, streamTransform, type OutputTensor } from '@efficientscale/core';
 import { positiveNumber } from './options.js';
 
 interface ImportFlags {
@@ -10,9 +10,6 @@ interface ImportFlags {
   allowNonfinite?: boolean;
   json?: boolean;
 }
-
-/** Files of a Hugging Face directory that travel with the weights (the tokenizer and its settings). */
-const CARRIED = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, 'special_tokens_map.json', 'generation_config.json'];
 
 export function registerImport(program: Command): void {
   program
@@ -43,8 +40,9 @@ export function registerImport(program: Command): void {
       });
       const sharded = tensors.source.endsWith('.index.json');
       tensors.close();
-      const carried = Object.fromEntries(CARRIED.filter((f) => fs.existsSync(path.join(dir, f))).map((f) => [f, readText(path.join(dir, f), 'a text file')]));
-      const result = streamTransform({ source: dir, out: flags.out, config: float32Config(config), outputs, shardBytes: Math.round(flags.shardMb * 2 ** 20), extraFiles: carried });
+      // The tokenizer and its settings travel with the weights.
+      const carried = TOKENIZER_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
+      const result = streamTransform({ source: dir, out: flags.out, config: float32Config(config), outputs, shardBytes: Math.round(flags.shardMb * 2 ** 20), tokenizer: dir });
       const report = {
         out: path.resolve(flags.out),
         architecture: config.architectures?.[0] ?? config.model_type ?? 'unknown',
@@ -53,7 +51,7 @@ export function registerImport(program: Command): void {
         sourceDtypes: dtypes,
         sharded,
         shards: result.shards.length,
-        carried: Object.keys(carried),
+        carried,
       };
       if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else {

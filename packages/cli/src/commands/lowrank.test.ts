@@ -13,7 +13,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   const config = llamaConfig({ vocab: 256, hidden: 16, ffn: 24, layers: 2, heads: 2, maxPositions: 32 });
   const params = initParams(config, 4, 0.2);
-  saveModel(source, config, params);
+  saveModel(source, config, params, null);
   tf.dispose(Object.values(params));
   fs.writeFileSync(corpus, 'a small corpus of words for the held-out loss. '.repeat(20));
 });

@@ -90,7 +90,7 @@ export function registerLowrank(program: Command): void {
           force: flags.force,
           aware: calib ? { tokens: calib } : undefined,
         });
-        saveModel(flags.out, result.config, result.params, carriedFiles(dir));
+        saveModel(flags.out, result.config, result.params, dir, carriedFiles(dir));
         disposeParams(result.params);
         const r = result.report;
         if (flags.json) process.stdout.write(`${JSON.stringify({ out: path.resolve(flags.out), ...r })}\n`);
@@ -122,7 +122,7 @@ export function registerLowrank(program: Command): void {
       const model = loadModel(dir);
       try {
         const result = toDense(model.config, model.params);
-        saveModel(flags.out, result.config, result.params, carriedFiles(dir));
+        saveModel(flags.out, result.config, result.params, dir, carriedFiles(dir));
         disposeParams(result.params);
         const r = result.report;
         if (flags.json) process.stdout.write(`${JSON.stringify({ out: path.resolve(flags.out), ...r })}\n`);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { CheckpointTensors, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, countParams, readHfConfig, readText, streamTransform, type ModelConfig, type OutputTensor } from '@efficientscale/core';
+import { CheckpointTensors, countParams, readHfConfig, readText, streamTransform, type ModelConfig, type OutputTensor } from '@efficientscale/core';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 import { growDepthMapping, upcycleMapping, type SourceTensor } from './stream-mappings.js';
 
@@ -11,8 +11,8 @@ interface CommonFlags {
   json?: boolean;
 }
 
-/** Travel along so eval/generate find the tokenizer (ours records it in trainer_state.json, as `lowrank` carries it). */
-const CARRIED = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, 'special_tokens_map.json', 'trainer_state.json'];
+/** Travels along as `lowrank` carries it (the tokenizer files are carried by streamTransform). */
+const CARRIED = ['trainer_state.json'];
 
 function sourceTensors(dir: string): SourceTensor[] {
   const tensors = CheckpointTensors.open(dir);
@@ -27,7 +27,7 @@ function sourceTensors(dir: string): SourceTensor[] {
 function run(dir: string, flags: CommonFlags, what: string, before: ModelConfig, mapped: { config: ModelConfig; outputs: OutputTensor[] }, extra: object): void {
   const started = performance.now();
   const carried = Object.fromEntries(CARRIED.filter((f) => fs.existsSync(path.join(dir, f))).map((f) => [f, readText(path.join(dir, f), 'a text file')]));
-  const result = streamTransform({ source: dir, out: flags.out, config: mapped.config, outputs: mapped.outputs, shardBytes: Math.round(flags.shardMb * 2 ** 20), extraFiles: carried });
+  const result = streamTransform({ source: dir, out: flags.out, config: mapped.config, outputs: mapped.outputs, shardBytes: Math.round(flags.shardMb * 2 ** 20), tokenizer: dir, extraFiles: carried });
   const report = {
     out: path.resolve(flags.out),
     transform: what,

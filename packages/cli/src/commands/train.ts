@@ -6,9 +6,12 @@ import {
   getPreset,
   presets,
   loadDefaultCorpus,
+  loadRecordedCorpus,
   loadTextCorpus,
   parseConfig,
+  readRunInfo,
   readText,
+  resolveCheckpointDir,
   resumeRun,
   startRun,
   tokenizerByName,
@@ -44,8 +47,12 @@ interface TrainFlags {
 
 const timestamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
-function corpusFrom(flag?: string) {
-  return flag ? loadTextCorpus(flag) : loadDefaultCorpus();
+/** The --corpus file; else, resuming, the corpus the run recorded; else the embedded one. */
+function corpusFrom(flag?: string, resume?: string) {
+  if (flag) return loadTextCorpus(flag);
+  if (!resume) return loadDefaultCorpus();
+  const dir = resolveCheckpointDir(resume);
+  return loadRecordedCorpus(readRunInfo(dir).corpus, `${dir}: trainer_state.json "spec.corpus"`);
 }
 
 export function registerTrain(program: Command): void {
@@ -53,7 +60,7 @@ export function registerTrain(program: Command): void {
     .description('train a Llama-style model on the embedded corpus (or a text file), with checkpoints and metrics.jsonl')
     .addOption(new Option('--preset <name>', 'model and run settings to start from').choices(Object.keys(presets)).default('tiny'))
     .option('--config <file>', 'a Hugging Face config.json (LlamaForCausalLM) instead of the preset model')
-    .option('--corpus <file>', 'a UTF-8 text file instead of the embedded Brown Corpus')
+    .option('--corpus <file>', 'a UTF-8 text file instead of the embedded Brown Corpus (a resumed run reads the one it recorded)')
     .option('--steps <n>', 'optimizer steps', positiveInt)
     .option('--tokens <n>', 'training tokens (sets --steps from batch × seq)', positiveInt)
     .option('--out <dir>', 'run directory (default runs/<preset>-<time>)')
@@ -72,7 +79,7 @@ export function registerTrain(program: Command): void {
         throw new UserError('--steps and --tokens: expected at most one of them, found both');
       }
       const backend = await useBackend(flags.backend, false);
-      const corpus = corpusFrom(flags.corpus);
+      const corpus = corpusFrom(flags.corpus, flags.resume);
       const progress = trainingProgress(0);
       const onProgress = progress.update;
       let result: RunResult;
@@ -106,7 +113,7 @@ export function registerTrain(program: Command): void {
         progressiveScheduleSteps(flags, t, spec.totalSteps);
           spec.evalEvery = Math.max(1, Math.floor(spec.totalSteps / 10));
           spec.checkpointEvery = Math.max(1, Math.floor(spec.totalSteps / 4));
-          spec.corpus = corpus.name;
+          spec.corpus = corpus.source;
           const progressive = progressiveStart(flags, config, spec, { text: corpus.text, tokenizer });
         pilot = progressive.pilot;
           const outDir = flags.out ?? path.join('runs', `${flags.preset}-${timestamp()}`);

@@ -109,6 +109,7 @@ export function registerUpcycle(program: Command): void {
         params: mapValues(result.params, toRaw),
         optimizer: result.optimizer ? mapValues(result.optimizer, toRaw) : undefined,
         trainerState: files.trainerState,
+        tokenizer: dir,
       });
       tf.dispose([...Object.values(params), ...Object.values(optimizer ?? {}), ...Object.values(result.params), ...Object.values(result.optimizer ?? {}), ...(calibration ? [calibration] : [])]);
       const r = result.report;

@@ -67,7 +67,7 @@ describe('a plan whose first stage starts from a checkpoint', () => {
 
   it('starts a Hugging Face directory (weights only) with zero moments', async () => {
     const model = loadModel(path.join(runDir, 'checkpoint'));
-    saveModel(path.join(root, 'hf'), model.config, model.params);
+    saveModel(path.join(root, 'hf'), model.config, model.params, path.join(runDir, 'checkpoint'));
     tf.dispose(Object.values(model.params));
     const plan = planFrom('hf-dir', '../hf');
     const result = await runPipeline(plan, { log: () => {} });

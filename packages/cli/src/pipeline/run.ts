@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { countParams, flopsPerToken, loadDefaultCorpus, loadTextCorpus, makeDirs, tokenizerByName, writeFileAtomic, type Progress } from '@efficientscale/core';
+import { countParams, EMBEDDED_CORPUS, flopsPerToken, loadDefaultCorpus, loadTextCorpus, makeDirs, tokenizerByName, writeFileAtomic, type Corpus, type Progress } from '@efficientscale/core';
 import { layoutStages, trains, type PlannedStage } from './layout.js';
 import type { Plan } from './plan.js';
 import { clearStageDir, completedStage, writeStageRecord, type StageRecord } from './stage-dir.js';
@@ -30,8 +30,8 @@ export interface PipelineResult {
   report?: PipelineReport;
 }
 
-export function loadPlanCorpus(plan: Plan): { name: string; text: string } {
-  return plan.corpus === 'embedded' ? loadDefaultCorpus() : loadTextCorpus(path.resolve(plan.baseDir, plan.corpus));
+export function loadPlanCorpus(plan: Plan): Corpus {
+  return plan.corpus === EMBEDDED_CORPUS ? loadDefaultCorpus() : loadTextCorpus(path.resolve(plan.baseDir, plan.corpus));
 }
 
 /**

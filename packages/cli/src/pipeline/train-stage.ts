@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { BatchSampler, checkTrainerState, loadCheckpointFiles, loadModel, mapValues, mismatch, readSafetensors, resumeRun, saveCheckpoint, splitTrainVal, startRun, toRaw, tf, type Progress, type RunResult, type RunSpec, type Tokenizer } from '@efficientscale/core';
+import { BatchSampler, checkTrainerState, loadCheckpointFiles, loadModel, mapValues, mismatch, readSafetensors, resumeRun, saveCheckpoint, splitTrainVal, startRun, toRaw, tf, type Corpus, type Progress, type RunResult, type RunSpec, type Tokenizer } from '@efficientscale/core';
 import type { PlannedStage } from './layout.js';
 import type { Plan, TrainStage } from './plan.js';
 import { fromCheckpointDir } from './model.js';
@@ -15,7 +15,7 @@ import { checkpointOf, clearStageDir, hasCheckpoint } from './stage-dir.js';
 
 export interface TrainContext {
   plan: Plan;
-  corpus: { name: string; text: string };
+  corpus: Corpus;
   tokenizer: Tokenizer;
   onProgress?: (p: Progress) => void;
   /** Stop this stage after this many of its own steps (a checkpoint is written there): for tests of resume. */
@@ -30,13 +30,14 @@ function writeContinuation(from: PlannedStage, to: PlannedStage, ctx: TrainConte
   const source = checkpointOf(from.dir);
   const files = loadCheckpointFiles(source);
   if (!files.trainerState) throw mismatch(source, 'a trainer_state.json to continue training from', 'none');
-  const spec = stageSpec(ctx.plan, to, ctx.corpus.name);
+  const spec = stageSpec(ctx.plan, to, ctx.corpus.source);
   saveCheckpoint(checkpointOf(to.dir), {
     config: files.config,
     params: files.params,
     // A transform that cannot carry moments (low-rank factors) leaves none: AdamW starts missing ones at zero.
     optimizer: files.optimizer ?? {},
     trainerState: { ...files.trainerState, spec, wallSeconds: 0 },
+    tokenizer: source,
   });
 }
 
@@ -56,7 +57,7 @@ function writeStartFromCheckpoint(p: PlannedStage, ctx: TrainContext): void {
   const carriedAdamStep = Object.keys(optimizer).length > 0 && fs.existsSync(stateFile)
     ? checkTrainerState(JSON.parse(fs.readFileSync(stateFile, 'utf8')), stateFile).optimizerStep
     : 0;
-  const spec = stageSpec(ctx.plan, p, ctx.corpus.name);
+  const spec = stageSpec(ctx.plan, p, ctx.corpus.source);
   const { train } = splitTrainVal(ctx.tokenizer.encode(ctx.corpus.text), spec.valFraction);
   const sampler = new BatchSampler(train, { batchSize: spec.trainer.batchSize, seqLen: spec.trainer.seqLen, seed: spec.trainer.seed });
   try {
@@ -77,6 +78,7 @@ function writeStartFromCheckpoint(p: PlannedStage, ctx: TrainContext): void {
         lastTrainLoss: null,
         trainTokens: train.length,
       },
+      tokenizer: ctx.tokenizer,
     });
   } finally {
     tf.dispose(Object.values(model.params));
@@ -96,7 +98,7 @@ export async function runTrainStage(ctx: TrainContext, p: PlannedStage, previous
   const stopAfter = ctx.stopAfterSteps === undefined ? undefined : p.startStep + ctx.stopAfterSteps;
   const common = { outDir: p.dir, text: ctx.corpus.text, onProgress: ctx.onProgress, stopAfter };
   if (hasCheckpoint(p.dir)) {
-    assertSameSpec(p, stageSpec(ctx.plan, p, ctx.corpus.name));
+    assertSameSpec(p, stageSpec(ctx.plan, p, ctx.corpus.source));
     return resumeRun(common);
   }
   // Killed before its first checkpoint: nothing worth keeping (startRun refuses a non-empty directory).
@@ -105,7 +107,7 @@ export async function runTrainStage(ctx: TrainContext, p: PlannedStage, previous
     writeStartFromCheckpoint(p, ctx);
     return resumeRun(common);
   }
-  if (p.startStep === 0) return startRun({ ...common, tokenizer: ctx.tokenizer, config: p.config, spec: stageSpec(ctx.plan, p, ctx.corpus.name) });
+  if (p.startStep === 0) return startRun({ ...common, tokenizer: ctx.tokenizer, config: p.config, spec: stageSpec(ctx.plan, p, ctx.corpus.source) });
   if (!previous) throw mismatch(`stages[${p.index}]`, 'a stage before it to continue from', 'none');
   writeContinuation(previous, p, ctx);
   return resumeRun(common);

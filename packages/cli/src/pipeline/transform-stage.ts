@@ -39,6 +39,7 @@ export function runTransformStage(ctx: TransformContext, p: PlannedStage, previo
       params: mapValues(out.params, toRaw),
       optimizer: out.optimizer ? mapValues(out.optimizer, toRaw) : undefined,
       trainerState: files.trainerState,
+      tokenizer: source,
     });
     tf.dispose([...Object.values(out.params), ...Object.values(out.optimizer ?? {})]);
     return { config: out.config, summary: out.summary, report: out.report };

@@ -57,7 +57,8 @@ describe('loadTextCorpus', () => {
   };
 
   it('reads a UTF-8 text file named after the file', () => {
-    expect(loadTextCorpus(write('poems.txt', 'Grüße\n'))).toEqual({ name: 'poems', text: 'Grüße\n' });
+    const file = write('poems.txt', 'Grüße\n');
+    expect(loadTextCorpus(file)).toEqual({ name: 'poems', text: 'Grüße\n', source: path.resolve(file) });
   });
 
   it('rejects missing, empty and non-text files', () => {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { mismatch } from '../errors.js';
-import type { Tokenizer } from './tokenizer.js';
+import type { HuggingFaceTokenizer, Tokenizer } from './tokenizer.js';
+import { GPT2_END_OF_TEXT, gpt2TokenizerJson } from './byte-level-json.js';
 
 interface Encoding {
   encode(text: string): number[];
@@ -33,5 +34,13 @@ export class Gpt2Tokenizer implements Tokenizer {
 
   toJSON(): { kind: 'gpt2' } {
     return { kind: 'gpt2' };
+  }
+
+  huggingFace(): HuggingFaceTokenizer {
+    const special = GPT2_END_OF_TEXT;
+    return {
+      tokenizer: gpt2TokenizerJson(),
+      config: { tokenizer_class: 'GPT2TokenizerFast', bos_token: special, eos_token: special, unk_token: special, add_prefix_space: false, clean_up_tokenization_spaces: false },
+    };
   }
 }

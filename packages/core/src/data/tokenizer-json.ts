@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { mismatch } from '../errors.js';
 import { describeJson, isPlainObject, readJsonObject } from '../io/read.js';
-import type { Tokenizer } from './tokenizer.js';
+import type { HuggingFaceTokenizer, Tokenizer } from './tokenizer.js';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
@@ -63,9 +63,8 @@ export class TokenizerJson implements Tokenizer {
     return { kind: 'tokenizer.json', tokenizer: this.json, config: this.config };
   }
 
-  /** The files a Hugging Face directory holds for this tokenizer. */
-  files(): Record<string, string> {
-    return { [TOKENIZER_FILE]: JSON.stringify(this.json), [TOKENIZER_CONFIG_FILE]: JSON.stringify(this.config, null, 2) + '\n' };
+  huggingFace(): HuggingFaceTokenizer {
+    return { tokenizer: this.json, config: this.config };
   }
 }
 
@@ -75,11 +74,6 @@ export function readTokenizerJson(fileOrDir: string): TokenizerJson {
   const configFile = path.join(path.dirname(file), TOKENIZER_CONFIG_FILE);
   const config = fs.existsSync(configFile) ? readJsonObject(configFile) : {};
   return new TokenizerJson(readJsonObject(file), config, file);
-}
-
-/** The tokenizer.json a checkpoint directory holds, if it holds one. */
-export function tokenizerInDir(dir: string): TokenizerJson | undefined {
-  return fs.existsSync(path.join(dir, TOKENIZER_FILE)) ? readTokenizerJson(dir) : undefined;
 }
 
 /** Restores a TokenizerJson from its toJSON(). */

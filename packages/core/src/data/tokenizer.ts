@@ -5,7 +5,8 @@
 import { mismatch } from '../errors.js';
 import { describeJson, isPlainObject } from '../io/read.js';
 import { Gpt2Tokenizer } from './gpt2-tokenizer.js';
-import { readTokenizerJson, tokenizerJsonFromDescription } from './tokenizer-json.js';
+import { readTokenizerJson, tokenizerJsonFromDescription, TokenizerJson } from './tokenizer-json.js';
+import { builtInTokenizerOf, byteTokenizerJson } from './byte-level-json.js';
 
 export interface Tokenizer {
   readonly name: string;
@@ -14,6 +15,13 @@ export interface Tokenizer {
   decode(ids: ArrayLike<number>): string;
   /** A JSON description that tokenizerFromJSON turns back into an equivalent tokenizer. */
   toJSON(): object;
+  /** The tokenizer as Hugging Face writes it: tokenizer.json and tokenizer_config.json, which give the same ids. */
+  huggingFace(): HuggingFaceTokenizer;
+}
+
+export interface HuggingFaceTokenizer {
+  tokenizer: Record<string, unknown>;
+  config: Record<string, unknown>;
 }
 
 export class ByteTokenizer implements Tokenizer {
@@ -41,6 +49,10 @@ export class ByteTokenizer implements Tokenizer {
   toJSON(): { kind: 'byte' } {
     return { kind: 'byte' };
   }
+
+  huggingFace(): HuggingFaceTokenizer {
+    return { tokenizer: byteTokenizerJson(), config: { tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false } };
+  }
 }
 
 export const tokenizerKinds = ['byte', 'gpt2'] as const;
@@ -48,7 +60,13 @@ export const tokenizerKinds = ['byte', 'gpt2'] as const;
 /** A tokenizer by name (`--tokenizer`): byte, gpt2, or the path of a tokenizer.json (or of a directory holding one). */
 export function tokenizerByName(name: string): Tokenizer {
   if ((tokenizerKinds as readonly string[]).includes(name)) return tokenizerFromJSON({ kind: name });
-  return readTokenizerJson(name);
+  return builtInOrItself(readTokenizerJson(name));
+}
+
+/** A tokenizer.json that gives the ids of a built-in tokenizer becomes that tokenizer (the same ids, ten times faster). */
+export function builtInOrItself(t: TokenizerJson): Tokenizer {
+  const kind = builtInTokenizerOf(t.huggingFace().tokenizer);
+  return kind ? tokenizerFromJSON({ kind }) : t;
 }
 
 /** Restores a tokenizer from what its toJSON() wrote (e.g. stored in a checkpoint). */

@@ -40,7 +40,7 @@ beforeAll(async () => {
   await startRun({ outDir: run, text, tokenizer: new ByteTokenizer(), config, spec, stopAfter: 2 });
   clean = loadCheckpointFiles(runPaths(run).checkpoint);
   const again = path.join(root, 'clean-resume');
-  saveCheckpoint(path.join(again, 'checkpoint'), { config, params: clean.params, optimizer: clean.optimizer, trainerState: clean.trainerState });
+  saveCheckpoint(path.join(again, 'checkpoint'), { config, params: clean.params, optimizer: clean.optimizer, trainerState: clean.trainerState, tokenizer: new ByteTokenizer() });
   await resumeRun({ outDir: again, text, stopAfter: 3 });
   cleanResumed = fs.readFileSync(path.join(again, 'checkpoint', 'model.safetensors'));
 });
@@ -116,7 +116,7 @@ describe('trainer_state.json / optimizer.safetensors fuzz', () => {
         const dir = path.join(root, `case-${n++}`);
         try {
           // Written as a real checkpoint (the fuzzed state may not even be an object a writer would make).
-          saveCheckpoint(path.join(dir, 'checkpoint'), { config, params: clean.params, optimizer, trainerState: state });
+          saveCheckpoint(path.join(dir, 'checkpoint'), { config, params: clean.params, optimizer, trainerState: state, tokenizer: new ByteTokenizer() });
         } catch {
           return; // shapes our writer refuses (e.g. a reshaped tensor) cannot reach a file this way
         }

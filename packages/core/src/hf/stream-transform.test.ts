@@ -24,6 +24,7 @@ describe('streamTransform', () => {
       out,
       config: { model_type: 'llama', note: 1 },
       shardBytes: 24,
+      tokenizer: null,
       outputs: [
         { name: 'a2', shape: [2, 4], compute: (read) => { reads.push('a'); return Float32Array.from([...read('a'), ...read('a')]); } },
         { name: 'b', shape: [6], compute: (read) => read('b') },
@@ -46,9 +47,9 @@ describe('streamTransform', () => {
     const out = path.join(root, 'out');
     const src = source(root);
     const failing = { name: 'x', shape: [1], compute: () => { throw new Error('boom'); } };
-    expect(() => streamTransform({ source: src, out, config: {}, outputs: [failing] })).toThrow('boom');
+    expect(() => streamTransform({ source: src, out, config: {}, outputs: [failing], tokenizer: null })).toThrow('boom');
     expect(fs.readdirSync(root)).toEqual(['src']);
     const dup = { name: 'b', shape: [6], compute: (r: (n: string) => Float32Array) => r('b') };
-    expect(() => streamTransform({ source: src, out, config: {}, outputs: [dup, dup] })).toThrow(/each name once/);
+    expect(() => streamTransform({ source: src, out, config: {}, outputs: [dup, dup], tokenizer: null })).toThrow(/each name once/);
   });
 });

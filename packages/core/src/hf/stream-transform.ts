@@ -12,6 +12,7 @@ import { CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE } from '../io/checkpoint.js';
 import type { RawTensor } from '../io/safetensors.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
 import { assertNewOutputDir } from '../io/output-path.js';
+import { checkpointTokenizerFiles, type TokenizerSource } from './tokenizer-files.js';
 
 export interface OutputTensor {
   name: string;
@@ -29,7 +30,9 @@ export interface StreamOptions {
   outputs: OutputTensor[];
   /** Largest shard, in bytes (default 2 GiB); a single shard is written as model.safetensors. */
   shardBytes?: number;
-  /** Text files to write beside the weights (tokenizer.json, ...). */
+  /** The model's tokenizer, or the checkpoint directory whose tokenizer files to carry (usually `source`). */
+  tokenizer: TokenizerSource;
+  /** Other text files to write beside the weights. */
   extraFiles?: Record<string, string>;
   /** Called after each tensor is written (progress). */
   onTensor?: (done: number, total: number, name: string) => void;
@@ -133,7 +136,8 @@ export function streamTransform(o: StreamOptions): StreamResult {
       fs.writeFileSync(path.join(staging, MODEL_INDEX_FILE), `${JSON.stringify({ metadata: { total_size: bytes }, weight_map: weightMap }, null, 2)}\n`);
     }
     fs.writeFileSync(path.join(staging, CONFIG_FILE), `${JSON.stringify(o.config, null, 2)}\n`);
-    for (const [name, text] of Object.entries(o.extraFiles ?? {})) fs.writeFileSync(path.join(staging, name), text);
+    const texts = { ...o.extraFiles, ...checkpointTokenizerFiles(o.tokenizer, o.config) };
+    for (const [name, text] of Object.entries(texts)) fs.writeFileSync(path.join(staging, name), text);
     if (fs.existsSync(o.out)) fs.rmdirSync(o.out); // empty, checked above
     fs.renameSync(staging, o.out);
   } catch (err) {

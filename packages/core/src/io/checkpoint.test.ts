@@ -35,19 +35,20 @@ describe('saveCheckpoint / loadCheckpointFiles', () => {
       params,
       optimizer,
       trainerState: { step: 7, rng: [1, 2, 3, 4] },
-      extraFiles: { 'tokenizer.json': '{"kind":"byte"}' },
+      tokenizer: null,
+      extraFiles: { 'notes.txt': '{"kind":"byte"}' },
     });
-    expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'notes.txt', 'optimizer.safetensors', 'trainer_state.json']);
     expect(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).toBe('{\n  "model_type": "llama",\n  "hidden_size": 2\n}\n');
     expect(readSafetensors(path.join(dir, 'model.safetensors')).metadata).toEqual({ format: 'pt' });
     const loaded = loadCheckpointFiles(dir);
     expect(loaded).toEqual({ config: { model_type: 'llama', hidden_size: 2 }, params, optimizer, trainerState: { step: 7, rng: [1, 2, 3, 4] } });
-    expect(readCheckpointText(dir, 'tokenizer.json')).toBe('{"kind":"byte"}');
+    expect(readCheckpointText(dir, 'notes.txt')).toBe('{"kind":"byte"}');
     expect(readCheckpointText(dir, 'absent.txt')).toBeUndefined();
   });
 
   it('omits the optional parts when absent', () => {
-    saveCheckpoint(dir, { config: {}, params });
+    saveCheckpoint(dir, { config: {}, params, tokenizer: null });
     expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
     const loaded = loadCheckpointFiles(dir);
     expect(loaded.optimizer).toBeUndefined();
@@ -55,13 +56,14 @@ describe('saveCheckpoint / loadCheckpointFiles', () => {
   });
 
   it('replaces a previous checkpoint entirely', () => {
-    saveCheckpoint(dir, { config: {}, params, trainerState: { step: 1 } });
-    saveCheckpoint(dir, { config: { v: 2 }, params });
+    saveCheckpoint(dir, { config: {}, params, trainerState: { step: 1 }, tokenizer: null });
+    saveCheckpoint(dir, { config: { v: 2 }, params, tokenizer: null });
     expect(loadCheckpointFiles(dir)).toEqual({ config: { v: 2 }, params });
   });
 
   it('refuses extra files that would overwrite the checkpoint itself', () => {
-    expectUserError(() => saveCheckpoint(dir, { config: {}, params, extraFiles: { 'config.json': '{}' } }), /extra file name/);
+    expectUserError(() => saveCheckpoint(dir, { config: {}, params, tokenizer: null, extraFiles: { 'config.json': '{}' } }), /extra file name/);
+    expectUserError(() => saveCheckpoint(dir, { config: {}, params, tokenizer: null, extraFiles: { 'tokenizer.json': '{}' } }), /extra file name/);
     expect(fs.existsSync(dir)).toBe(false);
   });
 
@@ -95,7 +97,7 @@ describe('saveCheckpoint / loadCheckpointFiles', () => {
 });
 
 describe('loadCheckpointFiles errors', () => {
-  beforeEach(() => saveCheckpoint(dir, { config: { a: 1 }, params, trainerState: { step: 1 } }));
+  beforeEach(() => saveCheckpoint(dir, { config: { a: 1 }, params, trainerState: { step: 1 }, tokenizer: null }));
 
   it('a missing directory', () => expectUserError(() => loadCheckpointFiles(path.join(root, 'nope')), /nope: expected a checkpoint directory, found nothing/));
   it('a directory an interrupted save renamed aside', () => {

@@ -4,7 +4,8 @@
  *   model.safetensors         parameters (or shards listed in model.safetensors.index.json)
  *   optimizer.safetensors     optional optimizer state
  *   trainer_state.json        optional step counters, RNG state, ...
- *   <extra files>             optional text, e.g. a tokenizer description
+ *   tokenizer.json, tokenizer_config.json, generation_config.json   the tokenizer (see hf/tokenizer-files.ts)
+ *   <extra files>             optional text
  * Checking parameter shapes against the config is the model code's job, not this file's.
  */
 import * as fs from 'node:fs';
@@ -14,19 +15,22 @@ import { findInterruptedDirSwap, isPlainFileName, writeDirAtomic } from './atomi
 import { isPlainObject, readJsonObject, readText, describeJson } from './read.js';
 import { encodeSafetensors, readSafetensors, type RawTensor } from './safetensors.js';
 import { assertFinite } from './nonfinite.js';
+import { checkpointTokenizerFiles, TOKENIZER_FILES, type TokenizerSource } from '../hf/tokenizer-files.js';
 
 export const CONFIG_FILE = 'config.json';
 export const MODEL_FILE = 'model.safetensors';
 export const MODEL_INDEX_FILE = 'model.safetensors.index.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const TRAINER_STATE_FILE = 'trainer_state.json';
-const RESERVED = new Set([CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE]);
+const RESERVED = new Set([CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE, ...TOKENIZER_FILES]);
 
 export interface CheckpointContents {
   config: object;
   params: Record<string, RawTensor>;
   optimizer?: Record<string, RawTensor>;
   trainerState?: object;
+  /** The model's tokenizer, or the checkpoint directory whose tokenizer files to carry; null only for a source that has none. */
+  tokenizer: TokenizerSource;
   extraFiles?: Record<string, string>;
 }
 
@@ -48,6 +52,7 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents): void 
   };
   if (contents.optimizer) files[OPTIMIZER_FILE] = encodeSafetensors(contents.optimizer, { format: 'pt' });
   if (contents.trainerState) files[TRAINER_STATE_FILE] = prettyJson(contents.trainerState);
+  Object.assign(files, checkpointTokenizerFiles(contents.tokenizer, contents.config));
   for (const [name, text] of Object.entries(contents.extraFiles ?? {})) {
     if (RESERVED.has(name)) throw mismatch(`${dir}: extra file name`, 'a name not used by the checkpoint itself', name);
     files[name] = text;

@@ -22,7 +22,7 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'es-loader-errors-'));
   good = path.join(root, 'good');
   const params = initParams(config, 1);
-  saveModel(good, config, params);
+  saveModel(good, config, params, null);
   tf.dispose(Object.values(params));
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -17,7 +17,7 @@ describe('saveModel / loadModel', () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'es-model-')), 'ckpt');
     const config = llamaConfig({ vocab: 32, hidden: 8, ffn: 12, layers: 2, heads: 2, tied: true });
     const params = initParams(config, 5);
-    saveModel(dir, config, params);
+    saveModel(dir, config, params, null);
     const file = path.join(dir, 'model.safetensors');
     const withBuffer = readSafetensors(file).tensors;
     withBuffer['model.layers.0.self_attn.rotary_emb.inv_freq'] = { dtype: 'F32', shape: [2], data: Float32Array.from([1, 0.1]) };

@@ -2,6 +2,7 @@ import { tf } from '../tf.js';
 import { saveCheckpoint, type LoadOptions } from '../io/checkpoint.js';
 import { loadHfModel } from '../hf/load-model.js';
 import { float32Config } from '../hf/write-config.js';
+import type { TokenizerSource } from '../hf/tokenizer-files.js';
 import type { ModelConfig } from './config.js';
 import type { Params } from './params.js';
 import { mapValues, toRaw } from './raw.js';
@@ -20,9 +21,12 @@ export function loadModel(dir: string, options: LoadOptions = {}): LoadedModel {
   return loadHfModel(dir, options);
 }
 
-/** Writes a model (no optimizer state) as a Hugging Face-layout checkpoint directory, atomically; float32, and config.json says so. */
-export function saveModel(dir: string, config: ModelConfig, params: Params, extraFiles?: Record<string, string>): void {
-  saveCheckpoint(dir, { config: float32Config(config), params: mapValues(params, toRaw), extraFiles });
+/**
+ * Writes a model (no optimizer state) as a Hugging Face-layout checkpoint directory, atomically; float32, and
+ * config.json says so. `tokenizer`: the model's, or a checkpoint directory whose tokenizer files to carry.
+ */
+export function saveModel(dir: string, config: ModelConfig, params: Params, tokenizer: TokenizerSource, extraFiles?: Record<string, string>): void {
+  saveCheckpoint(dir, { config: float32Config(config), params: mapValues(params, toRaw), tokenizer, extraFiles });
 }
 
 export function disposeModel(model: LoadedModel): void {

@@ -12,8 +12,8 @@ import { assertFinite } from '../io/nonfinite.js';
 import { recoverInterruptedDirSwap, writeFileAtomic } from '../io/atomic.js';
 import { assertNewOutputDir, makeDirs } from '../io/output-path.js';
 import { splitTrainVal } from '../data/batches.js';
-import { ByteTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
-import { tokenizerInDir } from '../data/tokenizer-json.js';
+import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
+import { checkpointTokenizer, tokenizerForCheckpoint } from '../hf/tokenizer-files.js';
 import { unigramEntropy } from '../data/unigram.js';
 import { Trainer, type StepMetrics, type TrainerOptions, type TrainerState } from './trainer.js';
 import { checkGrowthRecord, growAt, startGrowth, type GrowFn, type GrowthRecord, type ScheduledGrowth } from './growth.js';
@@ -26,6 +26,7 @@ export interface RunSpec {
   valFraction: number;
   evalEvery: number;
   checkpointEvery: number;
+  /** The corpus's source (Corpus.source: "embedded" or a file's absolute path): eval and resume read it again. */
   corpus: string;
 }
 
@@ -59,18 +60,16 @@ export const runPaths = (outDir: string) => ({
 });
 
 /**
- * What a checkpoint was trained with: its tokenizer and held-out fraction (from trainer_state.json;
- * a checkpoint without one, such as a transformers checkpoint, gets its tokenizer.json if it has one, else the
- * byte tokenizer, and 2%).
+ * What a checkpoint was trained with: its tokenizer (`explicit` if given, else the checkpoint's own; see
+ * tokenizerForCheckpoint), its held-out fraction and corpus source (from trainer_state.json; a checkpoint
+ * without one, such as a transformers checkpoint, gets 2% and no corpus).
  */
-export function readRunInfo(checkpointDir: string): { tokenizer: Tokenizer; valFraction: number } {
+export function readRunInfo(checkpointDir: string, explicit?: Tokenizer): { tokenizer: Tokenizer; valFraction: number; corpus?: string } {
+  const tokenizer = tokenizerForCheckpoint(checkpointDir, explicit);
   const text = readCheckpointText(checkpointDir, 'trainer_state.json');
-  if (!text) return { tokenizer: tokenizerInDir(checkpointDir) ?? new ByteTokenizer(), valFraction: 0.02 };
+  if (!text) return { tokenizer, valFraction: 0.02 };
   const stored = parseJsonObject(text, `${checkpointDir}/trainer_state.json`) as Partial<StoredTrainerState>;
-  return {
-    tokenizer: stored.tokenizer ? tokenizerFromJSON(stored.tokenizer) : new ByteTokenizer(),
-    valFraction: stored.spec?.valFraction ?? 0.02,
-  };
+  return { tokenizer, valFraction: stored.spec?.valFraction ?? 0.02, corpus: stored.spec?.corpus };
 }
 
 /** A run dir or a checkpoint dir → the checkpoint dir. */
@@ -111,7 +110,7 @@ function save(dir: string, trainer: Trainer, spec: RunSpec, tokenizer: Tokenizer
   const hint = ` (step ${trainer.state.step} diverged; the previous checkpoint is kept — lower the learning rate)`;
   assertFinite(params, 'weights to checkpoint', hint);
   assertFinite(optimizer, 'optimizer moments to checkpoint', hint);
-  saveCheckpoint(dir, { config: trainer.config, params, optimizer, trainerState: state });
+  saveCheckpoint(dir, { config: trainer.config, params, optimizer, trainerState: state, tokenizer });
 }
 
 export interface StartOptions {
@@ -213,7 +212,7 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   if (stored.spec.trainer.seqLen > maxPositions) {
     throw mismatch(`${stateFile}: "spec.trainer.seqLen"`, `at most max_position_embeddings (${maxPositions})`, String(stored.spec.trainer.seqLen));
   }
-  const tokenizer = tokenizerFromJSON(stored.tokenizer);
+  const tokenizer = checkpointTokenizer(dir) ?? tokenizerFromJSON(stored.tokenizer);
   if (tokenizer.vocabSize > config.vocab_size) {
     throw mismatch(`${stateFile}: "tokenizer"`, `a tokenizer of at most vocab_size (${config.vocab_size}) tokens`, `${tokenizer.name} (${tokenizer.vocabSize})`);
   }
