@@ -6,13 +6,15 @@ export { selectBackend, backendNames, type BackendName, type BackendChoice } fro
 export * from './io/index.js';
 export * from './data/index.js';
 export * from './hf/index.js';
+export * from './transform/index.js';
 export { readText, readBytes, readJsonObject } from './io/read.js';
 
 export { dimsOf, ffnKinds, parseConfig, validateConfig, llamaConfig, type ModelConfig, type Dims, type EfficientScaleExtras } from './model/config.js';
 export { registerFfnKind, getFfnKind, registeredFfnKinds, averageFfnMetrics, type FfnKind, type FfnContext, type FfnOutput, type FfnMetrics } from './model/ffn-slot.js';
 export { denseFfn } from './model/dense-ffn.js';
+export { weightTable, residualWriters, type WeightInfo, type WeightRole, type WeightSpec } from './model/weights.js';
 export { paramShapes, checkParams, countParams, initParams, layerPrefix, type Params } from './model/params.js';
-export { forward, forwardWithAux, type ForwardResult } from './model/forward.js';
+export { forward, forwardWithAux, type ForwardResult, type ForwardTap, type ForwardOptions } from './model/forward.js';
 export { flopsPerToken, type FlopCount } from './model/flops.js';
 export { loadModel, saveModel, disposeModel, type LoadedModel } from './model/load.js';
 export { generate, eosTokens, type GenerateOptions } from './model/generate.js';

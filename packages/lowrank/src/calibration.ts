@@ -1,4 +1,4 @@
-import { tf, denseFfn, ffnKinds, forward, registerFfnKind, type FfnKind, type ModelConfig, type Params } from '@efficientscale/core';
+import { tf, ffnKinds, forward, type ModelConfig, type Params } from '@efficientscale/core';
 import { swiglu } from './swiglu.js';
 
 /** Uncentred input covariances of one dense FFN on calibration tokens: Σ xxᵀ of its two input spaces. */
@@ -10,43 +10,21 @@ export interface FfnCovariance {
   tokens: number;
 }
 
-let collecting: Map<number, FfnCovariance> | undefined;
+const gram = (t: tf.Tensor2D): Float64Array => Float64Array.from(tf.matMul(t, t, true, false).dataSync());
 
-const accumulate = (into: Float64Array | undefined, t: tf.Tensor2D): Float64Array => {
-  const gram = tf.matMul(t, t, true, false);
-  const g = gram.dataSync();
-  gram.dispose();
-  const acc = into ?? new Float64Array(g.length);
-  for (let i = 0; i < g.length; i++) acc[i] += g[i];
-  return acc;
-};
-
-/** The dense FFN, recording its inputs' covariances while `ffnCovariances` runs a forward pass. */
-const recordingFfn: FfnKind = {
-  ...denseFfn,
-  kind: 'dense-recording',
-  forward(ctx, x) {
-    const gate = tf.matMul(x, ctx.param('mlp.gate_proj.weight') as tf.Tensor2D, false, true) as tf.Tensor2D;
-    const up = tf.matMul(x, ctx.param('mlp.up_proj.weight') as tf.Tensor2D, false, true) as tf.Tensor2D;
-    const h = swiglu(gate, up);
-    if (collecting) {
-      const prev = collecting.get(ctx.layer);
-      collecting.set(ctx.layer, { x: accumulate(prev?.x, x), h: accumulate(prev?.h, h), tokens: (prev?.tokens ?? 0) + x.shape[0] });
-    }
-    return { y: tf.matMul(h, ctx.param('mlp.down_proj.weight') as tf.Tensor2D, false, true) };
-  },
-};
-
-/** Runs the model on calibration tokens [batch, seq] and returns each dense layer's FFN input covariances. */
+/**
+ * Runs the model on calibration tokens [batch, seq] and returns each dense layer's FFN input covariances,
+ * from core's forward tap (the FFN input x; down_proj's input is recomputed from x and the layer's weights).
+ */
 export function ffnCovariances(config: ModelConfig, params: Params, tokens: tf.Tensor2D): Map<number, FfnCovariance> {
-  registerFfnKind(recordingFfn);
-  const kinds = ffnKinds(config).map((k) => (k === 'dense' ? recordingFfn.kind : k));
-  const recording = { ...config, efficientscale: { ...config.efficientscale, ffn_kinds: kinds } };
-  collecting = new Map();
-  try {
-    forward(recording, params, tokens).dispose();
-    return collecting;
-  } finally {
-    collecting = undefined;
-  }
+  const kinds = ffnKinds(config);
+  const covs = new Map<number, FfnCovariance>();
+  const tap = (layer: number, x: tf.Tensor2D) => {
+    if (kinds[layer] !== 'dense') return;
+    const w = (proj: string) => params[`model.layers.${layer}.mlp.${proj}.weight`] as tf.Tensor2D;
+    const h = swiglu(tf.matMul(x, w('gate_proj'), false, true) as tf.Tensor2D, tf.matMul(x, w('up_proj'), false, true) as tf.Tensor2D);
+    covs.set(layer, { x: gram(x), h: gram(h), tokens: x.shape[0] });
+  };
+  forward(config, params, tokens, { tap }).dispose();
+  return covs;
 }

@@ -1,4 +1,4 @@
-import { tf, type FfnKind } from '@efficientscale/core';
+import { tf, denseFfn, type FfnKind, type WeightSpec } from '@efficientscale/core';
 import { swiglu } from './swiglu.js';
 import { mismatch } from '@efficientscale/core';
 import { layerRanks, lowRankOptions } from './options.js';
@@ -14,25 +14,22 @@ const linear = (x: tf.Tensor2D, w: tf.Tensor) => tf.matMul(x, w as tf.Tensor2D, 
 /** SwiGLU FFN whose three projections are U·V products: down(silu(gate(x)) * up(x)). */
 export const lowrankFfn: FfnKind = {
   kind: 'lowrank',
-  paramShapes(config, d, layer) {
+  weights(config, d, layer) {
     const r = layerRanks(config, d, layer);
-    const shapes: Record<string, number[]> = {
-      [uName('gate_proj')]: [d.ffn, r.gate_proj],
-      [uName('up_proj')]: [d.ffn, r.up_proj],
-      [uName('down_proj')]: [d.hidden, r.down_proj],
-      [vName('down_proj')]: [r.down_proj, d.ffn],
+    const factor = (shape: number[], projection: 'input-projection' | 'output-projection', side: 'u' | 'v'): WeightSpec => ({ shape, role: 'factor', factorOf: { projection, side } });
+    const rows: Record<string, WeightSpec> = {
+      [uName('gate_proj')]: factor([d.ffn, r.gate_proj], 'input-projection', 'u'),
+      [uName('up_proj')]: factor([d.ffn, r.up_proj], 'input-projection', 'u'),
+      [uName('down_proj')]: factor([d.hidden, r.down_proj], 'output-projection', 'u'),
+      [vName('down_proj')]: factor([r.down_proj, d.ffn], 'output-projection', 'v'),
     };
-    if (r.shared) shapes[sharedVName] = [r.gate_proj, d.hidden];
+    if (r.shared) rows[sharedVName] = factor([r.gate_proj, d.hidden], 'input-projection', 'v');
     else {
-      shapes[vName('gate_proj')] = [r.gate_proj, d.hidden];
-      shapes[vName('up_proj')] = [r.up_proj, d.hidden];
+      rows[vName('gate_proj')] = factor([r.gate_proj, d.hidden], 'input-projection', 'v');
+      rows[vName('up_proj')] = factor([r.up_proj, d.hidden], 'input-projection', 'v');
     }
-    if (lowRankOptions(config).self_guided) {
-      shapes['mlp.gate_proj.weight'] = [d.ffn, d.hidden];
-      shapes['mlp.up_proj.weight'] = [d.ffn, d.hidden];
-      shapes['mlp.down_proj.weight'] = [d.hidden, d.ffn];
-    }
-    return shapes;
+    if (lowRankOptions(config).self_guided) Object.assign(rows, denseFfn.weights(config, d, layer));
+    return rows;
   },
   initStd(config, d, layer, initStd) {
     // Independent U, V entries of std a give U·V entries of std a²·√r: pick a so that the product has

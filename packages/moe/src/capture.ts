@@ -1,32 +1,8 @@
-import { forward, getFfnKind, registerFfnKind, tf, type FfnKind, type ModelConfig, type Params } from '@efficientscale/core';
-import { ffnKinds } from '@efficientscale/core';
+import { forward, tf, type ModelConfig, type Params } from '@efficientscale/core';
 
-/**
- * The input of every layer's FFN (hidden states after the post-attention norm) on a batch, got by
- * running core's own forward pass with each FFN wrapped in a recorder: no copy of the decoder here.
- */
-let recording: { kinds: string[]; states: Float32Array[] } | undefined;
-
-const recorder: FfnKind = {
-  kind: 'moe-calibration-recorder',
-  paramShapes: (config, d, layer) => getFfnKind(recording!.kinds[layer]).paramShapes(config, d, layer),
-  forward(ctx, x) {
-    recording!.states[ctx.layer] = x.dataSync() as Float32Array;
-    return getFfnKind(recording!.kinds[ctx.layer]).forward(ctx, x);
-  },
-  activeParamsPerToken: (config, d, layer) => getFfnKind(recording!.kinds[layer]).activeParamsPerToken(config, d, layer),
-};
-registerFfnKind(recorder);
-
-/** FFN inputs of each layer, [tokens, hidden] row-major, for tokens [batch, seq]. */
+/** The input of every layer's FFN (hidden states after the post-attention norm) on a batch, from core's forward tap. */
 export function ffnInputs(config: ModelConfig, params: Params, tokens: tf.Tensor2D): Float32Array[] {
-  const kinds = ffnKinds(config);
-  const wrapped: ModelConfig = { ...config, efficientscale: { ...config.efficientscale, ffn_kinds: kinds.map(() => recorder.kind) } };
-  recording = { kinds, states: [] };
-  try {
-    tf.dispose(forward(wrapped, params, tokens));
-    return recording.states;
-  } finally {
-    recording = undefined;
-  }
+  const states: Float32Array[] = [];
+  tf.dispose(forward(config, params, tokens, { tap: (layer, x) => (states[layer] = x.dataSync() as Float32Array) }));
+  return states;
 }

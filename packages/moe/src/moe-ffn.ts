@@ -1,4 +1,4 @@
-import { tf, type FfnKind } from '@efficientscale/core';
+import { tf, type FfnKind, type WeightSpec } from '@efficientscale/core';
 import { expertWeight, moeSettings, routerWeight, sharedWeight } from './moe-config.js';
 import { dispatch, expertForward, groupByExpert, type ExpertWeights } from './dispatch.js';
 import { loadBalancingLoss, routerZLoss, routingWeights, topKIndices } from './routing.js';
@@ -9,20 +9,17 @@ const experts = (n: number) => Array.from({ length: n }, (_, e) => e);
 /** Mixtral's sparse MoE block as an FFN slot kind: router, top-k, grouped dispatch, aux losses. */
 export const moeFfn: FfnKind = {
   kind: 'moe',
-  paramShapes(config, d) {
+  weights(config, d) {
     const s = moeSettings(config, d);
-    const shapes: Record<string, number[]> = { [routerWeight]: [s.experts, d.hidden] };
-    for (const e of experts(s.experts)) {
-      shapes[expertWeight(e, 'w1')] = [s.expertFfn, d.hidden];
-      shapes[expertWeight(e, 'w2')] = [d.hidden, s.expertFfn];
-      shapes[expertWeight(e, 'w3')] = [s.expertFfn, d.hidden];
-    }
-    if (s.sharedFfn > 0) {
-      shapes[sharedWeight('w1')] = [s.sharedFfn, d.hidden];
-      shapes[sharedWeight('w2')] = [d.hidden, s.sharedFfn];
-      shapes[sharedWeight('w3')] = [s.sharedFfn, d.hidden];
-    }
-    return shapes;
+    const rows: Record<string, WeightSpec> = { [routerWeight]: { shape: [s.experts, d.hidden], role: 'router' } };
+    const swiglu = (name: (w: 'w1' | 'w2' | 'w3') => string, ffn: number) => {
+      rows[name('w1')] = { shape: [ffn, d.hidden], role: 'input-projection' };
+      rows[name('w2')] = { shape: [d.hidden, ffn], role: 'output-projection' };
+      rows[name('w3')] = { shape: [ffn, d.hidden], role: 'input-projection' };
+    };
+    for (const e of experts(s.experts)) swiglu((w) => expertWeight(e, w), s.expertFfn);
+    if (s.sharedFfn > 0) swiglu(sharedWeight, s.sharedFfn);
+    return rows;
   },
   initStd(config, d, _layer, initStd) {
     // Output projections get GPT-2's 1/sqrt(2·layers) scaling, as the dense kind's down_proj does.

@@ -51,4 +51,27 @@ describe('rng', () => {
     expect(() => restoreRng([1, 2, 3, 2 ** 32])).toThrow(UserError);
     expect(() => restoreRng([0, 0, 0, 0])).toThrow(/non-zero/);
   });
+
+  it('normal() draws mean 0, variance 1 and the normal tail; the same seed and stream give the same draws', () => {
+    const rng = createRng(3);
+    const n = 100_000;
+    let sum = 0;
+    let sq = 0;
+    let beyond2 = 0;
+    for (let i = 0; i < n; i++) {
+      const x = rng.normal();
+      expect(Number.isFinite(x)).toBe(true);
+      sum += x;
+      sq += x * x;
+      if (Math.abs(x) > 2) beyond2++;
+    }
+    // Standard errors: mean 1/√n ≈ 0.0032, variance √(2/n) ≈ 0.0045, P(|x|>2) = 0.0455 ± 0.0007; 6σ bounds.
+    expect(Math.abs(sum / n)).toBeLessThan(0.02);
+    expect(Math.abs(sq / n - 1)).toBeLessThan(0.027);
+    expect(Math.abs(beyond2 / n - 0.0455)).toBeLessThan(0.004);
+    const draw = (seed: number, stream?: string) => Array.from({ length: 6 }, ((r) => () => r.normal())(createRng(seed, stream)));
+    expect(draw(5, 'model.layers.0.block_sparse_moe.gate.weight')).toEqual(draw(5, 'model.layers.0.block_sparse_moe.gate.weight'));
+    expect(draw(5, 'a')).not.toEqual(draw(5, 'b'));
+    expect(draw(5, '')).toEqual(draw(5)); // the plain seed is the '' stream: data order is unchanged
+  });
 });

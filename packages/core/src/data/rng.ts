@@ -1,8 +1,8 @@
 /**
- * A seeded PRNG whose whole state is four uint32s, so a training run can store it in
- * trainer_state.json and resume the exact same data order. xoshiro128** (Blackman & Vigna),
- * seeded through splitmix32; only 32-bit integer ops (Math.imul, >>>), so every platform and
- * JS engine produces the same sequence.
+ * The project's one seeded PRNG, for data order, sampling and every random weight a transform draws.
+ * Its whole state is four uint32s, so a training run can store it in trainer_state.json and resume the
+ * exact same data order. xoshiro128** (Blackman & Vigna), seeded through splitmix32; only 32-bit
+ * integer ops (Math.imul, >>>), so every platform and JS engine produces the same sequence.
  */
 import { mismatch } from '../errors.js';
 
@@ -15,6 +15,8 @@ export interface Rng {
   nextFloat(): number;
   /** A uniform integer in [0, n), without modulo bias; n must be in [1, 2^32]. */
   nextInt(n: number): number;
+  /** A standard normal draw (Box–Muller from two nextFloat draws; no cached second value, so state() is the whole state). */
+  normal(): number;
   /** A copy of the current state, for restoreRng. */
   state(): RngState;
 }
@@ -51,6 +53,11 @@ class Xoshiro128 implements Rng {
     }
   }
 
+  normal(): number {
+    const radius = Math.sqrt(-2 * Math.log(1 - this.nextFloat())); // 1 − u ∈ (0, 1]: finite
+    return radius * Math.cos(2 * Math.PI * this.nextFloat());
+  }
+
   state(): RngState {
     return Array.from(this.s);
   }
@@ -67,11 +74,23 @@ function splitmix32(seed: number): () => number {
   };
 }
 
-/** A generator seeded from any safe integer (both 32-bit halves count). */
-export function createRng(seed: number): Rng {
+/** FNV-1a of a string's UTF-16 code units: names a stream of draws. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * A generator seeded from any safe integer (both 32-bit halves count). `stream` names an independent
+ * sequence for the same seed (a transform draws each output tensor's numbers from the stream of its
+ * name, so an output is the same whichever order the outputs are computed in); '' is the plain seed.
+ */
+export function createRng(seed: number, stream = ''): Rng {
   if (!Number.isSafeInteger(seed)) throw mismatch('seed', 'a safe integer', String(seed));
   const high = Math.floor(seed / 2 ** 32) >>> 0;
-  const next = splitmix32((seed >>> 0) ^ Math.imul(high, 0x85ebca6b));
+  const named = stream === '' ? 0 : Math.imul(fnv1a(stream), 0x27d4eb2f);
+  const next = splitmix32((seed >>> 0) ^ Math.imul(high, 0x85ebca6b) ^ named);
   const s = new Uint32Array([next(), next(), next(), next()]);
   if (s.every((x) => x === 0)) s[0] = 1; // the all-zero state is a fixed point
   return new Xoshiro128(s);

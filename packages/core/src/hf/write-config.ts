@@ -1,14 +1,22 @@
 /** What config.json must say for transformers to read the files we write as they are. */
+import type { StoredFloat } from '../io/dtypes.js';
 import type { ModelConfig } from '../model/config.js';
 
+const TORCH_NAMES: Record<StoredFloat, string> = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' };
+
 /**
- * We write every weight as float32: a source's `torch_dtype` / `dtype` (transformers 4 / 5) of bfloat16 or
- * float16 would make transformers cast on load, so both are set to float32 (added as torch_dtype if absent;
- * transformers 5 still reads it).
+ * The config with `torch_dtype` / `dtype` (transformers 4 / 5) saying how the weights are stored, so that
+ * transformers does not cast on load: set where present (torch_dtype added if neither is; transformers 5
+ * still reads it).
  */
-export function float32Config(config: ModelConfig): ModelConfig {
+export function storedDtypeConfig(config: ModelConfig, dtype: StoredFloat): ModelConfig {
   const out: ModelConfig = { ...config };
-  if ('dtype' in out && out.dtype !== null) out.dtype = 'float32';
-  if ('torch_dtype' in out || !('dtype' in out)) out.torch_dtype = 'float32';
+  if ('dtype' in out && out.dtype !== null) out.dtype = TORCH_NAMES[dtype];
+  if ('torch_dtype' in out || !('dtype' in out)) out.torch_dtype = TORCH_NAMES[dtype];
   return out;
+}
+
+/** We write every weight of a trained model as float32: the config says so. */
+export function float32Config(config: ModelConfig): ModelConfig {
+  return storedDtypeConfig(config, 'F32');
 }

@@ -116,3 +116,53 @@ export function convertToComputeType(
     }
   }
 }
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The float types a checkpoint may be written in. */
+export type StoredFloat = 'F32' | 'BF16' | 'F16';
+
+/** float32 → IEEE binary16 bits, round to nearest even (overflow → ±Inf, NaN kept). */
+function floatToHalf(bits: number): number {
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal
+    const m = mantissa | 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    let v = m >>> shift;
+    const rest = m & ((1 << shift) - 1);
+    if (rest > half || (rest === half && v & 1)) v++;
+    return sign | v;
+  }
+  let v = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && v & 1)) v++; // a carry into the exponent is still correct
+  return sign | v;
+}
+
+/**
+ * Float32 values as the bytes of `dtype` (little-endian): F32 as they are, BF16 and F16 rounded to
+ * nearest even, NaN kept NaN. A bfloat16 source read as float32 and written back as BF16 is unchanged.
+ */
+export function encodeFloats(data: Float32Array, dtype: StoredFloat): Uint8Array {
+  if (!HOST_LITTLE_ENDIAN) throw new Error('encodeFloats needs a little-endian host');
+  if (dtype === 'F32') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const out = new Uint16Array(data.length);
+  if (dtype === 'BF16') {
+    for (let i = 0; i < bits.length; i++) {
+      const b = bits[i];
+      if ((b & 0x7fffffff) > 0x7f800000) out[i] = (b >>> 16) | 0x40; // NaN stays NaN (quiet)
+      else out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+    }
+  } else {
+    for (let i = 0; i < bits.length; i++) out[i] = floatToHalf(bits[i]);
+  }
+  return new Uint8Array(out.buffer);
+}

@@ -1,4 +1,5 @@
-export type { DType } from './dtypes.js';
+export type { DType, StoredFloat } from './dtypes.js';
+export { encodeFloats } from './dtypes.js';
 export {
   encodeSafetensors,
   decodeSafetensors,

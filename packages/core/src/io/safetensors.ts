@@ -46,9 +46,9 @@ function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-// The reference writer orders tensors by dtype (descending in its enum, where F32 > I32), then
+// The reference writer orders tensors by dtype (descending in its enum: F32 > I32 > BF16 > F16), then
 // name; matching it makes our files byte-identical to Hugging Face's for the same tensors.
-const DTYPE_RANK: Record<RawTensor['dtype'], number> = { F32: 0, I32: 1 };
+const DTYPE_RANK: Record<string, number> = { F32: 0, I32: 1, BF16: 2, F16: 3 };
 
 function checkTensorForEncoding(name: string, t: RawTensor): void {
   const what = `tensor ${JSON.stringify(name)}`;
@@ -64,36 +64,61 @@ function checkTensorForEncoding(name: string, t: RawTensor): void {
   }
 }
 
-/** Serialises tensors (and optional string metadata) to safetensors bytes. */
-export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Uint8Array {
-  const names = Object.keys(tensors).sort(
-    (a, b) => DTYPE_RANK[tensors[a].dtype] - DTYPE_RANK[tensors[b].dtype] || compareUtf8(a, b),
-  );
+/** One tensor of a safetensors file to be written: its bytes come later, in the header's order. */
+export interface HeaderEntry {
+  name: string;
+  dtype: 'F32' | 'I32' | 'BF16' | 'F16';
+  shape: number[];
+}
+
+/**
+ * The header of a safetensors file holding `entries` (8-byte length + JSON padded with spaces so the data
+ * starts 8-byte aligned, as the reference writes it), the entries in the reference writer's order, and
+ * each entry's byte offset in the data buffer.
+ */
+export function safetensorsHeader(
+  entries: readonly HeaderEntry[],
+  metadata?: Record<string, string>,
+): { header: Uint8Array; order: HeaderEntry[]; offsets: Map<string, number>; dataBytes: number } {
+  const order = [...entries].sort((a, b) => DTYPE_RANK[a.dtype] - DTYPE_RANK[b.dtype] || compareUtf8(a.name, b.name));
   // The JSON is assembled by hand because JS objects put integer-like keys ("0") first.
-  const entries: string[] = [];
+  const parts: string[] = [];
   if (metadata && Object.keys(metadata).length > 0) {
     for (const [key, value] of Object.entries(metadata)) {
       if (typeof value !== 'string') throw mismatch(`metadata ${JSON.stringify(key)}`, 'a string', describeJson(value));
     }
-    entries.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`);
+    parts.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`);
   }
+  const offsets = new Map<string, number>();
   let offset = 0;
-  for (const name of names) {
-    const t = tensors[name];
-    checkTensorForEncoding(name, t);
-    const info = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    entries.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
-    offset += t.data.byteLength;
+  for (const e of order) {
+    if (e.name === METADATA_KEY) throw mismatch('tensor name', `anything but "${METADATA_KEY}"`, e.name);
+    if (offsets.has(e.name)) throw mismatch('tensor names', 'each name once', `${JSON.stringify(e.name)} twice`);
+    const bytes = product(e.shape) * DTYPE_SIZE[e.dtype];
+    parts.push(`${JSON.stringify(e.name)}:${JSON.stringify({ dtype: e.dtype, shape: e.shape, data_offsets: [offset, offset + bytes] })}`);
+    offsets.set(e.name, offset);
+    offset += bytes;
   }
-  const json = Buffer.from(`{${entries.join(',')}}`, 'utf8');
-  // Pad the header with spaces so the data starts 8-byte aligned, as the reference does.
+  const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
   const headerLength = json.length + ((8 - (json.length % 8)) % 8);
-  const out = new Uint8Array(8 + headerLength + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength);
-  let position = 8 + headerLength;
-  for (const name of names) {
+  const header = new Uint8Array(8 + headerLength);
+  new DataView(header.buffer).setBigUint64(0, BigInt(headerLength), true);
+  header.set(json, 8);
+  header.fill(0x20, 8 + json.length);
+  return { header, order, offsets, dataBytes: offset };
+}
+
+/** Serialises tensors (and optional string metadata) to safetensors bytes. */
+export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Uint8Array {
+  for (const [name, t] of Object.entries(tensors)) checkTensorForEncoding(name, t);
+  const { header, order, dataBytes } = safetensorsHeader(
+    Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })),
+    metadata,
+  );
+  const out = new Uint8Array(header.length + dataBytes);
+  out.set(header, 0);
+  let position = header.length;
+  for (const { name } of order) {
     const data = tensors[name].data;
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), position);
     position += data.byteLength;

@@ -5,10 +5,10 @@ import { swiglu } from '../ops/fused.js';
 /** SwiGLU FFN of Llama: down(silu(gate(x)) * up(x)). */
 export const denseFfn: FfnKind = {
   kind: 'dense',
-  paramShapes: (_config, d) => ({
-    'mlp.gate_proj.weight': [d.ffn, d.hidden],
-    'mlp.up_proj.weight': [d.ffn, d.hidden],
-    'mlp.down_proj.weight': [d.hidden, d.ffn],
+  weights: (_config, d) => ({
+    'mlp.gate_proj.weight': { shape: [d.ffn, d.hidden], role: 'input-projection' },
+    'mlp.up_proj.weight': { shape: [d.ffn, d.hidden], role: 'input-projection' },
+    'mlp.down_proj.weight': { shape: [d.hidden, d.ffn], role: 'output-projection' },
   }),
   forward(ctx, x) {
     const gate = tf.matMul(x, ctx.param('mlp.gate_proj.weight') as tf.Tensor2D, false, true) as tf.Tensor2D;

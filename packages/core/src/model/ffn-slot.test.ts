@@ -9,7 +9,7 @@ import { flopsPerToken } from './flops.js';
 /** A stand-in for a technique package's FFN kind: one linear map and a fixed auxiliary loss. */
 const linearFfn: FfnKind = {
   kind: 'test-linear',
-  paramShapes: (_c, d) => ({ 'mlp.proj.weight': [d.hidden, d.hidden] }),
+  weights: (_c, d) => ({ 'mlp.proj.weight': { shape: [d.hidden, d.hidden], role: 'output-projection' } }),
   forward: (ctx, x) => ({ y: tf.matMul(x, ctx.param('mlp.proj.weight') as tf.Tensor2D, false, true), auxLoss: tf.scalar(0.25) }),
   activeParamsPerToken: (_c, d) => d.hidden * d.hidden,
 };

@@ -2,6 +2,7 @@ import type { tf as TF } from '../tf.js';
 import { UserError } from '../errors.js';
 import type { Dims, ModelConfig } from './config.js';
 import { denseFfn } from './dense-ffn.js';
+import type { WeightSpec } from './weights.js';
 
 type Tensor2D = TF.Tensor2D;
 type Tensor = TF.Tensor;
@@ -47,8 +48,8 @@ export function averageFfnMetrics(list: FfnMetrics[]): FfnMetrics | undefined {
  */
 export interface FfnKind {
   kind: string;
-  /** Weight suffixes (relative to `model.layers.{i}.`) and their `[out, in]` shapes. */
-  paramShapes(config: ModelConfig, dims: Dims, layer: number): Record<string, number[]>;
+  /** Weight suffixes (relative to `model.layers.{i}.`), their `[out, in]` shapes and roles: this kind's rows of core's weight table. */
+  weights(config: ModelConfig, dims: Dims, layer: number): Record<string, WeightSpec>;
   /** Standard deviation to initialise each weight with (suffix → std); weights not listed get `initStd`. */
   initStd?(config: ModelConfig, dims: Dims, layer: number, initStd: number): Record<string, number>;
   /** x: [tokens, hidden] → y: [tokens, hidden]. */

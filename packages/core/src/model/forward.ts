@@ -32,8 +32,20 @@ function attention(x: tf.Tensor2D, p: (s: string) => tf.Tensor, d: Dims, batch: 
   return tf.matMul(merged, p('self_attn.o_proj.weight') as tf.Tensor2D, false, true);
 }
 
+/**
+ * A per-layer look at the forward pass: called with each layer's FFN input (the residual stream after the
+ * post-attention norm, [batch·seq, hidden]) inside the pass's tidy scope, so a tap that keeps numbers
+ * copies them out (dataSync) or keeps the tensor. For whole-model statistics of a transform (k-means
+ * router init, activation-aware SVD) without a second copy of the decoder.
+ */
+export type ForwardTap = (layer: number, ffnInput: tf.Tensor2D) => void;
+
+export interface ForwardOptions {
+  tap?: ForwardTap;
+}
+
 /** The decoder: tokens [batch, seq] (int32) → logits [batch, seq, vocab], plus the FFN slots' aux loss. */
-export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.Tensor2D): ForwardResult {
+export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.Tensor2D, options: ForwardOptions = {}): ForwardResult {
   const d = dimsOf(config);
   const kinds = ffnKinds(config).map(getFfnKind);
   const [batch, seq] = tokens.shape;
@@ -54,7 +66,9 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
       const p = (suffix: string) => need(prefix + suffix);
       h = tf.add(h, attention(rmsNorm(h, p('input_layernorm.weight'), d.eps), p, d, batch, seq, angles));
       const ctx: FfnContext = { config, dims: d, layer: i, name: (s) => prefix + s, param: p };
-      const out = kinds[i].forward(ctx, rmsNorm(h, p('post_attention_layernorm.weight'), d.eps));
+      const ffnInput = rmsNorm(h, p('post_attention_layernorm.weight'), d.eps);
+      options.tap?.(i, ffnInput);
+      const out = kinds[i].forward(ctx, ffnInput);
       h = tf.add(h, out.y);
       if (out.auxLoss) aux = tf.add(aux, out.auxLoss);
       for (const [name, values] of Object.entries(out.metrics ?? {})) (ffnMetrics[name] ??= {})[i] = values;
@@ -67,8 +81,8 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
 }
 
 /** The decoder: tokens [batch, seq] (int32) → logits [batch, seq, vocab]. */
-export function forward(config: ModelConfig, params: Params, tokens: tf.Tensor2D): tf.Tensor3D {
-  const { logits, auxLoss } = forwardWithAux(config, params, tokens);
+export function forward(config: ModelConfig, params: Params, tokens: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
+  const { logits, auxLoss } = forwardWithAux(config, params, tokens, options);
   auxLoss.dispose();
   return logits;
 }

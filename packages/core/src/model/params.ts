@@ -1,36 +1,18 @@
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
-import { checkTensorSize, checkTotalParams, dimsOf, ffnKinds, type Dims, type ModelConfig } from './config.js';
+import { checkTensorSize, checkTotalParams, dimsOf, ffnKinds, type ModelConfig } from './config.js';
 import { getFfnKind } from './ffn-slot.js';
+import { layerPrefix, weightTable } from './weights.js';
 
 /** A model's weights: Hugging Face weight names → tensors in `[out, in]` layout. */
 export type Params = Record<string, tf.Tensor>;
 
-export const layerPrefix = (layer: number) => `model.layers.${layer}.`;
+export { layerPrefix };
 
-function attentionShapes(d: Dims): Record<string, number[]> {
-  return {
-    'input_layernorm.weight': [d.hidden],
-    'self_attn.q_proj.weight': [d.heads * d.headDim, d.hidden],
-    'self_attn.k_proj.weight': [d.kvHeads * d.headDim, d.hidden],
-    'self_attn.v_proj.weight': [d.kvHeads * d.headDim, d.hidden],
-    'self_attn.o_proj.weight': [d.hidden, d.heads * d.headDim],
-    'post_attention_layernorm.weight': [d.hidden],
-  };
-}
-
-/** Every weight the config implies, with its shape. */
+/** Every weight the config implies, with its shape (the weight table without roles). */
 export function paramShapes(config: ModelConfig): Record<string, number[]> {
-  const d = dimsOf(config);
-  const kinds = ffnKinds(config);
-  const shapes: Record<string, number[]> = { 'model.embed_tokens.weight': [d.vocab, d.hidden] };
-  for (let i = 0; i < d.layers; i++) {
-    const p = layerPrefix(i);
-    const ffn = getFfnKind(kinds[i]).paramShapes(config, d, i);
-    for (const [suffix, shape] of Object.entries({ ...attentionShapes(d), ...ffn })) shapes[p + suffix] = shape;
-  }
-  shapes['model.norm.weight'] = [d.hidden];
-  if (!d.tied) shapes['lm_head.weight'] = [d.vocab, d.hidden];
+  const shapes: Record<string, number[]> = {};
+  for (const w of weightTable(config)) shapes[w.name] = w.shape;
   // FFN kinds registered from outside size their own weights: bound them before anyone allocates.
   let total = 0;
   for (const [name, shape] of Object.entries(shapes)) {

@@ -1,0 +1,223 @@
+/**
+ * transformCheckpoint: one checkpoint directory → a new one through a plan, the same for every command
+ * and pipeline stage. It resolves the input (a run directory, a checkpoint directory or a Hugging Face
+ * directory), checks the config and the tensors' names, shapes and types from the headers before
+ * anything is computed, runs the plan in memory or streamed, writes the new directory atomically (beside
+ * it, then renamed into place) and carries the files that belong with the weights.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { tf } from '../tf.js';
+import { mismatch } from '../errors.js';
+import { CONFIG_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE } from '../io/checkpoint.js';
+import { assertFinite } from '../io/nonfinite.js';
+import type { StoredFloat } from '../io/dtypes.js';
+import { readSafetensors, type RawTensor } from '../io/safetensors.js';
+import { CheckpointTensors } from '../hf/checkpoint-tensors.js';
+import { SafetensorsFile } from '../hf/safetensors-file.js';
+import { loadHfModel, openCheckedTensors, readHfConfig } from '../hf/load-model.js';
+import { storedDtypeConfig } from '../hf/write-config.js';
+import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../data/tokenizer-json.js';
+import type { ModelConfig } from '../model/config.js';
+import type { Params } from '../model/params.js';
+import { fromRaw, mapValues } from '../model/raw.js';
+import { resolveCheckpointDir } from '../train/run.js';
+import { cachedReader, type MomentKind, type PlanOutput, type ReadTensor, type TransformPlan } from './plan.js';
+import { checkPlan, checked, momentReader, paramsReader } from './run.js';
+import { writeSafetensorsStreamed, writeWeightsStreamed, type TensorToWrite } from './write.js';
+import { logitGap, type LogitGap } from './probe.js';
+
+/** Files that belong with the weights and travel unchanged (the tokenizer and generation settings). */
+const TRAVELLING_FILES = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, 'special_tokens_map.json', 'generation_config.json'];
+const NONFINITE_HINT = ' (pass --allow-nonfinite / allowNonfinite to transform it anyway)';
+
+/** What a plan builder sees of the input. */
+export interface TransformInput {
+  /** The checkpoint directory read (a run directory resolved to its checkpoint/). */
+  dir: string;
+  config: ModelConfig;
+  /** The weights, in memory runs only (for statistics from a forward pass). */
+  params?: Params;
+  /** The source has AdamW moments (optimizer.safetensors). */
+  hasOptimizer: boolean;
+}
+
+export interface TransformOptions {
+  /** Read and write tensor by tensor (memory ≈ the largest few tensors) instead of loading the model. */
+  stream?: boolean;
+  /** Largest weight shard in bytes (default 2 GiB); one shard is written as model.safetensors. */
+  shardBytes?: number;
+  /** In memory: tokens [batch, seq] to measure the logit gap on (default: probeTokens of the source). */
+  probeTokens?: tf.Tensor2D;
+  allowNonfinite?: boolean;
+  /** After each tensor written (weights, then moments). */
+  onTensor?: (done: number, total: number, name: string) => void;
+}
+
+export interface TransformResult<R extends object> {
+  from: string;
+  out: string;
+  config: ModelConfig;
+  report: R;
+  mode: 'memory' | 'stream';
+  /** How the weights are stored (the source's float type unless the plan says otherwise). */
+  dtype: StoredFloat;
+  files: string[];
+  tensors: number;
+  bytes: number;
+  /** The AdamW moments were mapped into optimizer.safetensors (and trainer_state.json carried): `train --resume` continues from the output. */
+  resumable: boolean;
+  /** In memory: logits before and after on the probe tokens (absent when streamed: the models are never whole in memory). */
+  probe?: LogitGap;
+}
+
+/** The one float type of the source's weights, or F32 when they mix types (or use F64). */
+function sourceDtype(tensors: CheckpointTensors, names: string[]): StoredFloat {
+  const types = new Set(names.map((n) => tensors.info(n).dtype));
+  const only = types.size === 1 ? [...types][0] : undefined;
+  return only === 'BF16' || only === 'F16' ? only : 'F32';
+}
+
+export function assertNewOutDir(out: string): void {
+  if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
+    throw mismatch('--out', 'a new or empty directory', `"${out}", which ${fs.statSync(out).isDirectory() ? 'is not empty' : 'is a file'}`);
+  }
+}
+
+interface Source {
+  read: ReadTensor;
+  moments?: (kind: MomentKind) => ReadTensor;
+  close(): void;
+}
+
+function memorySource(params: Params, optimizer: Params | undefined): Source {
+  return {
+    read: paramsReader(params),
+    moments: optimizer ? (kind) => momentReader(optimizer, kind, params) : undefined,
+    close: () => tf.dispose([...Object.values(params), ...Object.values(optimizer ?? {})]),
+  };
+}
+
+function streamSource(tensors: CheckpointTensors, optimizerFile: string | undefined, allowNonfinite: boolean): Source {
+  const finite = (name: string, raw: RawTensor, file: string) => {
+    if (!allowNonfinite) assertFinite({ [name]: raw }, file, NONFINITE_HINT);
+    return raw.data as Float32Array;
+  };
+  const optimizer = optimizerFile ? SafetensorsFile.open(optimizerFile) : undefined;
+  return {
+    read: cachedReader((name) => finite(name, tensors.read(name), tensors.info(name).file)),
+    moments: optimizer
+      ? (kind) =>
+          cachedReader((name) => {
+            const key = `${kind}.${name}`;
+            if (!optimizer.entry(key)) return new Float32Array(tensors.info(name).shape.reduce((a, b) => a * b, 1));
+            return finite(key, optimizer.read(key), optimizer.file);
+          })
+      : undefined,
+    close: () => {
+      tensors.close();
+      optimizer?.close();
+    },
+  };
+}
+
+/** Runs `build`'s plan from the checkpoint at `from` into a new checkpoint directory `to`. */
+export function transformCheckpoint<R extends object>(from: string, to: string, build: (input: TransformInput) => TransformPlan<R>, options: TransformOptions = {}): TransformResult<R> {
+  assertNewOutDir(to);
+  const dir = resolveCheckpointDir(from);
+  const config = readHfConfig(dir);
+  const checkedTensors = openCheckedTensors(dir, config); // names, shapes, float types, from the headers
+  const dtypeOfSource = sourceDtype(checkedTensors.tensors, checkedTensors.names);
+  const optimizerFile = fs.existsSync(path.join(dir, OPTIMIZER_FILE)) ? path.join(dir, OPTIMIZER_FILE) : undefined;
+  let source: Source;
+  let before: { config: ModelConfig; params: Params } | undefined;
+  if (options.stream) {
+    source = streamSource(checkedTensors.tensors, optimizerFile, options.allowNonfinite === true);
+  } else {
+    checkedTensors.tensors.close();
+    const model = loadHfModel(dir, { allowNonfinite: options.allowNonfinite });
+    let optimizer: Params | undefined;
+    if (optimizerFile) {
+      const { tensors } = readSafetensors(optimizerFile);
+      if (!options.allowNonfinite) assertFinite(tensors, optimizerFile, NONFINITE_HINT);
+      optimizer = mapValues(tensors, fromRaw);
+    }
+    source = memorySource(model.params, optimizer);
+    before = model;
+  }
+  const staging = `${path.resolve(to)}.tmp-${randomBytes(6).toString('hex')}`;
+  try {
+    const plan = build({ dir, config, params: before?.params, hasOptimizer: optimizerFile !== undefined });
+    checkPlan(plan);
+    fs.mkdirSync(path.dirname(staging), { recursive: true });
+    fs.mkdirSync(staging);
+    const byName = new Map<string, PlanOutput>(plan.outputs.map((o) => [o.name, o]));
+    const toWrite: TensorToWrite[] = plan.outputs.map((o) => ({ name: o.name, shape: o.shape, dtype: o.dtype ?? dtypeOfSource }));
+    const resumable = source.moments !== undefined && plan.outputs.some((o) => o.moment);
+    const total = toWrite.length * (resumable ? 3 : 1);
+    let done = 0;
+    const progress = (t: TensorToWrite) => options.onTensor?.(++done, total, t.name);
+    // In memory, the outputs are kept as tensors to measure the logit gap after writing.
+    const kept: Params | undefined = before ? {} : undefined;
+    const weights = writeWeightsStreamed(
+      staging,
+      toWrite,
+      (t) => {
+        const data = checked(byName.get(t.name)!, byName.get(t.name)!.compute(source.read));
+        if (kept) kept[t.name] = tf.tensor(data, t.shape, 'float32');
+        return data;
+      },
+      options.shardBytes ?? 2 ** 31,
+      progress,
+    );
+    const files = [...weights.files];
+    if (resumable) {
+      const moments: TensorToWrite[] = [];
+      const compute = new Map<string, () => Float32Array>();
+      for (const kind of ['m', 'v'] as const) {
+        const read = source.moments!(kind);
+        for (const o of plan.outputs) {
+          if (!o.moment) continue;
+          const name = `${kind}.${o.name}`;
+          moments.push({ name, shape: o.shape, dtype: 'F32' });
+          compute.set(name, () => checked(o, o.moment!(read, kind) ?? new Float32Array(o.shape.reduce((a, b) => a * b, 1))));
+        }
+      }
+      writeSafetensorsStreamed(path.join(staging, OPTIMIZER_FILE), moments, (t) => compute.get(t.name)!(), progress);
+      files.push(OPTIMIZER_FILE);
+    }
+    const outConfig = storedDtypeConfig(plan.config, dtypeOfSource);
+    fs.writeFileSync(path.join(staging, CONFIG_FILE), `${JSON.stringify(outConfig, null, 2)}\n`);
+    const carried = [...TRAVELLING_FILES, ...(resumable ? [TRAINER_STATE_FILE] : [])].filter((f) => fs.existsSync(path.join(dir, f)));
+    for (const f of carried) fs.copyFileSync(path.join(dir, f), path.join(staging, f));
+    let probe: LogitGap | undefined;
+    if (before && kept) {
+      try {
+        probe = logitGap(before, { config: plan.config, params: kept }, options.probeTokens);
+      } finally {
+        tf.dispose(Object.values(kept));
+      }
+    }
+    if (fs.existsSync(to)) fs.rmdirSync(to); // empty, checked above
+    fs.renameSync(staging, to);
+    return {
+      from: path.resolve(dir),
+      out: path.resolve(to),
+      config: outConfig,
+      report: plan.report,
+      mode: options.stream ? 'stream' : 'memory',
+      dtype: dtypeOfSource,
+      files: [CONFIG_FILE, ...files, ...carried],
+      tensors: weights.tensors,
+      bytes: weights.bytes,
+      resumable,
+      ...(probe ? { probe } : {}),
+    };
+  } catch (err) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw err;
+  } finally {
+    source.close();
+  }
+}
