@@ -1,5 +1,5 @@
-import { tf, dimsOf, ffnKinds, layerPrefix, type ModelConfig, type Params } from '@efficientscale/core';
-import { layerRanks } from './options.js';
+import { applyPlan, copyOutput, countParams, dimsOf, ffnKinds, layerPrefix, tf, weightTable, type ModelConfig, type Params, type PlanOutput, type TransformPlan } from '@efficientscale/core';
+import { layerRanks, lowRankOptions } from './options.js';
 import { sharedVName, uName, vName } from './ffn.js';
 
 export interface ToDenseReport {
@@ -10,32 +10,14 @@ export interface ToDenseReport {
 }
 
 /**
- * `lowrank` layers → dense by multiplying the factors out (W = U·V): the result is a plain Llama
- * checkpoint that any Hugging Face loader reads (the efficientscale key is dropped once nothing needs it).
+ * `lowrank` layers → dense by multiplying the factors out (W = U·V; a self-guided layer's α·W + (1−α)·U·V,
+ * what its forward computes), as a plan: the result is a plain Llama checkpoint that any Hugging Face
+ * loader reads (the efficientscale key is dropped once nothing needs it).
  */
-export function toDense(config: ModelConfig, params: Params): { config: ModelConfig; params: Params; report: ToDenseReport } {
+export function planDense(config: ModelConfig): TransformPlan<ToDenseReport> {
   const d = dimsOf(config);
   const kinds = ffnKinds(config);
-  const out: Params = {};
-  const factorNames = new Set<string>();
-  const layers: number[] = [];
-  for (let i = 0; i < d.layers; i++) {
-    if (kinds[i] !== 'lowrank') continue;
-    layers.push(i);
-    const p = layerPrefix(i);
-    const shared = layerRanks(config, d, i).shared;
-    for (const proj of ['gate_proj', 'up_proj', 'down_proj'] as const) {
-      const v = shared && proj !== 'down_proj' ? sharedVName : vName(proj);
-      const need = (n: string) => {
-        factorNames.add(p + n);
-        const t = params[p + n];
-        if (!t) throw new Error(`toDense: missing weight ${p + n}`);
-        return t as tf.Tensor2D;
-      };
-      out[`${p}mlp.${proj}.weight`] = tf.matMul(need(uName(proj)), need(v));
-    }
-  }
-  for (const [name, t] of Object.entries(params)) if (!factorNames.has(name)) out[name] = tf.clone(t);
+  const layers = kinds.flatMap((k, i) => (k === 'lowrank' ? [i] : []));
   const newKinds = kinds.map((k) => (k === 'lowrank' ? 'dense' : k));
   const es = { ...config.efficientscale };
   const options = { ...es.ffn_options };
@@ -47,6 +29,34 @@ export function toDense(config: ModelConfig, params: Params): { config: ModelCon
   const newConfig: ModelConfig = { ...config };
   if (Object.keys(es).length > 0) newConfig.efficientscale = es;
   else delete newConfig.efficientscale;
-  const count = (ps: Params) => Object.values(ps).reduce((n, t) => n + t.size, 0);
-  return { config: newConfig, params: out, report: { layers, paramsBefore: count(params), paramsAfter: count(out) } };
+
+  const lowrank = new Set(layers);
+  const o = layers.length > 0 ? lowRankOptions(config) : {};
+  const alpha = o.self_guided ? (o.guide_alpha ?? 1) : 0;
+  const outputs: PlanOutput[] = weightTable(newConfig).map((w): PlanOutput => {
+    if (w.layer === undefined || !lowrank.has(w.layer) || w.owner !== 'dense') return copyOutput(w.name, w.name, w.shape);
+    const p = layerPrefix(w.layer);
+    const proj = w.name.slice(p.length).match(/^mlp\.(\w+)\.weight$/)![1];
+    const shared = layerRanks(config, d, w.layer).shared;
+    const u = p + uName(proj);
+    const v = p + (shared && proj !== 'down_proj' ? sharedVName : vName(proj));
+    const [m, n] = w.shape;
+    return {
+      name: w.name,
+      shape: w.shape,
+      compute: (read) =>
+        tf.tidy(() => {
+          const product = tf.matMul(tf.tensor2d(read(u), [m, read(u).length / m]), tf.tensor2d(read(v), [read(v).length / n, n]));
+          const mixed = alpha === 0 ? product : tf.add(tf.mul(tf.tensor2d(read(w.name), [m, n]), alpha), tf.mul(product, 1 - alpha));
+          return Float32Array.from(mixed.dataSync());
+        }),
+    };
+  });
+  return { config: newConfig, outputs, report: { layers, paramsBefore: countParams(config), paramsAfter: countParams(newConfig) } };
+}
+
+/** `lowrank` layers → dense in memory (planDense run on `params`). */
+export function toDense(config: ModelConfig, params: Params): { config: ModelConfig; params: Params; report: ToDenseReport } {
+  const plan = planDense(config);
+  return { config: plan.config, params: applyPlan(plan, params).params, report: plan.report };
 }

@@ -1,11 +1,12 @@
-import { uniform } from './random.js';
+import { createRng } from '@efficientscale/core';
 
 /**
  * k-means (k-means++ seeding, Lloyd iterations) on rows [n, dim]; returns k centroids [k, dim].
  * With fewer distinct rows than k, some centroids repeat a row (their experts then share a router row).
  */
 export function kmeans(rows: Float32Array, n: number, dim: number, k: number, seed: number, iterations = 20): Float32Array {
-  const rand = uniform(seed);
+  const rng = createRng(seed, 'kmeans');
+  const rand = () => rng.nextFloat();
   const dist2 = (i: number, c: Float32Array, j: number) => {
     let s = 0;
     for (let d = 0; d < dim; d++) s += (rows[i * dim + d] - c[j * dim + d]) ** 2;

@@ -2,7 +2,8 @@ import { UserError, mismatch, tf } from '@efficientscale/core';
 
 export type RouterInit = 'random' | 'zero' | 'kmeans';
 
-export interface UpcycleOptions {
+/** What shapes the upcycled model: everything but the tensors a run supplies. */
+export interface UpcyclePlanOptions {
   /** Copies of each dense FFN (before fine-graining). */
   experts: number;
   /** Experts per token (before fine-graining). */
@@ -19,12 +20,15 @@ export interface UpcycleOptions {
   /** Which layers become MoE. Default all. */
   layers?: 'all' | 'even' | number[];
   seed?: number;
+  /** Start the experts' moments from zero instead of copying the dense ones. */
+  resetOptimizer?: boolean;
+}
+
+export interface UpcycleOptions extends UpcyclePlanOptions {
   /** int32 tokens [batch, seq] for k-means and for measuring the function-preservation error; default random tokens. */
   calibrationTokens?: tf.Tensor2D;
   /** AdamW state (`m.<name>`, `v.<name>`) of the dense model: experts get copies of their dense weights' moments. */
   optimizer?: Record<string, tf.Tensor>;
-  /** Start the experts' moments from zero instead of copying the dense ones. */
-  resetOptimizer?: boolean;
 }
 
 export interface CheckedOptions {
@@ -45,7 +49,7 @@ function positiveInt(what: string, v: unknown): number {
 }
 
 /** Checks the options against the dense model (ffn = its intermediate size, kinds = its FFN kinds). */
-export function checkOptions(o: UpcycleOptions, ffn: number, kinds: string[]): CheckedOptions {
+export function checkOptions(o: UpcyclePlanOptions, ffn: number, kinds: string[]): CheckedOptions {
   const experts = positiveInt('upcycle experts', o.experts);
   const topK = positiveInt('upcycle topK', o.topK);
   if (topK > experts) throw mismatch('upcycle topK', `at most the number of experts (${experts})`, String(topK));

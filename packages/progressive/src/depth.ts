@@ -1,19 +1,20 @@
-import { countParams, dimsOf, layerPrefix, mismatch, type ModelConfig, type Params } from '@efficientscale/core';
-import { ATTENTION, FFN, LAYER_WEIGHTS, requireDense, sizeOf } from './dims.js';
-import { applyRecipes, fresh, newWeight, sameAs, type OptimizerState, type Recipe, type Recipes } from './remap.js';
-import { maxLogitGap } from './probe.js';
-import { Rng } from './rng.js';
+import { transformInMemory, countParams, dimsOf, layerPrefix, mismatch, paramShapes, residualWriters, weightTable, type ModelConfig, type Params, type TransformPlan } from '@efficientscale/core';
+import { requireDense } from './dims.js';
+import { fresh, newWeight, recipeOutputs, sameAs, type OptimizerState, type Recipe, type Recipes } from './remap.js';
 
 export const depthMethods = ['zero', 'random', 'copy', 'interpolate', 'stack'] as const;
 export type DepthMethod = (typeof depthMethods)[number];
 
-export interface DepthOptions {
+export interface DepthPlanOptions {
   layers: number;
   method: DepthMethod;
   /** copy / interpolate / stack: zero the new layers' o_proj and down_proj so the model is unchanged (default true). */
   exact?: boolean;
   seed?: number;
   initStd?: number;
+}
+
+export interface DepthOptions extends DepthPlanOptions {
   /** AdamW moments (`m.<name>`, `v.<name>`) to carry over. */
   optimizer?: OptimizerState;
   /** Measure the max logit gap on a probe batch (default true). */
@@ -74,8 +75,8 @@ const NOTES: Record<DepthMethod, string> = {
   stack: 'the whole stack is repeated (G_stack) up to the target depth',
 };
 
-/** Grows a model to `options.layers` decoder layers. Pure: inputs are not changed or disposed. */
-export function growDepth(config: ModelConfig, params: Params, options: DepthOptions): GrowResult<DepthReport> {
+/** The plan that grows a model to `options.layers` decoder layers (moments follow the weights). */
+export function planDepth(config: ModelConfig, options: DepthPlanOptions): TransformPlan<DepthReport> {
   const { layers: target, method } = options;
   if (!(depthMethods as readonly string[]).includes(method)) throw mismatch('depth method', depthMethods.join(' | '), JSON.stringify(method));
   const d = dimsOf(config);
@@ -86,40 +87,41 @@ export function growDepth(config: ModelConfig, params: Params, options: DepthOpt
   }
   const copying = method === 'copy' || method === 'interpolate' || method === 'stack';
   const exact = method === 'zero' || (copying && options.exact !== false);
-  const rng = new Rng(options.seed ?? 0);
   const std = options.initStd ?? 0.02;
   const newConfig: ModelConfig = { ...config, num_hidden_layers: target };
   if (config.efficientscale?.ffn_kinds) newConfig.efficientscale = { ...config.efficientscale, ffn_kinds: Array.from({ length: target }, () => 'dense') };
-  const shapes = layerShapes(newConfig);
+  // One layer's weights (suffix → shape) and which of them write the residual stream, from the weight table.
+  const layerRows = target > 0 ? weightTable(newConfig).filter((w) => w.layer === 0) : [];
+  const suffix = (name: string) => name.slice(layerPrefix(0).length);
+  const outputsOfLayer = new Set(target > 0 ? residualWriters(newConfig, 0).map(suffix) : []);
   const recipes: Recipes = {};
-  for (const name of ['model.embed_tokens.weight', 'model.norm.weight', 'lm_head.weight']) {
-    if (params[name]) recipes[name] = sameAs(name, params[name].shape);
-  }
+  for (const w of weightTable(config)) if (w.layer === undefined) recipes[w.name] = sameAs(w.name, w.shape);
   const newLayers: DepthReport['newLayers'] = [];
   layout(method, d.layers, target).forEach((slot, i) => {
     const to = layerPrefix(i);
     if ('old' in slot) {
-      for (const w of LAYER_WEIGHTS) recipes[to + w] = sameAs(layerPrefix(slot.old) + w, shapes[w]);
+      for (const w of layerRows) recipes[to + suffix(w.name)] = sameAs(layerPrefix(slot.old) + suffix(w.name), w.shape);
       return;
     }
     newLayers.push({ index: i, source: slot.sources.length ? slot.sources[0] : -1 });
-    for (const w of LAYER_WEIGHTS) {
-      const isOutput = w === 'self_attn.o_proj.weight' || w === 'mlp.down_proj.weight';
+    for (const row of layerRows) {
+      const w = suffix(row.name);
+      const shape = row.shape;
+      const isOutput = outputsOfLayer.has(w);
       let r: Recipe;
       if (slot.sources.length === 0) {
-        const isNorm = shapes[w].length === 1;
+        const isNorm = row.role === 'norm';
         const outStd = method === 'zero' ? 0 : std / Math.sqrt(2 * target);
-        r = newWeight(shapes[w], () => (isNorm ? 1 : isOutput ? (outStd ? rng.normal(outStd) : 0) : rng.normal(std)));
+        r = newWeight(shape, (_i, rng) => (isNorm ? 1 : isOutput ? outStd * rng.normal() : std * rng.normal()));
       } else if (isOutput && exact) {
-        r = { shape: shapes[w], terms: [{ from: layerPrefix(slot.sources[0]) + w, rows: fresh(shapes[w][0]) }], fill: () => 0 };
+        r = { shape, terms: [{ from: layerPrefix(slot.sources[0]) + w, rows: fresh(shape[0]) }], fill: () => 0 };
       } else {
         const share = 1 / slot.sources.length;
-        r = { shape: shapes[w], terms: slot.sources.flatMap((s) => sameAs(layerPrefix(s) + w, shapes[w], share).terms) };
+        r = { shape, terms: slot.sources.flatMap((s) => sameAs(layerPrefix(s) + w, shape, share).terms) };
       }
       recipes[to + w] = r;
     }
   });
-  const grown = applyRecipes(recipes, params, options.optimizer);
   const report: DepthReport = {
     kind: 'depth',
     method,
@@ -127,29 +129,15 @@ export function growDepth(config: ModelConfig, params: Params, options: DepthOpt
     layersBefore: d.layers,
     layersAfter: target,
     newLayers,
-    paramsBefore: sizeOf(params),
+    paramsBefore: countParams(config),
     paramsAfter: countParams(newConfig),
     note: NOTES[method] + (copying ? (exact ? '; its o_proj and down_proj are zero, so it is the identity on the residual stream and the grown model is exact' : '; output projections kept (exact: false), so the function changes') : ''),
   };
-  if (options.probe !== false) report.maxLogitGap = maxLogitGap({ config, params }, { config: newConfig, params: grown.params });
-  return { config: newConfig, ...grown, report };
+  return { config: newConfig, outputs: recipeOutputs(recipes, newConfig, paramShapes(config), options.seed ?? 0), report };
 }
 
-function layerShapes(config: ModelConfig): Record<string, number[]> {
-  if (config.num_hidden_layers === 0) return {};
-  const d = dimsOf(config);
-  const attn = d.heads * d.headDim;
-  const kv = d.kvHeads * d.headDim;
-  const shapes: Record<string, number[]> = {
-    [ATTENTION[0]]: [d.hidden],
-    [ATTENTION[1]]: [attn, d.hidden],
-    [ATTENTION[2]]: [kv, d.hidden],
-    [ATTENTION[3]]: [kv, d.hidden],
-    [ATTENTION[4]]: [d.hidden, attn],
-    [ATTENTION[5]]: [d.hidden],
-    [FFN[0]]: [d.ffn, d.hidden],
-    [FFN[1]]: [d.ffn, d.hidden],
-    [FFN[2]]: [d.hidden, d.ffn],
-  };
-  return shapes;
+/** Grows a model to `options.layers` decoder layers in memory. Pure: inputs are not changed or disposed. */
+export function growDepth(config: ModelConfig, params: Params, options: DepthOptions): GrowResult<DepthReport> {
+  const r = transformInMemory(planDepth(config, options), params, { sourceConfig: config, optimizer: options.optimizer, probe: options.probe });
+  return { config: r.config, params: r.params, optimizer: r.optimizer, report: { ...r.report, ...(r.probe ? { maxLogitGap: r.probe.maxAbsLogitDiff } : {}) } };
 }

@@ -1,6 +1,5 @@
-import { mismatch } from '@efficientscale/core';
+import { mismatch, type Rng } from '@efficientscale/core';
 import type { Axis } from './remap.js';
-import type { Rng } from './rng.js';
 
 /** A grown dimension: the old unit each new unit copies (-1: new, zero) and which copy it is (0: the original). */
 export interface UnitMap {
@@ -79,7 +78,7 @@ export function copyAxis(map: UnitMap, keep: (copy: number) => boolean = () => t
 export function splitAxis(map: UnitMap, uneven: Rng | undefined, keep: (copy: number) => boolean = () => true, extra = 1): Axis {
   const count = new Map<number, number>();
   for (const s of map.src) if (s >= 0) count.set(s, (count.get(s) ?? 0) + 1);
-  const weight = map.src.map((s) => (s >= 0 && uneven && count.get(s)! > 1 ? 0.5 + uneven.uniform() : 1));
+  const weight = map.src.map((s) => (s >= 0 && uneven && count.get(s)! > 1 ? 0.5 + uneven.nextFloat() : 1));
   const total = new Map<number, number>();
   map.src.forEach((s, j) => total.set(s, (total.get(s) ?? 0) + weight[j]));
   return map.src.map((src, j) => (src >= 0 && keep(map.copy[j]) ? { src, scale: (extra * weight[j]) / total.get(src)! } : { src: -1, scale: 0 }));

@@ -1,15 +1,13 @@
-import { countParams, dimsOf, layerPrefix, mismatch, type ModelConfig, type Params } from '@efficientscale/core';
-import { requireDense, sizeOf } from './dims.js';
+import { transformInMemory, countParams, createRng, dimsOf, layerPrefix, mismatch, paramShapes, type ModelConfig, type Params, type TransformPlan } from '@efficientscale/core';
+import { requireDense } from './dims.js';
 import type { GrowResult } from './depth.js';
-import { maxLogitGap } from './probe.js';
-import { applyRecipes, identity, type Axis, type OptimizerState, type Recipe, type Recipes, type Term } from './remap.js';
-import { Rng } from './rng.js';
+import { identity, recipeOutputs, type Axis, type OptimizerState, type Recipe, type Recipes, type Term } from './remap.js';
 import { copyAxis, ffnMap, headMaps, hiddenMap, perHead, splitAxis, type UnitMap } from './width-maps.js';
 
 export const widthMethods = ['fpi', 'aki', 'lossless'] as const;
 export type WidthMethod = (typeof widthMethods)[number];
 
-export interface WidthOptions {
+export interface WidthPlanOptions {
   hidden?: number;
   /** Query heads; default: hidden / head_dim when that is a multiple of the current heads, else unchanged. */
   heads?: number;
@@ -20,6 +18,9 @@ export interface WidthOptions {
   seed?: number;
   /** lossless: std of the random incoming weights of the zero-padded hidden units (default 0.02). */
   noiseStd?: number;
+}
+
+export interface WidthOptions extends WidthPlanOptions {
   optimizer?: OptimizerState;
   probe?: boolean;
 }
@@ -53,7 +54,7 @@ const NOTES: Record<WidthMethod, string> = {
 const RMS_NOTE =
   'RMSNorm: every hidden unit is copied the same number of times and the rest of the new units are zero, so the mean square scales by a known factor α = copies·old/new; the norm weights are multiplied by √α and rms_norm_eps by α, which keeps every normalised activation exactly as before';
 
-function grownShape(d: Shape & { headDim: number }, o: WidthOptions): Shape {
+function grownShape(d: Shape & { headDim: number }, o: WidthPlanOptions): Shape {
   const hidden = o.hidden ?? d.hidden;
   const byHeadDim = hidden / d.headDim;
   const heads = o.heads ?? (hidden !== d.hidden && Number.isInteger(byHeadDim) && byHeadDim % d.heads === 0 ? byHeadDim : d.heads);
@@ -69,8 +70,8 @@ function grownShape(d: Shape & { headDim: number }, o: WidthOptions): Shape {
   return after;
 }
 
-/** Grows hidden size, heads, KV heads and FFN width. Pure: inputs are not changed or disposed. */
-export function growWidth(config: ModelConfig, params: Params, options: WidthOptions): GrowResult<WidthReport> {
+/** The plan that grows hidden size, heads, KV heads and FFN width (moments follow the weights). */
+export function planWidth(config: ModelConfig, options: WidthPlanOptions): TransformPlan<WidthReport> {
   const { method } = options;
   if (!(widthMethods as readonly string[]).includes(method)) throw mismatch('width method', widthMethods.join(' | '), JSON.stringify(method));
   const d = dimsOf(config);
@@ -78,10 +79,11 @@ export function growWidth(config: ModelConfig, params: Params, options: WidthOpt
   const after = grownShape(d, options);
   const heads = headMaps(d.heads, d.kvHeads, after.heads, after.kvHeads);
   const hid = hiddenMap(d.hidden, after.hidden);
-  const rng = new Rng(options.seed ?? 0);
-  const uneven = method === 'lossless' ? rng : undefined;
+  const seed = options.seed ?? 0;
+  // lossless: the uneven shares are drawn here, once, in plan order; the new units' weights per output.
+  const uneven = method === 'lossless' ? createRng(seed, 'lossless-shares') : undefined;
   const noise = options.noiseStd ?? 0.02;
-  const consumerFill = method === 'lossless' ? () => rng.normal(noise) : () => 0;
+  const consumerFill: Recipe['fill'] = method === 'lossless' ? (_i, rng) => noise * rng.normal() : () => 0;
   const hd = d.headDim;
   const H = after.hidden;
 
@@ -121,7 +123,7 @@ export function growWidth(config: ModelConfig, params: Params, options: WidthOpt
         { from: next + w, rows: producer, cols: keepOnly(later) },
       ];
     };
-    const set = (w: string, shape: number[], terms: Term[], fill: (i: number) => number) => {
+    const set = (w: string, shape: number[], terms: Term[], fill: Recipe['fill']) => {
       recipes[cur + w] = { shape, terms, fill };
     };
     set('input_layernorm.weight', [H], [{ from: cur + 'input_layernorm.weight', rows: norm() }], () => 1);
@@ -145,7 +147,6 @@ export function growWidth(config: ModelConfig, params: Params, options: WidthOpt
     head_dim: hd,
     rms_norm_eps: hid.alpha === 1 ? d.eps : eps,
   };
-  const grown = applyRecipes(recipes, params, options.optimizer);
   const before = { hidden: d.hidden, heads: d.heads, kvHeads: d.kvHeads, ffn: d.ffn };
   const report: WidthReport = {
     kind: 'width',
@@ -154,10 +155,15 @@ export function growWidth(config: ModelConfig, params: Params, options: WidthOpt
     before,
     after,
     hidden: { copies: hid.copies, padded: hid.padded, epsScale: hid.alpha },
-    paramsBefore: sizeOf(params),
+    paramsBefore: countParams(config),
     paramsAfter: countParams(newConfig),
     note: `${NOTES[method]}. ${RMS_NOTE}`,
   };
-  if (options.probe !== false) report.maxLogitGap = maxLogitGap({ config, params }, { config: newConfig, params: grown.params });
-  return { config: newConfig, ...grown, report };
+  return { config: newConfig, outputs: recipeOutputs(recipes, newConfig, paramShapes(config), seed), report };
+}
+
+/** Grows hidden size, heads, KV heads and FFN width in memory. Pure: inputs are not changed or disposed. */
+export function growWidth(config: ModelConfig, params: Params, options: WidthOptions): GrowResult<WidthReport> {
+  const r = transformInMemory(planWidth(config, options), params, { sourceConfig: config, optimizer: options.optimizer, probe: options.probe });
+  return { config: r.config, params: r.params, optimizer: r.optimizer, report: { ...r.report, ...(r.probe ? { maxLogitGap: r.probe.maxAbsLogitDiff } : {}) } };
 }

@@ -31,7 +31,7 @@ function describe(r: GrowReport): string {
     lines.push(`  ${r.depth.note}`);
   }
   lines.push(`params ${r.paramsBefore} → ${r.paramsAfter}; optimizer state ${r.optimizerState ? 'grown with the weights' : 'absent'}`);
-  lines.push(`${r.exact ? 'exact by construction' : 'not exact'}; probe logits: max |Δ| ${r.maxLogitGap.toExponential(3)}`);
+  lines.push(`${r.exact ? 'exact by construction' : 'not exact'}; probe logits: ${r.maxLogitGap === undefined ? 'not measured (streamed)' : `max |Δ| ${r.maxLogitGap.toExponential(3)}`}`);
   lines.push(`wrote ${r.outDir}`);
   return lines.join('\n') + '\n';
 }

@@ -1,7 +1,9 @@
 /** Running a plan: the checks every run makes, and the in-memory runner (Params in, Params out). */
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
+import type { ModelConfig } from '../model/config.js';
 import { paramShapes, type Params } from '../model/params.js';
+import { logitGap, type LogitGap } from './probe.js';
 import { cachedReader, elementsOf, type MomentKind, type PlanOutput, type ReadTensor, type TransformPlan } from './plan.js';
 
 /** The plan writes each weight its config implies exactly once, with the implied shape, and nothing else. */
@@ -65,6 +67,32 @@ export function applyPlan(plan: TransformPlan, params: Params, optimizer?: Param
     return { params: out, optimizer: moments };
   } catch (err) {
     tf.dispose(Object.values(out));
+    throw err;
+  }
+}
+
+export interface InMemoryResult<R extends object> extends AppliedPlan {
+  config: ModelConfig;
+  report: R;
+  /** Logits before and after on the probe tokens, unless `probe: false`. */
+  probe?: LogitGap;
+}
+
+/**
+ * A plan run on a model in memory, with its logit gap measured (on `probeTokens`, else core's seeded
+ * probe batch): what the techniques' in-memory functions (growModel, upcycle, toLowRank) return.
+ */
+export function transformInMemory<R extends object>(
+  plan: TransformPlan<R>,
+  params: Params,
+  o: { optimizer?: Params; probe?: boolean; probeTokens?: tf.Tensor2D; sourceConfig: ModelConfig },
+): InMemoryResult<R> {
+  const out = applyPlan(plan, params, o.optimizer);
+  try {
+    const probe = o.probe === false ? undefined : logitGap({ config: o.sourceConfig, params }, { config: plan.config, params: out.params }, o.probeTokens);
+    return { config: plan.config, report: plan.report, ...out, ...(probe ? { probe } : {}) };
+  } catch (err) {
+    tf.dispose([...Object.values(out.params), ...Object.values(out.optimizer ?? {})]);
     throw err;
   }
 }
