@@ -6,7 +6,7 @@ export function logitsOf(config: ModelConfig, params: Params, tokens: tf.Tensor2
 }
 
 /** A fixed batch of token ids (core's seeded probe batch), for measuring function preservation. */
-export function probeTokens(config: ModelConfig, batch = 2, seq = 8, seed = 1): tf.Tensor2D {
+export function probeTokens(config: ModelConfig, batch = 2, seq = 16, seed = 1): tf.Tensor2D {
   return coreProbeTokens(config, batch, seq, seed);
 }
 
