@@ -53,7 +53,7 @@ describe('growCheckpoint', () => {
     const busy = path.join(dir, 'busy');
     fs.mkdirSync(busy);
     fs.writeFileSync(path.join(busy, 'x'), '1');
-    expect(() => growCheckpoint(src, busy, { layers: 2 })).toThrow(/--out: expected a new or empty directory, found ".*busy", which is not empty/);
+    expect(() => growCheckpoint(src, busy, { layers: 2 })).toThrow(/--out .*busy: expected a new or empty directory/);
     const out = path.join(dir, 'out');
     const before = tf.memory().numTensors;
     expect(() => growCheckpoint(src, out, { hidden: 4 })).toThrow(UserError);

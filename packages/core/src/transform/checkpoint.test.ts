@@ -127,7 +127,7 @@ describe('transformCheckpoint', () => {
     bf16Source(src, 1);
     fs.mkdirSync(path.join(root, 'full'));
     fs.writeFileSync(path.join(root, 'full', 'x'), '');
-    expect(() => transformCheckpoint(src, path.join(root, 'full'), ({ config: c }) => deeperPlan(c))).toThrow(/--out: expected a new or empty directory, found ".*full", which is not empty/);
+    expect(() => transformCheckpoint(src, path.join(root, 'full'), ({ config: c }) => deeperPlan(c))).toThrow(/--out .*full: expected a new or empty directory, found 1 entries \(x\)/);
     const failing = (c: ModelConfig): TransformPlan => {
       const p = deeperPlan(c);
       p.outputs[3] = { ...p.outputs[3], compute: () => { throw new Error('boom'); } };

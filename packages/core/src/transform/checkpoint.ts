@@ -9,9 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tf } from '../tf.js';
-import { mismatch } from '../errors.js';
 import { CONFIG_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE } from '../io/checkpoint.js';
 import { assertFinite } from '../io/nonfinite.js';
+import { assertNewOutputDir } from '../io/output-path.js';
 import type { StoredFloat } from '../io/dtypes.js';
 import { readSafetensors, type RawTensor } from '../io/safetensors.js';
 import { CheckpointTensors } from '../hf/checkpoint-tensors.js';
@@ -79,12 +79,6 @@ function sourceDtype(tensors: CheckpointTensors, names: string[]): StoredFloat {
   return only === 'BF16' || only === 'F16' ? only : 'F32';
 }
 
-export function assertNewOutDir(out: string): void {
-  if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
-    throw mismatch('--out', 'a new or empty directory', `"${out}", which ${fs.statSync(out).isDirectory() ? 'is not empty' : 'is a file'}`);
-  }
-}
-
 interface Source {
   read: ReadTensor;
   moments?: (kind: MomentKind) => ReadTensor;
@@ -124,7 +118,7 @@ function streamSource(tensors: CheckpointTensors, optimizerFile: string | undefi
 
 /** Runs `build`'s plan from the checkpoint at `from` into a new checkpoint directory `to`. */
 export function transformCheckpoint<R extends object>(from: string, to: string, build: (input: TransformInput) => TransformPlan<R>, options: TransformOptions = {}): TransformResult<R> {
-  assertNewOutDir(to);
+  assertNewOutputDir(to);
   const dir = resolveCheckpointDir(from);
   const config = readHfConfig(dir);
   const checkedTensors = openCheckedTensors(dir, config); // names, shapes, float types, from the headers
