@@ -104,7 +104,7 @@ describe('transformCheckpoint', () => {
     const optimizer = Object.fromEntries(
       Object.entries(params).flatMap(([n, t]) => (n === 'model.norm.weight' ? [] : [[`m.${n}`, tf.onesLike(t)], [`v.${n}`, tf.fill(t.shape, 2)]])),
     );
-    saveCheckpoint(src, { config, params: mapValues(params, toRaw), optimizer: mapValues(optimizer, toRaw), trainerState: { step: 7 } });
+    saveCheckpoint(src, { config, params: mapValues(params, toRaw), optimizer: mapValues(optimizer, toRaw), trainerState: { step: 7 }, tokenizer: null });
     const r = transformCheckpoint(path.join(root, 'run'), path.join(root, 'out'), ({ config: c, hasOptimizer }) => {
       expect(hasOptimizer).toBe(true);
       return deeperPlan(c);
@@ -164,7 +164,7 @@ describe('the streamed writer', () => {
   it('shares saveCheckpoint\'s safetensors layout: a copy plan writes model.safetensors byte for byte', () => {
     const root = tmp();
     const params = initParams(config, 9);
-    saveCheckpoint(path.join(root, 'src'), { config, params: mapValues(params, toRaw) });
+    saveCheckpoint(path.join(root, 'src'), { config, params: mapValues(params, toRaw), tokenizer: null });
     const copy = (c: ModelConfig): TransformPlan => ({ config: c, outputs: weightTable(c).map((w) => copyOutput(w.name, w.name, w.shape)), report: {} });
     transformCheckpoint(path.join(root, 'src'), path.join(root, 'out'), ({ config: c }) => copy(c), { stream: true });
     const bytes = (d: string) => fs.readFileSync(path.join(root, d, 'model.safetensors'));

@@ -18,7 +18,7 @@ import { CheckpointTensors } from '../hf/checkpoint-tensors.js';
 import { SafetensorsFile } from '../hf/safetensors-file.js';
 import { loadHfModel, openCheckedTensors, readHfConfig } from '../hf/load-model.js';
 import { storedDtypeConfig } from '../hf/write-config.js';
-import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../data/tokenizer-json.js';
+import { checkpointTokenizerFiles } from '../hf/tokenizer-files.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Params } from '../model/params.js';
 import { fromRaw, mapValues } from '../model/raw.js';
@@ -28,8 +28,6 @@ import { checkPlan, checked, momentReader, paramsReader } from './run.js';
 import { writeSafetensorsStreamed, writeWeightsStreamed, type TensorToWrite } from './write.js';
 import { logitGap, type LogitGap } from './probe.js';
 
-/** Files that belong with the weights and travel unchanged (the tokenizer and generation settings). */
-const TRAVELLING_FILES = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, 'special_tokens_map.json', 'generation_config.json'];
 const NONFINITE_HINT = ' (pass --allow-nonfinite / allowNonfinite to transform it anyway)';
 
 /** What a plan builder sees of the input. */
@@ -51,6 +49,11 @@ export interface TransformOptions {
   /** In memory: tokens [batch, seq] to measure the logit gap on (default: probeTokens of the source). */
   probeTokens?: tf.Tensor2D;
   allowNonfinite?: boolean;
+  /**
+   * Carry trainer_state.json even when the plan maps no moments (a pipeline stage continues its run's
+   * counters with fresh moments for new weights); by default it travels only with mapped moments.
+   */
+  carryTrainerState?: boolean;
   /** After each tensor written (weights, then moments). */
   onTensor?: (done: number, total: number, name: string) => void;
 }
@@ -183,8 +186,12 @@ export function transformCheckpoint<R extends object>(from: string, to: string, 
     }
     const outConfig = storedDtypeConfig(plan.config, dtypeOfSource);
     fs.writeFileSync(path.join(staging, CONFIG_FILE), `${JSON.stringify(outConfig, null, 2)}\n`);
-    const carried = [...TRAVELLING_FILES, ...(resumable ? [TRAINER_STATE_FILE] : [])].filter((f) => fs.existsSync(path.join(dir, f)));
-    for (const f of carried) fs.copyFileSync(path.join(dir, f), path.join(staging, f));
+    // The tokenizer files (from a checkpoint written before tokenizer.json, the ones its trainer state names).
+    const tokenizerFiles = checkpointTokenizerFiles(dir, outConfig);
+    for (const [name, text] of Object.entries(tokenizerFiles)) fs.writeFileSync(path.join(staging, name), text);
+    const carryState = (resumable || options.carryTrainerState === true) && fs.existsSync(path.join(dir, TRAINER_STATE_FILE));
+    if (carryState) fs.copyFileSync(path.join(dir, TRAINER_STATE_FILE), path.join(staging, TRAINER_STATE_FILE));
+    const carried = [...Object.keys(tokenizerFiles), ...(carryState ? [TRAINER_STATE_FILE] : [])];
     let probe: LogitGap | undefined;
     if (before && kept) {
       try {
