@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ByteTokenizer, defaultAdamW, llamaConfig, resumeRun, startRun, tf as coreTf, type RunSpec } from '../../core/src/index.js';
+import { ByteTokenizer, defaultAdamW, llamaConfig, continueRun, startRun, tf as coreTf, type RunSpec } from '../../core/src/index.js';
 import { registration } from './test-util.js';
 
 const config = llamaConfig({ vocab: 256, hidden: 128, ffn: 344, layers: 2, heads: 4, kvHeads: 2, maxPositions: 64 });
@@ -38,7 +38,7 @@ describe.skipIf(!registration.ok)('resume on native', () => {
     const tokenizer = new ByteTokenizer();
     const straight = await startRun({ outDir: a, text, tokenizer, config, spec: spec(8) });
     await startRun({ outDir: b, text, tokenizer, config, spec: spec(8), stopAfter: 4 });
-    const resumed = await resumeRun({ outDir: b, text });
+    const resumed = await continueRun({ outDir: b, text });
     expect(resumed.trainLoss).toBe(straight.trainLoss);
     const weights = (dir: string) => fs.readFileSync(path.join(dir, 'checkpoint', 'model.safetensors'));
     expect(weights(b).equals(weights(a))).toBe(true);

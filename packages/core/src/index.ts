@@ -25,6 +25,7 @@ export { AdamW, defaultAdamW, type AdamWOptions } from './train/adamw.js';
 export { clipByGlobalNorm } from './train/clip.js';
 export { learningRate, wsdSchedule, type ScheduleSpec } from './train/schedule.js';
 export { Trainer, type TrainerOptions, type TrainerState, type StepMetrics } from './train/trainer.js';
-export { startRun, resumeRun, assertNewRunDir, truncateMetrics, readRunInfo, runPaths, resolveCheckpointDir, type RunSpec, type RunResult, type Progress, type StartOptions, type ResumeOptions } from './train/run.js';
+export { startRun, continueRun, assertNewRunDir, truncateMetrics, readRunInfo, runPaths, resolveCheckpointDir, type RunSpec, type RunResult, type Progress, type StartOptions, type ContinueOptions } from './train/run.js';
+export { loadStartingPoint, disposeStartingPoint, type StartingPoint } from './train/init-from.js';
 export { presets, getPreset, type Preset } from './train/presets.js';
 export { gelu, swiglu } from './ops/fused.js';

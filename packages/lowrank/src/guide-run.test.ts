@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { tf, llamaConfig, loadModel, disposeModel, forward, startRun, resumeRun, ByteTokenizer, defaultAdamW, Trainer, splitTrainVal, type RunSpec } from '@efficientscale/core';
+import { tf, llamaConfig, loadModel, disposeModel, forward, startRun, continueRun, ByteTokenizer, defaultAdamW, Trainer, splitTrainVal, type RunSpec } from '@efficientscale/core';
 import { lowrankConfig, selfGuidedBetweenSteps, guideWeightsFromFactors, guideAlpha } from './index.js';
 
 beforeAll(async () => {
@@ -64,7 +64,7 @@ describe('self-guided training in core\'s run loop', () => {
       expect('model.layers.1.mlp.up_proj.weight' in mid.params).toBe(stop < 4);
       disposeModel(mid);
       const before = tf.memory().numTensors;
-      await resumeRun({ outDir: dir, text, betweenSteps: selfGuidedBetweenSteps });
+      await continueRun({ outDir: dir, text, betweenSteps: selfGuidedBetweenSteps });
       expect(tf.memory().numTensors).toBe(before);
       expect(losses(dir)).toEqual(losses(whole));
     }

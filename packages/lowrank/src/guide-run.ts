@@ -41,7 +41,7 @@ function dropGuideFromTrainer(trainer: Trainer): void {
 }
 
 /**
- * Self-guided training inside core's run loop: pass as `betweenSteps` to startRun and resumeRun. The
+ * Self-guided training inside core's run loop: pass as `betweenSteps` to startRun and continueRun. The
  * schedule lives in the config, so a resumed run continues it: `guide_fraction` of the run's steps becomes
  * `guide_steps` G on the first call, when W is also set to U·V. Step k (1-based) runs at α = guideAlpha(k, G),
  * so step G is the low-rank branch alone and dropping W after it keeps the function; the checkpoints from

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ByteTokenizer, countParams, defaultAdamW, llamaConfig, loadCheckpointFiles, loadModel, disposeModel, initParams, saveModel, resumeRun, startRun, tf, UserError, type RunSpec } from '@efficientscale/core';
+import { ByteTokenizer, countParams, defaultAdamW, llamaConfig, loadCheckpointFiles, loadModel, disposeModel, initParams, saveModel, continueRun, startRun, tf, UserError, type RunSpec } from '@efficientscale/core';
 import { growCheckpoint } from './checkpoint.js';
 
 beforeAll(async () => {
@@ -37,7 +37,7 @@ describe('growCheckpoint', () => {
     expect(countParams(model.config)).toBe(report.paramsAfter);
     expect(model.config.num_hidden_layers).toBe(3);
     disposeModel(model);
-    const resumed = await resumeRun({ outDir: path.join(tmp(), 'continued'), from: out, text, totalSteps: 6 });
+    const resumed = await continueRun({ outDir: path.join(tmp(), 'continued'), from: out, text, totalSteps: 6 });
     expect(resumed.steps).toBe(6);
     expect(Number.isFinite(resumed.trainLoss)).toBe(true);
     expect(resumed.params).toBe(report.paramsAfter);

@@ -25,9 +25,13 @@ export function nonNegativeNumber(value: string): number {
   return n;
 }
 
-/** A comma-separated list of numbers each of which passes `ok`; `each` says what each must be. */
-export const numberList = (flag: string, ok: (n: number) => boolean, each?: string) => (value: string): number[] => {
-  const xs = value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s.trim())));
-  if (xs.some((x) => !ok(x))) throw new InvalidArgumentError(`${flag}: expected a comma-separated list${each ? ` of ${each}` : ''}, found "${value}"`);
-  return xs;
+/** A comma-separated list of numbers each of which passes `ok`; `each` says what each must be ("fractions in (0, 1)"). */
+export const numberList = (flag: string, ok: (n: number) => boolean, each: string) => (value: string): number[] => {
+  const parts = value.split(',').map((s) => s.trim());
+  const bad = parts.find((s) => s === '' || !ok(Number(s)));
+  if (bad !== undefined) {
+    const which = parts.length > 1 ? ` (${bad === '' ? 'an empty item' : `"${bad}"`} is not one)` : '';
+    throw new InvalidArgumentError(`${flag}: expected a comma-separated list of ${each}, found "${value}"${which}`);
+  }
+  return parts.map(Number);
 };

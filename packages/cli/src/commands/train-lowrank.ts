@@ -50,5 +50,5 @@ export function lowrankTrainConfig(flagsIn: object, config: ModelConfig): ModelC
   });
 }
 
-/** Anneals self-guided training between steps (a no-op for other models); passed to startRun and resumeRun. */
+/** Anneals self-guided training between steps (a no-op for other models); passed to startRun and continueRun. */
 export const lowrankBetweenSteps = selfGuidedBetweenSteps;

@@ -33,8 +33,8 @@ export function addProgressiveTrainOptions(cmd: Command): Command {
   return cmd
     .option('--progressive', 'progressive training (Bu 2025): start shallow (--from-layers), grow once to the target depth at --grow-at, wsd schedule (warmup 2%, decay 10% to 0), no re-warmup')
     .option('--from-layers <n>', 'with --progressive: start depth, 0 (embeddings, norm, head) or 1 (default)', nonNegativeInt)
-    .option('--grow-at <fractions>', 'with --progressive: fractions of the steps after which to grow, e.g. 0.8 (default) or 0.5,0.8', numberList('--grow-at', (x) => x > 0 && x < 1))
-    .option('--layers <depths>', 'with --progressive: depth after each growth, e.g. 6,12, optionally the start depth first (2,6,12); default the model\'s depth', numberList('--layers', (x) => Number.isSafeInteger(x) && x >= 0))
+    .option('--grow-at <fractions>', 'with --progressive: fractions of the steps after which to grow, e.g. 0.8 (default) or 0.5,0.8', numberList('--grow-at', (x) => x > 0 && x < 1, 'fractions in (0, 1)'))
+    .option('--layers <depths>', 'with --progressive: depth after each growth, e.g. 6,12, optionally the start depth first (2,6,12); default the model\'s depth', numberList('--layers', (x) => Number.isSafeInteger(x) && x >= 0, 'non-negative integers'))
     .addOption(new Option('--grow-method <m>', 'with --progressive: new layers copy the old ones, all copied evenly, outputs kept (copy, the default), fresh with depth-scaled outputs (random, the default from 0 layers) or fresh with zero outputs (zero: exact, learns slowly)').choices([...progressiveMethods]))
     .option('--depth-lr-scale', 'with --progressive: train the new blocks at LR × max(1, depth before) / depth after until the next growth')
     .option('--pilot', 'with --progressive: first measure the catch-up time after growth on a short pilot (fixed-size run vs a run grown after warmup) and grow so that it ends before the decay')

@@ -12,12 +12,14 @@ import {
   readRunInfo,
   readText,
   resolveCheckpointDir,
-  resumeRun,
+  continueRun,
   startRun,
   tokenizerByName,
   tokenizerKinds,
+  readHfConfig,
   type BackendName,
   type RunResult,
+  type RunSpec,
 } from '@efficientscale/core';
 import { backendOption, nonNegativeInt, positiveInt, positiveNumber, useBackend } from './options.js';
 import { trainingProgress } from './progress.js';
@@ -34,6 +36,7 @@ interface TrainFlags {
   tokens?: number;
   out?: string;
   resume?: string;
+  initFrom?: string;
   backend: BackendName;
   seed?: number;
   lr?: number;
@@ -41,11 +44,42 @@ interface TrainFlags {
   seq?: number;
   accumulation?: number;
   schedule?: 'cosine' | 'wsd' | 'constant';
-  tokenizer: string;
+  tokenizer?: string;
+  ffn?: string;
+  progressive?: boolean;
   json?: boolean;
 }
 
 const timestamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+/** Flags that shape a fresh model; a run --init-from takes the checkpoint's model as it is. */
+function refuseModelFlags(flags: TrainFlags): void {
+  const given = ([['--resume', flags.resume], ['--config', flags.config], ['--ffn', flags.ffn], ['--progressive', flags.progressive]] as const).find(([, v]) => v !== undefined);
+  if (given) throw new UserError(`--init-from: expected no ${given[0]} beside it (the run trains the checkpoint's model as it is; grow, upcycle or lowrank it first), found ${given[0]}`);
+}
+
+/** The run's settings: the preset's, with the flags' changes; steps, schedule length, eval and checkpoint cadence from the step count. */
+function runSpec(flags: TrainFlags, spec: RunSpec, corpus: string): RunSpec {
+  const t = spec.trainer;
+  if (flags.batch) t.batchSize = flags.batch;
+  if (flags.seq) t.seqLen = flags.seq;
+  if (flags.accumulation) t.accumulation = flags.accumulation;
+  if (flags.seed !== undefined) t.seed = flags.seed;
+  if (flags.lr) t.schedule.lr = flags.lr;
+  if (flags.schedule) {
+    t.schedule = { ...t.schedule, kind: flags.schedule } as typeof t.schedule;
+  }
+  progressiveScheduleDefault(flags, t);
+  if (flags.tokens) spec.totalSteps = Math.max(1, Math.ceil(flags.tokens / (t.batchSize * t.seqLen * t.accumulation)));
+  if (flags.steps) spec.totalSteps = flags.steps;
+  if ('total' in t.schedule) t.schedule.total = spec.totalSteps;
+  t.schedule.warmup = Math.min(t.schedule.warmup ?? 0, Math.floor(spec.totalSteps / 5));
+  progressiveScheduleSteps(flags, t, spec.totalSteps);
+  spec.evalEvery = Math.max(1, Math.floor(spec.totalSteps / 10));
+  spec.checkpointEvery = Math.max(1, Math.floor(spec.totalSteps / 4));
+  spec.corpus = corpus;
+  return spec;
+}
 
 /** The --corpus file; else, resuming, the corpus the run recorded; else the embedded one. */
 function corpusFrom(flag?: string, resume?: string) {
@@ -65,6 +99,7 @@ export function registerTrain(program: Command): void {
     .option('--tokens <n>', 'training tokens (sets --steps from batch × seq)', positiveInt)
     .option('--out <dir>', 'run directory (default runs/<preset>-<time>)')
     .option('--resume <dir>', 'continue a run from its checkpoint (its settings are reused)')
+    .option('--init-from <dir>', 'start a new run from a checkpoint\'s weights (and AdamW moments when it has them), counters at 0: a run, a grow/upcycle/lowrank/export output or a Hugging Face directory')
     .addOption(backendOption())
     .option('--seed <n>', 'seed for weights and data order', nonNegativeInt)
     .option('--lr <x>', 'peak learning rate', positiveNumber)
@@ -72,12 +107,13 @@ export function registerTrain(program: Command): void {
     .option('--seq <n>', 'tokens per sequence', positiveInt)
     .option('--accumulation <n>', 'micro-batches per optimizer step', positiveInt)
     .addOption(new Option('--schedule <kind>', 'LR schedule after linear warmup').choices(['cosine', 'wsd', 'constant']))
-    .option('--tokenizer <name>', `${tokenizerKinds.join(' or ')} (byte: vocabulary 256; gpt2: GPT-2 BPE, 50,257), or a tokenizer.json (or a directory holding one)`, 'byte')
+    .option('--tokenizer <name>', `${tokenizerKinds.join(' or ')} (byte: vocabulary 256; gpt2: GPT-2 BPE, 50,257), or a tokenizer.json (or a directory holding one); default byte, or with --init-from the checkpoint's own`)
     .option('--json', 'print one JSON object with the results at the end')
     .action(async (flags: TrainFlags) => {
       if (flags.steps !== undefined && flags.tokens !== undefined) {
         throw new UserError('--steps and --tokens: expected at most one of them, found both');
       }
+      if (flags.initFrom !== undefined) refuseModelFlags(flags);
       const backend = await useBackend(flags.backend, false);
       const corpus = corpusFrom(flags.corpus, flags.resume);
       const progress = trainingProgress(0);
@@ -88,34 +124,24 @@ export function registerTrain(program: Command): void {
       try {
         if (flags.resume) {
           const outDir = flags.out ?? flags.resume;
-          result = await resumeRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps, betweenSteps: lowrankBetweenSteps, grow: progressiveGrow });
+          result = await continueRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps, betweenSteps: lowrankBetweenSteps, grow: progressiveGrow });
+        } else if (flags.initFrom !== undefined) {
+          const initFrom = resolveCheckpointDir(flags.initFrom);
+          lowrankTrainConfig(flags, readHfConfig(initFrom)); // refuses --rank & co. without --ffn lowrank
+          const spec = runSpec(flags, getPreset(flags.preset).spec, corpus.source);
+          const outDir = flags.out ?? path.join('runs', `init-${timestamp()}`);
+          if (!flags.json) process.stderr.write(`training from the weights of ${initFrom} for ${spec.totalSteps} steps on ${corpus.name} → ${outDir}\n`);
+          const tokenizer = flags.tokenizer === undefined ? undefined : tokenizerByName(flags.tokenizer);
+          result = await startRun({ outDir, text: corpus.text, tokenizer, initFrom, spec, onProgress, betweenSteps: lowrankBetweenSteps });
         } else {
           const preset = getPreset(flags.preset);
-          const tokenizer = tokenizerByName(flags.tokenizer);
+          const tokenizer = tokenizerByName(flags.tokenizer ?? 'byte');
           const config = lowrankTrainConfig(flags, flags.config
             ? parseConfig(readText(flags.config, 'a config.json'), flags.config)
             : { ...preset.config, vocab_size: tokenizer.vocabSize });
-          const spec = preset.spec;
-          const t = spec.trainer;
-          if (flags.batch) t.batchSize = flags.batch;
-          if (flags.seq) t.seqLen = flags.seq;
-          if (flags.accumulation) t.accumulation = flags.accumulation;
-          if (flags.seed !== undefined) t.seed = flags.seed;
-          if (flags.lr) t.schedule.lr = flags.lr;
-          if (flags.schedule) {
-            t.schedule = { ...t.schedule, kind: flags.schedule } as typeof t.schedule;
-          }
-          progressiveScheduleDefault(flags, t);
-          if (flags.tokens) spec.totalSteps = Math.max(1, Math.ceil(flags.tokens / (t.batchSize * t.seqLen * t.accumulation)));
-          if (flags.steps) spec.totalSteps = flags.steps;
-          if ('total' in t.schedule) t.schedule.total = spec.totalSteps;
-          t.schedule.warmup = Math.min(t.schedule.warmup ?? 0, Math.floor(spec.totalSteps / 5));
-        progressiveScheduleSteps(flags, t, spec.totalSteps);
-          spec.evalEvery = Math.max(1, Math.floor(spec.totalSteps / 10));
-          spec.checkpointEvery = Math.max(1, Math.floor(spec.totalSteps / 4));
-          spec.corpus = corpus.source;
+          const spec = runSpec(flags, preset.spec, corpus.source);
           const progressive = progressiveStart(flags, config, spec, { text: corpus.text, tokenizer });
-        pilot = progressive.pilot;
+          pilot = progressive.pilot;
           const outDir = flags.out ?? path.join('runs', `${flags.preset}-${timestamp()}`);
           assertNewRunDir(outDir);
           if (!flags.json) {

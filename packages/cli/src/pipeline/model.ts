@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getPreset, llamaConfig, mismatch, parseConfig, readText, resolveCheckpointDir, tokenizerByName, type ModelConfig } from '@efficientscale/core';
+import { checkpointTokenizer, getPreset, llamaConfig, mismatch, parseConfig, readText, resolveCheckpointDir, tokenizerByName, type ModelConfig } from '@efficientscale/core';
 import type { Plan, TrainStage } from './plan.js';
 
 /** The checkpoint directory a first stage's `from` names (a run directory resolves to its checkpoint/); refused unless it holds a config.json. */
@@ -23,6 +23,9 @@ export function initialConfig(plan: Plan, stage: TrainStage): ModelConfig {
     const dir = fromCheckpointDir(plan, stage);
     const config = parseConfig(readText(path.join(dir, 'config.json'), 'a config.json'), path.join(dir, 'config.json'));
     if (config.vocab_size < vocab) throw mismatch(`${dir}/config.json "vocab_size"`, `at least the ${plan.tokenizer} tokenizer's ${vocab} tokens`, String(config.vocab_size));
+    // The run goes on with the tokenizer the weights were trained with, or it would read other ids silently.
+    const own = checkpointTokenizer(dir);
+    if (own && own.name !== plan.tokenizer) throw mismatch(`stages[0].from ${dir}`, `a checkpoint trained with the plan's tokenizer "${plan.tokenizer}" (set the plan's "tokenizer")`, `one with ${own.name}`);
     return config;
   }
   if (stage.preset) return { ...getPreset(stage.preset).config, vocab_size: vocab };

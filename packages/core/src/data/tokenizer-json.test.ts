@@ -6,7 +6,7 @@ import { tf } from '../tf.js';
 import { UserError } from '../errors.js';
 import { llamaConfig } from '../model/config.js';
 import { defaultAdamW } from '../train/adamw.js';
-import { readRunInfo, resumeRun, runPaths, startRun, type RunSpec } from '../train/run.js';
+import { readRunInfo, continueRun, runPaths, startRun, type RunSpec } from '../train/run.js';
 import { tokenizerByName, tokenizerFromJSON } from './tokenizer.js';
 import { TokenizerJson } from './tokenizer-json.js';
 import { checkpointTokenizer, tokenizerFiles } from '../hf/tokenizer-files.js';
@@ -66,7 +66,7 @@ describe('tokenizer.json', () => {
     const run = path.join(out, 'run');
     await startRun({ outDir: run, text, tokenizer: tok, config, spec, stopAfter: 2 });
     expect(readRunInfo(runPaths(run).checkpoint).tokenizer.name).toBe('tokenizer.json');
-    const resumed = await resumeRun({ outDir: run, text });
+    const resumed = await continueRun({ outDir: run, text });
     expect(resumed.steps).toBe(4);
     expect(resumed.tokenizer).toBe('tokenizer.json');
     expect(readRunInfo(runPaths(run).checkpoint).tokenizer.vocabSize).toBe(13);

@@ -9,7 +9,7 @@ import { ByteTokenizer } from '../data/tokenizer.js';
 import { loadCheckpointFiles, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { assertFinite } from '../io/nonfinite.js';
-import { resumeRun, runPaths, startRun, type RunSpec } from '../train/run.js';
+import { continueRun, runPaths, startRun, type RunSpec } from '../train/run.js';
 import { defaultAdamW } from '../train/adamw.js';
 import { validateConfig } from '../model/config.js';
 import { paramShapes } from '../model/params.js';
@@ -41,7 +41,7 @@ beforeAll(async () => {
   clean = loadCheckpointFiles(runPaths(run).checkpoint);
   const again = path.join(root, 'clean-resume');
   saveCheckpoint(path.join(again, 'checkpoint'), { config, params: clean.params, optimizer: clean.optimizer, trainerState: clean.trainerState, tokenizer: new ByteTokenizer() });
-  await resumeRun({ outDir: again, text, stopAfter: 3 });
+  await continueRun({ outDir: again, text, stopAfter: 3 });
   cleanResumed = fs.readFileSync(path.join(again, 'checkpoint', 'model.safetensors'));
 });
 
@@ -123,7 +123,7 @@ describe('trainer_state.json / optimizer.safetensors fuzz', () => {
         const before = performance.now();
         let outcome: unknown;
         try {
-          await resumeRun({ outDir: dir, text, stopAfter: 3 });
+          await continueRun({ outDir: dir, text, stopAfter: 3 });
           outcome = 'accepted';
         } catch (err) {
           outcome = err;

@@ -8,7 +8,7 @@ import { llamaConfig, type ModelConfig } from '../model/config.js';
 import { countParams, initParams, paramShapes, type Params } from '../model/params.js';
 import { ByteTokenizer } from '../data/tokenizer.js';
 import { defaultAdamW } from './adamw.js';
-import { resumeRun, runPaths, startRun, type RunSpec } from './run.js';
+import { continueRun, runPaths, startRun, type RunSpec } from './run.js';
 import { checkGrowthRecord, startGrowth, type GrowFn } from './growth.js';
 import { Trainer } from './trainer.js';
 import { flopsPerToken } from '../model/flops.js';
@@ -115,11 +115,11 @@ describe('a growth schedule in a run', () => {
     const resumed = tmp();
     await startRun({ outDir: resumed, text, tokenizer: new ByteTokenizer(), config: zeroLayer, spec: spec(10, 3), growth, stopAfter: 3 });
     expect(state(resumed).growth.done).toEqual([]);
-    await expect(resumeRun({ outDir: resumed, text })).rejects.toThrow(/2 to come/);
+    await expect(continueRun({ outDir: resumed, text })).rejects.toThrow(/2 to come/);
     // Then stopped at 6, after the first growth: that checkpoint holds the 1-layer model.
-    await resumeRun({ outDir: resumed, text, grow, stopAfter: 6 });
+    await continueRun({ outDir: resumed, text, grow, stopAfter: 6 });
     expect(JSON.parse(fs.readFileSync(path.join(runPaths(resumed).checkpoint, 'config.json'), 'utf8')).num_hidden_layers).toBe(1);
-    await resumeRun({ outDir: resumed, text, grow });
+    await continueRun({ outDir: resumed, text, grow });
     expect(records(resumed).map((r) => r.loss)).toEqual(log.map((r) => r.loss));
     expect(state(resumed).growth).toEqual(state(straight).growth);
     expect(Object.keys(state(straight).growth.lrScale).every((n) => n.startsWith('model.layers.1.'))).toBe(true);

@@ -10,7 +10,7 @@ import { ByteTokenizer } from '../data/tokenizer.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { loadCheckpointFiles } from '../io/checkpoint.js';
 import { defaultAdamW } from './adamw.js';
-import { resumeRun, runPaths, startRun, truncateMetrics, type RunSpec } from './run.js';
+import { continueRun, runPaths, startRun, truncateMetrics, type RunSpec } from './run.js';
 
 const config = llamaConfig({ vocab: 256, hidden: 8, ffn: 16, layers: 1, heads: 2, maxPositions: 16 });
 const text = 'resume me exactly once per step, please. '.repeat(20);
@@ -37,13 +37,13 @@ describe('kill and resume', () => {
     await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(8, 3), stopAfter: 5 });
     fs.appendFileSync(runPaths(dir).metrics, '{"step": 6, "lo');
     expect(loggedSteps.bind(null, dir)).toThrow();
-    await resumeRun({ outDir: dir, text });
+    await continueRun({ outDir: dir, text });
     expect(loggedSteps(dir)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // Resume cut the log back to step 3 and then went on; the same holds for a second interruption.
     const again = tmp();
     await startRun({ outDir: again, text, tokenizer: new ByteTokenizer(), config, spec: spec(8, 3), stopAfter: 4 });
-    await resumeRun({ outDir: again, text, stopAfter: 7 });
-    await resumeRun({ outDir: again, text });
+    await continueRun({ outDir: again, text, stopAfter: 7 });
+    await continueRun({ outDir: again, text });
     expect(loggedSteps(again)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
@@ -54,7 +54,7 @@ describe('kill and resume', () => {
     fs.renameSync(ckpt, `${ckpt}.old-0a1b2c`); // as writeDirAtomic leaves it after its first rename
     fs.mkdirSync(`${ckpt}.tmp-3d4e5f`); // and a half-written new one
     expect(() => loadCheckpointFiles(dir)).toThrow(/no config\.json \(an interrupted save left the last checkpoint in .*checkpoint\.old-0a1b2c; --resume restores it\)$/);
-    await resumeRun({ outDir: dir, text });
+    await continueRun({ outDir: dir, text });
     expect(loggedSteps(dir)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('checkpoint')).sort()).toEqual(['checkpoint']);
     const straight = tmp();
@@ -108,12 +108,12 @@ describe('non-finite values', () => {
   it('refuses a negative second moment and a resume on another corpus', async () => {
     const dir = tmp();
     await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(2, 1), stopAfter: 1 });
-    await expect(resumeRun({ outDir: dir, text: text + text })).rejects.toThrowError(/resume corpus: expected a training split of \d+ tokens/);
+    await expect(continueRun({ outDir: dir, text: text + text })).rejects.toThrowError(/resume corpus: expected a training split of \d+ tokens/);
     const file = path.join(runPaths(dir).checkpoint, 'optimizer.safetensors');
     const moments = readSafetensors(file).tensors;
     moments['v.model.norm.weight'].data[0] = -1;
     writeSafetensors(file, moments, { format: 'pt' });
-    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(/"v\.model\.norm\.weight" element 0: expected a second moment >= 0, found -1/);
+    await expect(continueRun({ outDir: dir, text })).rejects.toThrowError(/"v\.model\.norm\.weight" element 0: expected a second moment >= 0, found -1/);
   });
 
   it('refuses a sampler RNG state that the seed and the batches drawn do not give (it would resume on other batches)', async () => {
@@ -124,12 +124,12 @@ describe('non-finite values', () => {
     const saved = state.sampler.rng;
     state.sampler.rng = [(saved[0] ^ 1) >>> 0, ...saved.slice(1)];
     fs.writeFileSync(file, JSON.stringify(state));
-    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(
+    await expect(continueRun({ outDir: dir, text })).rejects.toThrowError(
       new RegExp(`"sampler\\.rng": expected \\[${saved.join(',')}\\] \\(the state after 2 batches from seed 3\\), found \\[${state.sampler.rng.join(',')}\\]$`),
     );
     state.sampler.rng = saved;
     fs.writeFileSync(file, JSON.stringify(state));
-    await resumeRun({ outDir: dir, text });
+    await continueRun({ outDir: dir, text });
     expect(loggedSteps(dir)).toEqual([1, 2, 3]);
   });
 
@@ -139,9 +139,9 @@ describe('non-finite values', () => {
     const file = path.join(runPaths(dir).checkpoint, 'trainer_state.json');
     const state = JSON.parse(fs.readFileSync(file, 'utf8'));
     fs.writeFileSync(file, JSON.stringify({ ...state, optimizerStep: 1 }));
-    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(/"optimizerStep": expected at least the trainer step \(2\), found 1$/);
+    await expect(continueRun({ outDir: dir, text })).rejects.toThrowError(/"optimizerStep": expected at least the trainer step \(2\), found 1$/);
     fs.writeFileSync(file, JSON.stringify({ ...state, optimizerStep: 7 }));
-    await resumeRun({ outDir: dir, text });
+    await continueRun({ outDir: dir, text });
     expect(loggedSteps(dir)).toEqual([1, 2, 3]);
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).optimizerStep).toBe(8);
   });
@@ -156,7 +156,7 @@ describe('non-finite values', () => {
     moments['v.model.norm.weight'].data.fill(0);
     writeSafetensors(file, moments, { format: 'pt' });
     const before = fs.readFileSync(path.join(runPaths(dir).checkpoint, 'model.safetensors'));
-    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(/weights to checkpoint: tensor "model\.norm\.weight" element 0: expected a finite number \(step 2 diverged/);
+    await expect(continueRun({ outDir: dir, text })).rejects.toThrowError(/weights to checkpoint: tensor "model\.norm\.weight" element 0: expected a finite number \(step 2 diverged/);
     expect(fs.readFileSync(path.join(runPaths(dir).checkpoint, 'model.safetensors'))).toEqual(before);
   });
 });

@@ -14,6 +14,8 @@ import { assertNewOutputDir, makeDirs } from '../io/output-path.js';
 import { splitTrainVal } from '../data/batches.js';
 import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { checkpointTokenizer, tokenizerForCheckpoint } from '../hf/tokenizer-files.js';
+import { readHfConfig } from '../hf/load-model.js';
+import { disposeStartingPoint, loadStartingPoint } from './init-from.js';
 import { unigramEntropy } from '../data/unigram.js';
 import { Trainer, type StepMetrics, type TrainerOptions, type TrainerState } from './trainer.js';
 import { checkGrowthRecord, growAt, startGrowth, type GrowFn, type GrowthRecord, type ScheduledGrowth } from './growth.js';
@@ -116,8 +118,15 @@ function save(dir: string, trainer: Trainer, spec: RunSpec, tokenizer: Tokenizer
 export interface StartOptions {
   outDir: string;
   text: string;
-  tokenizer: Tokenizer;
-  config: ModelConfig;
+  /** The tokenizer; with `initFrom`, the checkpoint's own when omitted (see tokenizerForCheckpoint). */
+  tokenizer?: Tokenizer;
+  /** The model, initialised from `spec.trainer.seed`; or */
+  config?: ModelConfig;
+  /**
+   * a run or checkpoint directory whose config, weights and (when it has them) AdamW moments the run starts
+   * from, with its counters at 0 (loadStartingPoint).
+   */
+  initFrom?: string;
   spec: RunSpec;
   onProgress?: (p: Progress) => void;
   /** Stop early (e.g. after half the steps, to test resume). */
@@ -133,7 +142,7 @@ export interface StartOptions {
  */
 export type BetweenSteps = (trainer: Trainer, spec: RunSpec) => void;
 
-export interface ResumeOptions {
+export interface ContinueOptions {
   outDir: string;
   /** Checkpoint to continue from (defaults to the run dir's own). */
   from?: string;
@@ -142,6 +151,13 @@ export interface ResumeOptions {
   stopAfter?: number;
   /** Continue to this many total steps instead of the stored total. */
   totalSteps?: number;
+  /**
+   * New settings from here on (a pipeline's next stage): the step, token and FLOP counters, the AdamW moments
+   * and the data position carry on; the schedule, total and eval/checkpoint cadence are these, and the wall
+   * clock restarts. The batch shape, seed and held-out fraction must stay (the data position depends on
+   * them). A checkpoint without moments (a transform that cannot carry them) continues with zero moments.
+   */
+  spec?: RunSpec;
   betweenSteps?: BetweenSteps;
   /** Applies the stored growth schedule's stages (needed when growths are still to come). */
   grow?: GrowFn;
@@ -178,34 +194,70 @@ export function truncateMetrics(file: string, step: number): void {
   writeFileAtomic(file, kept.map((line) => line + '\n').join(''));
 }
 
-/** Starts a fresh training run in `outDir`. Refuses to overwrite an existing run. */
+/**
+ * Starts a new training run in `outDir` (refusing to overwrite a run): from a seeded initialisation of
+ * `config`, or from the weights (and moments) of the checkpoint `initFrom`, at step 0 either way.
+ */
 export async function startRun(o: StartOptions): Promise<RunResult> {
+  if ((o.config === undefined) === (o.initFrom === undefined)) throw new Error('startRun: expected exactly one of config and initFrom');
   assertNewRunDir(o.outDir);
-  if (o.config.vocab_size < o.tokenizer.vocabSize) {
-    throw mismatch('config "vocab_size"', `at least the ${o.tokenizer.name} tokenizer's ${o.tokenizer.vocabSize} tokens`, String(o.config.vocab_size));
+  const fromDir = o.initFrom === undefined ? undefined : resolveCheckpointDir(o.initFrom);
+  const config = fromDir === undefined ? o.config! : readHfConfig(fromDir);
+  const tokenizer = fromDir === undefined ? o.tokenizer : tokenizerForCheckpoint(fromDir, o.tokenizer);
+  if (!tokenizer) throw new Error('startRun: expected a tokenizer beside config');
+  if (config.vocab_size < tokenizer.vocabSize) {
+    throw mismatch('config "vocab_size"', `at least the ${tokenizer.name} tokenizer's ${tokenizer.vocabSize} tokens`, String(config.vocab_size));
   }
   // Refused here, not at the first step's forward pass ("input tokens: ..."), as resume does.
-  const { maxPositions } = dimsOf(o.config);
+  const { maxPositions } = dimsOf(config);
   if (o.spec.trainer.seqLen > maxPositions) throw mismatch('sequence length (--seq)', `at most the config's max_position_embeddings (${maxPositions})`, String(o.spec.trainer.seqLen));
-  const ids = o.tokenizer.encode(o.text);
+  const ids = tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
   const growth = o.growth && { record: startGrowth(o.growth.schedule, o.spec.totalSteps), grow: o.growth.grow };
-  const trainer = Trainer.fresh(o.config, train, val, o.spec.trainer);
-  return loop(trainer, o.outDir, o.spec, o.tokenizer, unigramEntropy(train, o.tokenizer.vocabSize), 0, NaN, train.length, o.onProgress, o.stopAfter, o.betweenSteps, growth);
+  let trainer: Trainer;
+  if (fromDir === undefined) trainer = Trainer.fresh(config, train, val, o.spec.trainer);
+  else {
+    const start = loadStartingPoint(fromDir);
+    try {
+      trainer = Trainer.fromWeights(start.config, start.params, train, val, o.spec.trainer, start.optimizer, start.optimizerStep);
+    } finally {
+      disposeStartingPoint(start);
+    }
+  }
+  return loop(trainer, o.outDir, o.spec, tokenizer, unigramEntropy(train, tokenizer.vocabSize), 0, NaN, train.length, o.onProgress, o.stopAfter, o.betweenSteps, growth);
 }
 
-/** Continues a run from its checkpoint: same data position, optimizer moments and schedule. */
-export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
+/** The settings a new leg (ContinueOptions.spec) may not change: the data position depends on them. */
+function checkSameDataPosition(stored: RunSpec, next: RunSpec, stateFile: string): void {
+  const fields: Array<[string, unknown, unknown]> = [
+    ['spec.trainer.batchSize', stored.trainer.batchSize, next.trainer.batchSize],
+    ['spec.trainer.seqLen', stored.trainer.seqLen, next.trainer.seqLen],
+    ['spec.trainer.accumulation', stored.trainer.accumulation, next.trainer.accumulation],
+    ['spec.trainer.seed', stored.trainer.seed, next.trainer.seed],
+    ['spec.valFraction', stored.valFraction, next.valFraction],
+  ];
+  for (const [field, was, now] of fields) {
+    if (was !== now) throw mismatch(`continuing ${stateFile}: "${field}"`, `${String(was)} as before (the data position carries on)`, String(now));
+  }
+}
+
+/**
+ * Continues a run from its checkpoint: same data position, optimizer moments and counters; the same
+ * schedule unless `spec` gives the next leg's.
+ */
+export async function continueRun(o: ContinueOptions): Promise<RunResult> {
   recoverInterruptedDirSwap(runPaths(o.outDir).checkpoint); // a kill mid-save left checkpoint/ renamed aside
   const dir = resolveCheckpointDir(o.from ?? o.outDir);
   const files = loadCheckpointFiles(dir);
   const stateFile = path.join(dir, 'trainer_state.json');
-  if (!files.trainerState) throw mismatch(stateFile, 'a trainer state written by efficientscale train', 'no such file');
+  const weightsOnly = ' (to start a new run from its weights: --init-from)';
+  if (!files.trainerState) throw mismatch(stateFile, `a trainer state written by efficientscale train${weightsOnly}`, 'no such file');
   const stored = checkTrainerState(files.trainerState, stateFile) as unknown as StoredTrainerState;
-  if (!files.optimizer) throw mismatch(dir, 'optimizer.safetensors to resume from', 'no such file');
+  if (!files.optimizer && !o.spec) throw mismatch(dir, `optimizer.safetensors to resume from${weightsOnly}`, 'no such file');
   const config = validateConfig(files.config, path.join(dir, 'config.json'));
   checkParams(config, files.params, `${dir}/model.safetensors`);
-  checkOptimizerTensors(files.optimizer, paramShapes(config), path.join(dir, 'optimizer.safetensors'));
+  const moments = files.optimizer ?? {};
+  checkOptimizerTensors(moments, paramShapes(config), path.join(dir, 'optimizer.safetensors'));
   const growth = checkGrowthRecord(stored.growth, stored.step, stateFile);
   if (growth && growth.done.length < growth.schedule.length && !o.grow) throw mismatch(`${stateFile}: "growth"`, 'no growths to come (or a grow function to apply them)', `${growth.schedule.length - growth.done.length} to come`);
   const { maxPositions } = dimsOf(config);
@@ -216,8 +268,14 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   if (tokenizer.vocabSize > config.vocab_size) {
     throw mismatch(`${stateFile}: "tokenizer"`, `a tokenizer of at most vocab_size (${config.vocab_size}) tokens`, `${tokenizer.name} (${tokenizer.vocabSize})`);
   }
-  const spec: RunSpec = { ...stored.spec, totalSteps: o.totalSteps ?? stored.spec.totalSteps };
-  if (o.totalSteps !== undefined) spec.trainer = { ...spec.trainer, schedule: { ...spec.trainer.schedule, total: o.totalSteps } as ScheduleSpec };
+  if (o.spec) checkSameDataPosition(stored.spec, o.spec, stateFile);
+  const spec: RunSpec = { ...(o.spec ?? stored.spec) };
+  if (o.totalSteps !== undefined) {
+    spec.totalSteps = o.totalSteps;
+    if ('total' in spec.trainer.schedule) spec.trainer = { ...spec.trainer, schedule: { ...spec.trainer.schedule, total: o.totalSteps } as ScheduleSpec };
+  }
+  // Nothing to train would leave no metrics and no checkpoint in the run directory.
+  if (spec.totalSteps <= stored.step) throw mismatch('steps to train to (--steps)', `more than the checkpoint's ${stored.step} steps`, String(spec.totalSteps));
   const ids = tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, spec.valFraction);
   if (stored.trainTokens !== undefined && stored.trainTokens !== train.length) {
@@ -225,13 +283,14 @@ export async function resumeRun(o: ResumeOptions): Promise<RunResult> {
   }
   checkSamplerReplay(stored, train.length, stateFile);
   const params = mapValues(files.params, fromRaw);
-  const optimizer = mapValues(files.optimizer, fromRaw);
+  const optimizer = mapValues(moments, fromRaw);
   const trainer = new Trainer(config, params, train, val, spec.trainer, { state: stored, optimizer, optimizerStep: stored.optimizerStep });
   trainer.lrScale = { ...growth?.lrScale };
   tf.dispose([...Object.values(params), ...Object.values(optimizer)]);
   // Steps logged after this checkpoint (a run killed between checkpoints) are about to be redone.
   truncateMetrics(runPaths(o.outDir).metrics, stored.step);
-  return loop(trainer, o.outDir, spec, tokenizer, unigramEntropy(train, tokenizer.vocabSize), stored.wallSeconds, stored.lastTrainLoss ?? NaN, train.length, o.onProgress, o.stopAfter, o.betweenSteps, growth && { record: growth, grow: o.grow });
+  const wallBefore = o.spec ? 0 : stored.wallSeconds;
+  return loop(trainer, o.outDir, spec, tokenizer, unigramEntropy(train, tokenizer.vocabSize), wallBefore, stored.lastTrainLoss ?? NaN, train.length, o.onProgress, o.stopAfter, o.betweenSteps, growth && { record: growth, grow: o.grow });
 }
 
 async function loop(

@@ -10,7 +10,7 @@ import { ByteTokenizer } from '../data/tokenizer.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { splitTrainVal } from '../data/batches.js';
 import { Trainer } from './trainer.js';
-import { resumeRun, runPaths, startRun, type RunSpec } from './run.js';
+import { continueRun, runPaths, startRun, type RunSpec } from './run.js';
 import { defaultAdamW } from './adamw.js';
 
 const config = llamaConfig({ vocab: 256, hidden: 16, ffn: 40, layers: 2, heads: 4, kvHeads: 2, maxPositions: 64 });
@@ -89,7 +89,7 @@ describe('Trainer', () => {
     const full = await startRun({ outDir: straight, text, tokenizer, config, spec: spec(8) });
     const half = await startRun({ outDir: split, text, tokenizer, config, spec: spec(8), stopAfter: 4 });
     expect(half.steps).toBe(4);
-    const resumed = await resumeRun({ outDir: split, text });
+    const resumed = await continueRun({ outDir: split, text });
     expect(resumed.steps).toBe(8);
     expect(resumed.tokens).toBe(full.tokens);
     expect(resumed.flops).toBe(full.flops);
@@ -114,8 +114,8 @@ describe('Trainer', () => {
     const snapshot = (f: string) => fs.readFileSync(f);
     const before = fs.readdirSync(runPaths(dir).checkpoint).map((f) => snapshot(path.join(runPaths(dir).checkpoint, f)));
     const metricsBefore = snapshot(runPaths(dir).metrics);
-    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(UserError);
-    await expect(resumeRun({ outDir: dir, text })).rejects.toThrowError(/model\.safetensors: tensor "model\.norm\.weight" element 0: expected a finite number.*found NaN/);
+    await expect(continueRun({ outDir: dir, text })).rejects.toThrowError(UserError);
+    await expect(continueRun({ outDir: dir, text })).rejects.toThrowError(/model\.safetensors: tensor "model\.norm\.weight" element 0: expected a finite number.*found NaN/);
     const after = fs.readdirSync(runPaths(dir).checkpoint).map((f) => snapshot(path.join(runPaths(dir).checkpoint, f)));
     expect(after).toEqual(before);
     expect(snapshot(runPaths(dir).metrics)).toEqual(metricsBefore);

@@ -95,6 +95,17 @@ export class Trainer {
     for (const name of Object.keys(paramShapes(config))) this.vars[name] = tf.variable(params[name], true, `${name}@trainer${this.id}`);
   }
 
+  /**
+   * Starts from given weights (copied in) at step 0, with AdamW moments and their Adam step when given
+   * (weights without moments start theirs at zero): a new run from a checkpoint.
+   */
+  static fromWeights(config: ModelConfig, params: Params, trainIds: Int32Array, valIds: Int32Array, options: TrainerOptions, optimizer?: Record<string, tf.Tensor>, optimizerStep = 0): Trainer {
+    const trainer = new Trainer(config, params, trainIds, valIds, options);
+    if (optimizer) trainer.optimizer.loadState(optimizer, optimizerStep);
+    else trainer.optimizer.step = optimizerStep;
+    return trainer;
+  }
+
   /** Starts from fresh weights (seeded). */
   static fresh(config: ModelConfig, trainIds: Int32Array, valIds: Int32Array, options: TrainerOptions): Trainer {
     const params = initParams(config, options.seed);
