@@ -77,7 +77,7 @@ describe('growDepth', () => {
     expect(spreadSources(2, 4)).toEqual([0, 0, 1, 1]);
     const config = llamaConfig({ vocab: 16, hidden: 8, ffn: 8, layers: 2, heads: 2 });
     const params = initParams(config, 1);
-    expect(() => growDepth(config, params, { layers: 1, method: 'zero' })).toThrow(/expected an integer >= the current depth \(2\), found 1/);
+    expect(() => growDepth(config, params, { layers: 1, method: 'zero' })).toThrow(/layers: expected at least the current 2 layers \(growth never removes layers\), found 1/);
     expect(() => growDepth(config, params, { layers: 3, method: 'bogus' as never })).toThrow(UserError);
     const same = growDepth(config, params, { layers: 2, method: 'copy' });
     expect(same.report.maxLogitGap).toBe(0);

@@ -81,7 +81,7 @@ export function planDepth(config: ModelConfig, options: DepthPlanOptions): Trans
   if (!(depthMethods as readonly string[]).includes(method)) throw mismatch('depth method', depthMethods.join(' | '), JSON.stringify(method));
   const d = dimsOf(config);
   requireDense(config);
-  if (!Number.isInteger(target) || target < d.layers) throw mismatch('target layers', `an integer >= the current depth (${d.layers})`, String(target));
+  if (!Number.isInteger(target) || target < d.layers) throw mismatch('layers', `at least the current ${d.layers} layers (growth never removes layers)`, String(target));
   if (d.layers === 0 && method !== 'zero' && method !== 'random') {
     throw mismatch(`depth method for a 0-layer model`, '"zero" or "random" (there is no layer to copy)', JSON.stringify(method));
   }

@@ -56,12 +56,12 @@ describe('a checkpoint holds its tokenizer', () => {
     expect(g).toMatchObject({ tokenizer: 'gpt2', prompt_ids: Array.from(new Gpt2Tokenizer().encode('Call me')) });
   });
 
-  it('grow, upcycle and stream-grow-depth carry the tokenizer files to their output', async () => {
+  it('grow, upcycle and grow --stream carry the tokenizer files to their output', async () => {
     const from = path.join(bytes, 'checkpoint');
     const outs = { grown: path.join(tmp, 'grown'), moe: path.join(tmp, 'moe'), deep: path.join(tmp, 'deep') };
     await ok('grow', bytes, '--out', outs.grown, '--layers', '3', '--backend', 'cpu', '--json');
     await ok('upcycle', bytes, '--out', outs.moe, '--experts', '2', '--top-k', '1', '--backend', 'cpu', '--json');
-    await ok('stream-grow-depth', from, '--out', outs.deep, '--layers', '3', '--json');
+    await ok('grow', from, '--out', outs.deep, '--layers', '3', '--depth-method', 'copy', '--stream', '--json');
     for (const out of Object.values(outs)) {
       for (const f of TOKENIZER_FILES) expect(read(out, f), `${out}/${f}`).toBe(read(from, f));
     }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { TOKENIZER_FILES, checkFinite, countParams, float32Config, openCheckedTensors, readHfConfig, streamTransform, type OutputTensor } from '@efficientscale/core';
+import { TOKENIZER_FILES, copyOutput, countParams, openCheckedTensors, readHfConfig, transformCheckpoint, weightTable, type PlanOutput } from '@efficientscale/core';
 import { positiveNumber } from './options.js';
 
 interface ImportFlags {
@@ -22,35 +22,30 @@ export function registerImport(program: Command): void {
     .option('--json', 'print one JSON object: architecture, parameters, source dtypes, shards, carried files')
     .action((dir: string, flags: ImportFlags) => {
       const config = readHfConfig(dir);
-      // Checked against config.json from the headers; then streamed, so a model bigger than memory imports too.
       const { tensors, names } = openCheckedTensors(dir, config);
       const dtypes: Record<string, number> = {};
-      const outputs: OutputTensor[] = names.map((name) => {
-        const { dtype, shape, file } = tensors.info(name);
-        dtypes[dtype] = (dtypes[dtype] ?? 0) + 1;
-        return {
-          name,
-          shape,
-          compute: (read) => {
-            const data = read(name);
-            checkFinite(name, { dtype: 'F32', shape, data }, file, flags);
-            return data;
-          },
-        };
-      });
+      for (const name of names) dtypes[tensors.info(name).dtype] = (dtypes[tensors.info(name).dtype] ?? 0) + 1;
       const sharded = tensors.source.endsWith('.index.json');
       tensors.close();
-      // The tokenizer and its settings travel with the weights.
+      // A copy plan that stores every weight as float32 (weights only: no moments, no trainer state), streamed:
+      // a model bigger than memory imports too.
+      const copyAsFloat32 = (o: PlanOutput): PlanOutput => ({ ...o, dtype: 'F32', moment: undefined });
+      const result = transformCheckpoint(
+        dir,
+        flags.out,
+        ({ config: c }) => ({ config: c, outputs: weightTable(c).map((w) => copyAsFloat32(copyOutput(w.name, w.name, w.shape))), report: {} }),
+        { stream: true, shardBytes: Math.round(flags.shardMb * 2 ** 20), allowNonfinite: flags.allowNonfinite },
+      );
+      // The tokenizer and its settings travel with the weights (generation_config.json is made when absent).
       const carried = TOKENIZER_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
-      const result = streamTransform({ source: dir, out: flags.out, config: float32Config(config), outputs, shardBytes: Math.round(flags.shardMb * 2 ** 20), tokenizer: dir });
       const report = {
-        out: path.resolve(flags.out),
+        out: result.out,
         architecture: config.architectures?.[0] ?? config.model_type ?? 'unknown',
         params: countParams(config),
         tensors: result.tensors,
         sourceDtypes: dtypes,
         sharded,
-        shards: result.shards.length,
+        shards: result.files.filter((f) => f.endsWith('.safetensors')).length,
         carried,
       };
       if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);

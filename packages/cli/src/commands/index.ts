@@ -9,7 +9,6 @@ import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
 import { registerForward } from './forward.js';
 import { registerImport } from './import.js';
-import { registerStream } from './stream.js';
 import { registerBench } from './bench.js';
 import { registerUpcycle } from './upcycle.js';
 import { registerLowrank } from './lowrank.js';
@@ -29,7 +28,6 @@ export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerForward(program);
   registerImport(program);
-  registerStream(program);
   registerBench(program);
   registerUpcycle(program);
   registerLowrank(program);

@@ -50,3 +50,31 @@ export function trainingProgress(total: number, enabled = true) {
     },
   };
 }
+
+/**
+ * Progress of a transform on stderr: tensors written of the total, the last one's name, elapsed time and
+ * ETA, at most one line every 2 s (a transform runs synchronously: no timer would fire), and a last line.
+ */
+export function tensorProgress(enabled = true) {
+  const started = performance.now();
+  let shown = 0;
+  let last = '';
+  const line = (done: number, total: number, name: string) => {
+    const seconds = (performance.now() - started) / 1000;
+    const eta = done > 0 ? (seconds / done) * (total - done) : NaN;
+    return `tensor ${done}/${total} ${name} | ${formatDuration(seconds)} elapsed | ETA ${formatDuration(eta)}`;
+  };
+  return {
+    update(done: number, total: number, name: string) {
+      if (!enabled) return;
+      last = line(done, total, name);
+      const now = performance.now();
+      if (now - shown < 2000 && done < total) return;
+      shown = now;
+      process.stderr.write(process.stderr.isTTY ? `\r${last}\x1b[K` : `${last}\n`);
+    },
+    stop() {
+      if (enabled && shown > 0 && process.stderr.isTTY) process.stderr.write('\n');
+    },
+  };
+}

@@ -2,10 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { disposeModel, forward, initParams, llamaConfig, loadModel, checkpointTokenizer, saveModel, tf } from '@efficientscale/core';
+import { ByteTokenizer, disposeModel, forward, initParams, llamaConfig, loadModel, saveModel, tf } from '@efficientscale/core';
 import { upcycle } from '@efficientscale/moe';
-import { cli } from './test-util.js';
 import { growDepth } from '@efficientscale/progressive';
+import { cli } from './test-util.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-stream-'));
 const dense = path.join(tmp, 'dense');
@@ -22,21 +22,21 @@ const maxGap = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  const config = llamaConfig({ vocab: 40, hidden: 16, ffn: 24, layers: 3, heads: 4, kvHeads: 2 });
+  const config = llamaConfig({ vocab: 256, hidden: 16, ffn: 24, layers: 3, heads: 4, kvHeads: 2 });
   const params = initParams(config, 11, 0.2);
-  saveModel(dense, config, params, null);
-  // What a run's checkpoint records its tokenizer in: it must travel with the transformed weights.
-  fs.writeFileSync(path.join(dense, 'trainer_state.json'), JSON.stringify({ tokenizer: { kind: 'gpt2' } }));
+  saveModel(dense, config, params, new ByteTokenizer());
   tf.dispose(Object.values(params));
 });
 
-describe('streaming transforms (tensor by tensor, sharded output)', () => {
-  it('stream-grow-depth adds zero-output copies: same logits, the layers where they belong, shards of at most --shard-mb', async () => {
+describe('--stream: transforms tensor by tensor, sharded output', () => {
+  it('grow --depth-method copy --stream adds zero-output copies: same logits, the layers where they belong, shards of at most --shard-mb', async () => {
     const out = path.join(tmp, 'deep');
-    const r = await cli('stream-grow-depth', dense, '--out', out, '--layers', '5', '--shard-mb', '0.004', '--json');
+    const r = await cli('grow', dense, '--out', out, '--layers', '5', '--depth-method', 'copy', '--stream', '--shard-mb', '0.004', '--json');
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ transform: 'stream-grow-depth', inserted: [1, 4], tensors: 3 + 5 * 9 });
+    expect(report).toMatchObject({ mode: 'stream', tensors: 3 + 5 * 9, dtype: 'F32' });
+    expect(report.depth.newLayers).toEqual([{ index: 1, source: 0 }, { index: 4, source: 2 }]);
+    expect(report.maxLogitGap).toBeUndefined(); // not measured when streamed
     expect(report.shards).toBeGreaterThan(2);
     expect(report.paramsAfter).toBeGreaterThan(report.paramsBefore);
     const index = JSON.parse(fs.readFileSync(path.join(out, 'model.safetensors.index.json'), 'utf8'));
@@ -47,42 +47,44 @@ describe('streaming transforms (tensor by tensor, sharded output)', () => {
       if (tensors > 1) expect(size).toBeLessThan(0.004 * 2 ** 20 + 4096);
     }
     expect(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).num_hidden_layers).toBe(5);
+    expect(fs.existsSync(path.join(out, 'tokenizer.json'))).toBe(true);
     expect(maxGap(logits(out), logits(dense))).toBeLessThan(1e-5);
   });
 
-  it('stream-upcycle of the sharded, grown checkpoint is a Mixtral whose logits equal the dense ones', async () => {
+  it('upcycle --stream of the sharded, grown checkpoint is a Mixtral whose logits equal the dense ones, and the config upcycle gives', async () => {
     const out = path.join(tmp, 'moe');
-    const r = await cli('stream-upcycle', path.join(tmp, 'deep'), '--out', out, '--experts', '4', '--top-k', '2', '--json');
+    const r = await cli('upcycle', path.join(tmp, 'deep'), '--out', out, '--experts', '4', '--top-k', '2', '--stream', '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ shards: 1, experts: 4, topK: 2 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ shards: 1, experts: 4, topK: 2, mode: 'stream' });
     const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ architectures: ['MixtralForCausalLM'], model_type: 'mixtral', num_local_experts: 4, num_experts_per_tok: 2, num_hidden_layers: 5 });
     expect(maxGap(logits(out), logits(dense))).toBeLessThan(1e-5);
-    // the config the in-memory upcycle writes for the same options
     const deep = loadModel(path.join(tmp, 'deep'));
     const inMemory = upcycle(deep.config, deep.params, { experts: 4, topK: 2 });
-    expect(config).toEqual(inMemory.config);
+    expect(config).toEqual({ ...inMemory.config, torch_dtype: 'float32' });
     tf.dispose(Object.values(inMemory.params));
     disposeModel(deep);
     const moe = loadModel(out);
     expect(moe.params['model.layers.4.block_sparse_moe.experts.3.w2.weight'].shape).toEqual([16, 24]);
     expect(moe.params['model.layers.0.mlp.up_proj.weight']).toBeUndefined();
-    expect(checkpointTokenizer(out)!.name).toBe('gpt2');
+    expect(fs.readFileSync(path.join(out, 'tokenizer.json'), 'utf8')).toBe(fs.readFileSync(path.join(dense, 'tokenizer.json'), 'utf8'));
     disposeModel(moe);
   });
 
-  it('refuses a non-dense source for upcycling, fewer layers, and a non-empty --out, writing nothing', async () => {
-    const a = await cli('stream-upcycle', path.join(tmp, 'moe'), '--out', path.join(tmp, 'again'), '--experts', '2');
-    expect(a.stderr).toMatch(/stream-upcycle source: expected a dense Llama checkpoint/);
-    const b = await cli('stream-grow-depth', dense, '--out', path.join(tmp, 'fewer'), '--layers', '2');
-    expect(b.stderr).toMatch(/--layers: expected more than the source's 3 layers, found 2/);
-    const c = await cli('stream-grow-depth', dense, '--out', path.join(tmp, 'deep'), '--layers', '4');
-    expect(c.stderr).toMatch(/--out .*deep: expected a new or empty directory/);
-    expect(fs.existsSync(path.join(tmp, 'again'))).toBe(false);
-    expect(fs.readdirSync(tmp).filter((f) => f.includes('.partial-'))).toEqual([]);
+  it('refuses a non-dense source for upcycling, fewer layers, a non-empty --out and k-means under --stream, writing nothing', async () => {
+    const a = await cli('upcycle', path.join(tmp, 'moe'), '--out', path.join(tmp, 'again'), '--experts', '2', '--top-k', '1', '--stream');
+    expect(a.stderr).toMatch(/upcycle input: expected a dense model, found a model that already has MoE layers/);
+    const b = await cli('grow', dense, '--out', path.join(tmp, 'fewer'), '--layers', '2', '--stream');
+    expect(b.stderr).toMatch(/layers: expected at least the current 3 layers \(growth never removes layers\), found 2/);
+    const c = await cli('grow', dense, '--out', path.join(tmp, 'deep'), '--layers', '4', '--stream');
+    expect(c.stderr).toMatch(/--out .*deep: expected a new or empty directory, found \d+ entries/);
+    const d = await cli('upcycle', dense, '--out', path.join(tmp, 'km'), '--experts', '2', '--top-k', '1', '--router-init', 'kmeans', '--stream');
+    expect(d.stderr).toMatch(/--router-init kmeans: expected no --stream \(k-means clusters every layer's FFN inputs from a forward pass of the whole model\), found --stream/);
+    for (const r of [a, b, c, d]) expect(r.code).toBe(1);
+    expect(fs.readdirSync(tmp).sort()).toEqual(['deep', 'dense', 'moe']);
   });
 
-  it('stream-grow-depth writes the same weights as growDepth copy (exact) in memory', () => {
+  it('grow --stream writes the same weights as growDepth copy (exact) in memory', () => {
     const source = loadModel(dense);
     const grown = growDepth(source.config, source.params, { layers: 5, method: 'copy', exact: true });
     const streamed = loadModel(path.join(tmp, 'deep'));

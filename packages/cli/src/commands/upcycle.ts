@@ -1,42 +1,25 @@
-import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import {
-  checkParams,
-  fromRaw,
-  loadCheckpointFiles,
-  loadDefaultCorpus,
-  loadTextCorpus,
-  mapValues,
-  assertNewOutputDir,
-  readRunInfo,
-  resolveCheckpointDir,
-  saveCheckpoint,
-  tf,
-  toRaw,
-  validateConfig,
-  type BackendName,
-} from '@efficientscale/core';
-import { upcycle, type RouterInit, type UpcycleOptions } from '@efficientscale/moe';
+import { checkpointTokenizer, loadDefaultCorpus, loadTextCorpus, readHfConfig, resolveCheckpointDir, tf, type BackendName, type ModelConfig } from '@efficientscale/core';
+import { defaultCalibration, planUpcycle, upcycleStats, type RouterInit, type UpcyclePlanOptions, type UpcyclePlanReport } from '@efficientscale/moe';
 import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, useBackend } from './options.js';
+import { addTransformFlags, refuseWithStream, runFields, runLine, runTransform, type TransformFlags, type TransformRun } from './transform-run.js';
 
-interface UpcycleFlags {
-  out: string;
+interface UpcycleFlags extends TransformFlags {
   experts: number;
   topK: number;
   routerInit: RouterInit;
   noise: number;
   dropFraction: number;
   granularity: number;
-  layers: UpcycleOptions['layers'];
+  layers: UpcyclePlanOptions['layers'];
   seed: number;
   resetOptimizer?: boolean;
   corpus?: string;
   backend: BackendName;
-  json?: boolean;
 }
 
 /** `all`, `even` or a comma-separated list of layer indices. */
-function layersFlag(value: string): UpcycleOptions['layers'] {
+function layersFlag(value: string): UpcyclePlanOptions['layers'] {
   if (value === 'all' || value === 'even') return value;
   const list = value.split(',').map((s) => Number(s.trim()));
   if (list.length === 0 || list.some((n) => !Number.isSafeInteger(n) || n < 0)) {
@@ -51,22 +34,33 @@ function fraction(value: string): number {
   return n;
 }
 
-/** k-means and the preservation check run on text the model was trained on, when its tokenizer fits the vocabulary. */
-function calibrationTokens(dir: string, vocab: number, maxPositions: number, corpusFile?: string): tf.Tensor2D | undefined {
-  const { tokenizer } = readRunInfo(dir);
-  if (tokenizer.vocabSize > vocab) return undefined;
+/** k-means and the preservation check run on text the model was trained on, when it has a tokenizer that fits its vocabulary. */
+function calibrationTokens(dir: string, config: ModelConfig, corpusFile?: string): tf.Tensor2D | undefined {
+  const tokenizer = checkpointTokenizer(dir);
+  if (!tokenizer || tokenizer.vocabSize > config.vocab_size) return undefined;
   const text = (corpusFile ? loadTextCorpus(corpusFile) : loadDefaultCorpus()).text;
-  const seq = Math.min(64, maxPositions);
+  const seq = Math.min(64, config.max_position_embeddings ?? 2048);
   const ids = tokenizer.encode(text.slice(0, 40_000));
   const rows = Math.min(8, Math.floor(ids.length / seq));
   return rows > 0 ? tf.tensor2d(ids.subarray(0, rows * seq), [rows, seq], 'int32') : undefined;
 }
 
+function describe(run: TransformRun<UpcyclePlanReport>, optimizer: string): string {
+  const r = run.report;
+  return (
+    `upcycled layers ${r.layers.join(',')} to ${r.experts} experts (top-${r.topK}, ffn ${r.expertIntermediateSize})\n` +
+    `parameters ${r.paramsBefore.toLocaleString('en')} → ${r.paramsAfter.toLocaleString('en')}; active per token ` +
+    `${r.activeMatmulParamsBefore.toLocaleString('en')} → ${r.activeMatmulParamsAfter.toLocaleString('en')}; ` +
+    `max |Δlogit| ${run.probe ? run.probe.maxAbsLogitDiff.toExponential(2) : 'not measured (streamed)'}; optimizer state ${optimizer}${r.mixtral ? '; a MixtralForCausalLM checkpoint' : ''}\n` +
+    runLine(run)
+  );
+}
+
 export function registerUpcycle(program: Command): void {
-  program
+  const cmd = program
     .command('upcycle')
     .description('sparse upcycling: turn a checkpoint\'s dense FFNs into Mixture-of-Experts layers (a new checkpoint, same function)')
-    .argument('<dir>', 'a run directory or a checkpoint directory (dense)')
+    .argument('<dir>', 'a run directory, a checkpoint directory or a Hugging Face directory (dense)')
     .requiredOption('--out <dir>', 'new checkpoint directory (must not exist or be empty)')
     .requiredOption('--experts <n>', 'experts per MoE layer (copies of the dense FFN)', positiveInt)
     .requiredOption('--top-k <k>', 'experts each token uses', positiveInt)
@@ -77,20 +71,15 @@ export function registerUpcycle(program: Command): void {
     .option('--layers <which>', 'all, even, or indices like 0,2,5', layersFlag, 'all')
     .option('--seed <n>', 'seed for router, noise and drop', nonNegativeInt, 0)
     .option('--reset-optimizer', 'start the experts\' AdamW moments at zero instead of copying the dense ones')
-    .option('--corpus <file>', 'calibration text for --router-init kmeans (default: the embedded corpus)')
+    .option('--corpus <file>', 'calibration text for --router-init kmeans and the logit check (default: the embedded corpus)');
+  addTransformFlags(cmd)
     .addOption(backendOption())
     .option('--json', 'print the upcycling report as one JSON object')
     .action(async (dirArg: string, flags: UpcycleFlags) => {
-      assertNewOutputDir(flags.out);
+      refuseWithStream(flags, flags.routerInit === 'kmeans' ? '--router-init kmeans' : undefined, 'k-means clusters every layer\'s FFN inputs from a forward pass of the whole model');
       await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
-      const files = loadCheckpointFiles(dir);
-      const config = validateConfig(files.config, path.join(dir, 'config.json'));
-      checkParams(config, files.params, path.join(dir, 'model.safetensors'));
-      const params = mapValues(files.params, fromRaw);
-      const optimizer = files.optimizer ? mapValues(files.optimizer, fromRaw) : undefined;
-      const calibration = calibrationTokens(dir, config.vocab_size, (config.max_position_embeddings as number | undefined) ?? 2048, flags.corpus);
-      const result = upcycle(config, params, {
+      const options: UpcyclePlanOptions = {
         experts: flags.experts,
         topK: flags.topK,
         routerInit: flags.routerInit,
@@ -99,28 +88,16 @@ export function registerUpcycle(program: Command): void {
         granularity: flags.granularity,
         layers: flags.layers,
         seed: flags.seed,
-        calibrationTokens: calibration,
-        optimizer,
         resetOptimizer: flags.resetOptimizer,
-      });
-      // trainer_state.json travels along: `train --resume` continues from it and eval finds the tokenizer.
-      saveCheckpoint(flags.out, {
-        config: result.config,
-        params: mapValues(result.params, toRaw),
-        optimizer: result.optimizer ? mapValues(result.optimizer, toRaw) : undefined,
-        trainerState: files.trainerState,
-        tokenizer: dir,
-      });
-      tf.dispose([...Object.values(params), ...Object.values(optimizer ?? {}), ...Object.values(result.params), ...Object.values(result.optimizer ?? {}), ...(calibration ? [calibration] : [])]);
-      const r = result.report;
-      if (flags.json) process.stdout.write(JSON.stringify({ out: path.resolve(flags.out), ...r }) + '\n');
-      else {
-        process.stdout.write(
-          `upcycled layers ${r.layers.join(',')} to ${r.experts} experts (top-${r.topK}, ffn ${r.expertIntermediateSize}) → ${flags.out}\n` +
-            `parameters ${r.paramsBefore.toLocaleString('en')} → ${r.paramsAfter.toLocaleString('en')}; active per token ` +
-            `${r.activeMatmulParamsBefore.toLocaleString('en')} → ${r.activeMatmulParamsAfter.toLocaleString('en')}; ` +
-            `max |Δlogit| ${r.maxAbsLogitDiff.toExponential(2)}; optimizer state ${r.optimizer}${r.mixtral ? '; a MixtralForCausalLM checkpoint' : ''}\n`,
-        );
+      };
+      const calibration = flags.stream ? undefined : calibrationTokens(dir, readHfConfig(dir), flags.corpus);
+      try {
+        const run = runTransform(dir, flags, ({ config, params }) => planUpcycle(config, options, options.routerInit === 'kmeans' ? upcycleStats(config, params!, calibration ?? defaultCalibration(config, options.seed ?? 0)) : undefined), { probeTokens: calibration });
+        const optimizer = !run.resumable ? 'none' : flags.resetOptimizer ? 'reset' : 'copied';
+        if (flags.json) process.stdout.write(`${JSON.stringify({ ...runFields(run), ...run.report, maxAbsLogitDiff: run.probe?.maxAbsLogitDiff, optimizer })}\n`);
+        else process.stdout.write(describe(run, optimizer));
+      } finally {
+        calibration?.dispose();
       }
     });
 }

@@ -35,12 +35,12 @@ describe('a 0-layer checkpoint', () => {
     expect(JSON.parse(g.stdout).completion_ids).toHaveLength(12);
   });
 
-  it('is refused in one line where there is no layer to work on: upcycle, stream-upcycle, stream-grow-depth', async () => {
+  it('is refused in one line where there is no layer to work on: upcycle (in memory or streamed), grow --depth-method copy', async () => {
     const ckpt = path.join(run, 'checkpoint');
     const cases: Array<[string[], RegExp]> = [
       [['upcycle', run, '--out', path.join(tmp, 'u'), '--experts', '2', '--top-k', '1'], /upcycle input: expected a model with at least one layer/],
-      [['stream-upcycle', ckpt, '--out', path.join(tmp, 'su'), '--experts', '2'], /stream-upcycle source: expected a model with at least one layer/],
-      [['stream-grow-depth', ckpt, '--out', path.join(tmp, 'sg'), '--layers', '2'], /stream-grow-depth source: expected a model with at least one layer to copy/],
+      [['upcycle', ckpt, '--out', path.join(tmp, 'su'), '--experts', '2', '--top-k', '1', '--stream'], /upcycle input: expected a model with at least one layer/],
+      [['grow', ckpt, '--out', path.join(tmp, 'sg'), '--layers', '2', '--depth-method', 'copy', '--stream'], /depth method for a 0-layer model: expected "zero" or "random" \(there is no layer to copy\), found "copy"/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(...args);

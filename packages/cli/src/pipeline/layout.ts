@@ -1,12 +1,13 @@
 /**
  * Checks a plan's stage order and works out every stage's architecture, parameters, steps, tokens and
- * FLOPs before anything trains: the transforms run once on a fresh initialisation (tiny next to
- * training), so a grow of an MoE model or an upcycle of one is refused up front with the stage named.
+ * FLOPs before anything trains: each transform's plan gives the next architecture from the config alone
+ * (ranks picked by energy read the spectra of a fresh initialisation), so a grow of an MoE model or an
+ * upcycle of one is refused up front with the stage named.
  */
 import * as path from 'node:path';
 import { countParams, dimsOf, ffnKinds, flopsPerToken, initParams, mismatch, tf, UserError, type ModelConfig } from '@efficientscale/core';
 import { initialConfig } from './model.js';
-import { applyTransform, type ModelState } from './transforms.js';
+import { planReadsWeights, stagePlan } from './transforms.js';
 import type { Plan, Stage, TrainStage } from './plan.js';
 
 export interface PlannedStage {
@@ -95,56 +96,53 @@ export function layoutStages(plan: Plan): PlannedStage[] {
   const first = initialConfig(plan, plan.stages[0] as TrainStage);
   const maxPositions = dimsOf(first).maxPositions;
   if (plan.seq > maxPositions) throw mismatch('plan "seq"', `at most the model's max_position_embeddings (${maxPositions})`, String(plan.seq));
-  let model: ModelState = { config: first, params: initParams(first, plan.seed) };
+  let model: { config: ModelConfig } = { config: first };
   const out: PlannedStage[] = [];
   let step = 0;
   let lastTransform: number | undefined;
-  try {
-    plan.stages.forEach((s, i) => {
-      let steps = 0;
-      let startStep = step;
-      if (s.type === 'train') {
-        steps = stepsOf(i, s, tokensPerStep, 'train');
-        step += steps;
-      } else if (s.type === 'baseline') {
-        const trained = out.filter((p) => p.stage.type !== 'baseline').reduce((n, p) => n + p.steps, 0);
-        if (trained === 0) throw mismatch(where(i, s), 'a train stage before it (the baseline trains on the same tokens)', 'none');
-        steps = s.tokens !== undefined ? Math.max(1, Math.ceil(s.tokens / tokensPerStep)) : trained;
-        startStep = 0;
-      } else {
-        checkKinds(i, s, model.config, lastTransform, plan.stages);
-        const stage = s.type === 'upcycle' && s.routerInit === 'kmeans' ? { ...s, routerInit: 'random' as const } : s;
-        let next: ModelState;
-        try {
-          next = applyTransform(stage, model);
-        } catch (err) {
-          if (err instanceof UserError) throw new UserError(`${where(i, s)}: ${err.message}`);
-          throw err;
-        }
-        tf.dispose([...Object.values(model.params), ...Object.values(next.optimizer ?? {})]);
-        model = { config: next.config, params: next.params };
-        lastTransform = i;
+  plan.stages.forEach((s, i) => {
+    let steps = 0;
+    let startStep = step;
+    if (s.type === 'train') {
+      steps = stepsOf(i, s, tokensPerStep, 'train');
+      step += steps;
+    } else if (s.type === 'baseline') {
+      const trained = out.filter((p) => p.stage.type !== 'baseline').reduce((n, p) => n + p.steps, 0);
+      if (trained === 0) throw mismatch(where(i, s), 'a train stage before it (the baseline trains on the same tokens)', 'none');
+      steps = s.tokens !== undefined ? Math.max(1, Math.ceil(s.tokens / tokensPerStep)) : trained;
+      startStep = 0;
+    } else {
+      checkKinds(i, s, model.config, lastTransform, plan.stages);
+      // k-means routers change the router's values, not the architecture: plan them as random ones.
+      const stage = s.type === 'upcycle' && s.routerInit === 'kmeans' ? { ...s, routerInit: 'random' as const } : s;
+      const params = planReadsWeights(stage) ? initParams(model.config, plan.seed) : undefined;
+      try {
+        model = { config: stagePlan(stage, { config: model.config, params }).config };
+      } catch (err) {
+        if (err instanceof UserError) throw new UserError(`${where(i, s)}: ${err.message}`);
+        throw err;
+      } finally {
+        if (params) tf.dispose(Object.values(params));
       }
-      const per = flopsPerToken(model.config, plan.seq);
-      const name = s.name ?? s.type;
-      out.push({
-        index: i,
-        stage: s,
-        label: `${i + 1} ${name}`,
-        dir: path.resolve(plan.out, `${String(i + 1).padStart(2, '0')}-${name}`),
-        config: model.config,
-        params: countParams(model.config),
-        activeParams: per.activeMatmulParams,
-        steps,
-        tokens: steps * tokensPerStep,
-        flops: steps * tokensPerStep * per.trainPerToken,
-        startStep,
-        scheduleSteps: steps,
-      });
+      lastTransform = i;
+    }
+    const per = flopsPerToken(model.config, plan.seq);
+    const name = s.name ?? s.type;
+    out.push({
+      index: i,
+      stage: s,
+      label: `${i + 1} ${name}`,
+      dir: path.resolve(plan.out, `${String(i + 1).padStart(2, '0')}-${name}`),
+      config: model.config,
+      params: countParams(model.config),
+      activeParams: per.activeMatmulParams,
+      steps,
+      tokens: steps * tokensPerStep,
+      flops: steps * tokensPerStep * per.trainPerToken,
+      startStep,
+      scheduleSteps: steps,
     });
-  } finally {
-    tf.dispose(Object.values(model.params));
-  }
+  });
   const pipelineSteps = out.filter((p) => p.stage.type !== 'baseline').reduce((n, p) => n + p.steps, 0);
   for (const p of out) if (p.stage.type !== 'baseline') p.scheduleSteps = pipelineSteps;
   return out;

@@ -1,12 +1,13 @@
 /**
  * A stage that transforms the previous stage's checkpoint (grow, upcycle, lowrank) into its own
- * checkpoint directory, optimizer moments and trainer_state.json carried along so training continues.
+ * checkpoint directory through core's transformCheckpoint, optimizer moments (where the technique maps
+ * them) and trainer_state.json carried along so training continues.
  */
-import * as path from 'node:path';
-import { checkParams, fromRaw, loadCheckpointFiles, mapValues, saveCheckpoint, splitTrainVal, tf, toRaw, validateConfig, type ModelConfig, type Tokenizer } from '@efficientscale/core';
+import { splitTrainVal, tf, type ModelConfig, type Tokenizer } from '@efficientscale/core';
 import type { PlannedStage } from './layout.js';
-import { applyTransform, type TransformStage } from './transforms.js';
+import { stagePlan, stageSummary, type TransformStage } from './transforms.js';
 import { checkpointOf, clearStageDir } from './stage-dir.js';
+import { transformCheckpoint } from '@efficientscale/core';
 
 export interface TransformContext {
   corpus: { text: string };
@@ -14,7 +15,7 @@ export interface TransformContext {
   seq: number;
 }
 
-/** k-means routers cluster FFN inputs of text from the training split (the first 8 sequences). */
+/** k-means routers cluster FFN inputs of text from the training split (the first 8 sequences); the logit gap is measured on them too. */
 function calibrationTokens(ctx: TransformContext, config: ModelConfig): tf.Tensor2D {
   const { train } = splitTrainVal(ctx.tokenizer.encode(ctx.corpus.text.slice(0, 200_000)), 0.02);
   const seq = Math.min(ctx.seq, config.max_position_embeddings ?? 2048);
@@ -24,26 +25,12 @@ function calibrationTokens(ctx: TransformContext, config: ModelConfig): tf.Tenso
 
 export function runTransformStage(ctx: TransformContext, p: PlannedStage, previous: PlannedStage): { config: ModelConfig; summary: string; report: object } {
   clearStageDir(p.dir);
-  const source = checkpointOf(previous.dir);
-  const files = loadCheckpointFiles(source);
-  const config = validateConfig(files.config, path.join(source, 'config.json'));
-  checkParams(config, files.params, path.join(source, 'model.safetensors'));
-  const params = mapValues(files.params, fromRaw);
-  const optimizer = files.optimizer ? mapValues(files.optimizer, fromRaw) : undefined;
   const stage = p.stage as TransformStage;
-  const calibration = stage.type === 'upcycle' && stage.routerInit === 'kmeans' ? calibrationTokens(ctx, config) : undefined;
+  const calibration = calibrationTokens(ctx, previous.config);
   try {
-    const out = applyTransform(stage, { config, params, optimizer }, calibration);
-    saveCheckpoint(checkpointOf(p.dir), {
-      config: out.config,
-      params: mapValues(out.params, toRaw),
-      optimizer: out.optimizer ? mapValues(out.optimizer, toRaw) : undefined,
-      trainerState: files.trainerState,
-      tokenizer: source,
-    });
-    tf.dispose([...Object.values(out.params), ...Object.values(out.optimizer ?? {})]);
-    return { config: out.config, summary: out.summary, report: out.report };
+    const r = transformCheckpoint(checkpointOf(previous.dir), checkpointOf(p.dir), ({ config, params }) => stagePlan(stage, { config, params, calibration }), { probeTokens: calibration, carryTrainerState: true });
+    return { config: r.config, summary: stageSummary(stage, r.report, r.probe), report: { ...r.report, ...(r.probe ? { probe: r.probe } : {}) } };
   } finally {
-    tf.dispose([...Object.values(params), ...Object.values(optimizer ?? {}), ...(calibration ? [calibration] : [])]);
+    calibration.dispose();
   }
 }

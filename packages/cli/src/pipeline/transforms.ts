@@ -1,60 +1,52 @@
 /**
- * The pipeline's model transforms, one call each into the technique packages. The same code runs on a
- * fresh initialisation (to learn each stage's architecture before anything trains) and on the trained
- * checkpoint; the caller owns and disposes the input tensors.
+ * The pipeline's model transforms as plans, one call each into the technique packages. The layout reads
+ * each stage's architecture from its plan's config (no weights needed, except for ranks picked by energy,
+ * which read a fresh initialisation's spectra); the transform stage runs the plan on the trained checkpoint.
  */
-import { tf, type ModelConfig, type Params } from '@efficientscale/core';
-import { growModel } from '@efficientscale/progressive';
-import { upcycle } from '@efficientscale/moe';
-import { toLowRank } from '@efficientscale/lowrank';
+import { tf, type LogitGap, type ModelConfig, type Params, type TransformPlan } from '@efficientscale/core';
+import { planGrow, type GrowPlanReport } from '@efficientscale/progressive';
+import { planUpcycle, upcycleStats, type UpcyclePlanReport } from '@efficientscale/moe';
+import { lowRankStats, planLowRank, type LowRankPlanReport } from '@efficientscale/lowrank';
 import type { GrowStage, LowrankStage, UpcycleStage } from './plan.js';
 
 export type TransformStage = GrowStage | UpcycleStage | LowrankStage;
 
-export interface ModelState {
+/** What a stage's plan needs: the model's config, and its weights where the plan reads statistics of them. */
+export interface StageInput {
   config: ModelConfig;
-  params: Params;
-  /** AdamW moments `m.<weight>` / `v.<weight>`. */
-  optimizer?: Record<string, tf.Tensor>;
+  params?: Params;
+  /** Tokens for the statistics of a forward pass (k-means routers). */
+  calibration?: tf.Tensor2D;
 }
 
-export interface TransformOutcome extends ModelState {
-  /** One line for people: what changed and how well the function was kept. */
-  summary: string;
-  report: object;
-}
-
-export function applyTransform(stage: TransformStage, m: ModelState, calibration?: tf.Tensor2D): TransformOutcome {
+/** The stage's options for its technique's planner. */
+export function stagePlan(stage: TransformStage, m: StageInput): TransformPlan<object> {
   if (stage.type === 'grow') {
-    const g = growModel(m.config, m.params, { hidden: stage.hidden, heads: stage.heads, kvHeads: stage.kvHeads, ffn: stage.ffn, layers: stage.layers, widthMethod: stage.widthMethod as never, depthMethod: stage.depthMethod as never, depthExact: stage.depthExact, seed: stage.seed }, m.optimizer);
-    const r = g.report;
-    return { ...g, report: r, summary: `grew ${r.paramsBefore.toLocaleString('en')} → ${r.paramsAfter.toLocaleString('en')} parameters (${r.exact ? 'exact by construction' : 'not exact'}; probe max |Δlogit| ${r.maxLogitGap.toExponential(2)})` };
+    return planGrow(m.config, { hidden: stage.hidden, heads: stage.heads, kvHeads: stage.kvHeads, ffn: stage.ffn, layers: stage.layers, widthMethod: stage.widthMethod as never, depthMethod: stage.depthMethod as never, depthExact: stage.depthExact, seed: stage.seed });
   }
   if (stage.type === 'upcycle') {
-    const u = upcycle(m.config, m.params, {
-      experts: stage.experts,
-      topK: stage.topK,
-      routerInit: stage.routerInit,
-      noise: stage.noise,
-      dropFraction: stage.dropFraction,
-      granularity: stage.granularity,
-      layers: stage.layers,
-      seed: stage.seed,
-      calibrationTokens: calibration,
-      optimizer: m.optimizer,
-      resetOptimizer: stage.resetOptimizer,
-    });
-    const r = u.report;
-    return {
-      config: u.config,
-      params: u.params,
-      optimizer: u.optimizer,
-      report: r,
-      summary: `upcycled to ${r.experts} experts top-${r.topK}: ${r.paramsBefore.toLocaleString('en')} → ${r.paramsAfter.toLocaleString('en')} parameters, active per token ${r.activeMatmulParamsBefore.toLocaleString('en')} → ${r.activeMatmulParamsAfter.toLocaleString('en')} (max |Δlogit| ${r.maxAbsLogitDiff.toExponential(2)})`,
-    };
+    const options = { experts: stage.experts, topK: stage.topK, routerInit: stage.routerInit, noise: stage.noise, dropFraction: stage.dropFraction, granularity: stage.granularity, layers: stage.layers, seed: stage.seed, resetOptimizer: stage.resetOptimizer };
+    return planUpcycle(m.config, options, stage.routerInit === 'kmeans' ? upcycleStats(m.config, m.params!, m.calibration!) : undefined);
   }
-  const l = toLowRank(m.config, m.params, { rank: stage.rank, fraction: stage.fraction, energy: stage.energy, keepFirstDense: stage.keepFirstDense, shareGateUpV: stage.shareGateUpV });
-  const r = l.report;
-  // Factors have new shapes: their AdamW moments start at zero (no optimizer state is carried).
-  return { config: l.config, params: l.params, report: r, summary: `low-rank FFNs: ${r.paramsBefore.toLocaleString('en')} → ${r.paramsAfter.toLocaleString('en')} parameters (probe relative logit change ${r.probeRelativeLogitDiff.toExponential(2)})` };
+  const options = { rank: stage.rank, fraction: stage.fraction, energy: stage.energy, keepFirstDense: stage.keepFirstDense, shareGateUpV: stage.shareGateUpV };
+  return planLowRank(m.config, options, m.params ? lowRankStats(m.config, m.params, options) : {});
+}
+
+/** Whether the stage's plan reads the weights (statistics of the model), not just its config. */
+export const planReadsWeights = (stage: TransformStage) => (stage.type === 'upcycle' && stage.routerInit === 'kmeans') || (stage.type === 'lowrank' && stage.energy !== undefined);
+
+/** One line for people: what changed and how well the function was kept. */
+export function stageSummary(stage: TransformStage, report: object, probe: LogitGap | undefined): string {
+  const gap = probe ? probe.maxAbsLogitDiff.toExponential(2) : 'not measured';
+  if (stage.type === 'grow') {
+    const r = report as GrowPlanReport;
+    return `grew ${r.paramsBefore.toLocaleString('en')} → ${r.paramsAfter.toLocaleString('en')} parameters (${r.exact ? 'exact by construction' : 'not exact'}; probe max |Δlogit| ${gap})`;
+  }
+  if (stage.type === 'upcycle') {
+    const r = report as UpcyclePlanReport;
+    return `upcycled to ${r.experts} experts top-${r.topK}: ${r.paramsBefore.toLocaleString('en')} → ${r.paramsAfter.toLocaleString('en')} parameters, active per token ${r.activeMatmulParamsBefore.toLocaleString('en')} → ${r.activeMatmulParamsAfter.toLocaleString('en')} (max |Δlogit| ${gap})`;
+  }
+  const r = report as LowRankPlanReport;
+  // Factors have new shapes: their AdamW moments start at zero.
+  return `low-rank FFNs: ${r.paramsBefore.toLocaleString('en')} → ${r.paramsAfter.toLocaleString('en')} parameters (probe relative logit change ${probe ? probe.relativeLogitDiff.toExponential(2) : 'not measured'})`;
 }

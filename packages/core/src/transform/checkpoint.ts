@@ -64,7 +64,7 @@ export interface TransformResult<R extends object> {
   config: ModelConfig;
   report: R;
   mode: 'memory' | 'stream';
-  /** How the weights are stored (the source's float type unless the plan says otherwise). */
+  /** How the weights are stored (the source's float type unless the plan says otherwise; config.json says so). */
   dtype: StoredFloat;
   files: string[];
   tensors: number;
@@ -184,7 +184,10 @@ export function transformCheckpoint<R extends object>(from: string, to: string, 
       writeSafetensorsStreamed(path.join(staging, OPTIMIZER_FILE), moments, (t) => compute.get(t.name)!(), progress);
       files.push(OPTIMIZER_FILE);
     }
-    const outConfig = storedDtypeConfig(plan.config, dtypeOfSource);
+    // config.json names the type the weights are stored in: the plan's when it sets one for all, else the source's.
+    const storedTypes = new Set(toWrite.map((t) => t.dtype));
+    const stored = storedTypes.size === 1 ? [...storedTypes][0] : dtypeOfSource;
+    const outConfig = storedDtypeConfig(plan.config, stored);
     fs.writeFileSync(path.join(staging, CONFIG_FILE), `${JSON.stringify(outConfig, null, 2)}\n`);
     // The tokenizer files (from a checkpoint written before tokenizer.json, the ones its trainer state names).
     const tokenizerFiles = checkpointTokenizerFiles(dir, outConfig);
@@ -208,7 +211,7 @@ export function transformCheckpoint<R extends object>(from: string, to: string, 
       config: outConfig,
       report: plan.report,
       mode: options.stream ? 'stream' : 'memory',
-      dtype: dtypeOfSource,
+      dtype: stored,
       files: [CONFIG_FILE, ...files, ...carried],
       tensors: weights.tensors,
       bytes: weights.bytes,
