@@ -42,13 +42,13 @@ beforeAll(async () => {
 });
 
 describe('train --init-from', () => {
-  it('trains the outputs of lowrank, export --dense and stream-grow-depth, which --resume cannot (it says to use --init-from)', async () => {
+  it('trains the outputs of lowrank, export --dense and grow --stream; --resume cannot take lowrank\'s (it says to use --init-from)', async () => {
     const low = path.join(tmp, 'low');
     const dense = path.join(tmp, 'dense');
     const deep = path.join(tmp, 'deep');
     await ok('lowrank', weights, '--out', low, '--rank', '4', '--no-keep-first-dense', '--backend', 'cpu', '--json');
     await ok('export', low, '--out', dense, '--dense', '--backend', 'cpu', '--json');
-    await ok('stream-grow-depth', path.join(run, 'checkpoint'), '--out', deep, '--layers', '3', '--json');
+    await ok('grow', path.join(run, 'checkpoint'), '--out', deep, '--layers', '3', '--depth-method', 'copy', '--stream', '--json');
     for (const from of [low, dense, deep]) {
       const out = `${from}-run`;
       const r = await ok('train', '--init-from', from, '--steps', '2', '--out', out, ...quick);
