@@ -8,6 +8,7 @@ import {
   tf,
   transformInMemory,
   weightTable,
+  withoutMoments,
   type ModelConfig,
   type Params,
   type PlanOutput,
@@ -269,7 +270,8 @@ export function planLowRank(config: ModelConfig, options: LowRankPlanOptions, st
       },
     };
   });
-  return { config: newConfig, outputs, report };
+  // Factors have new shapes: no moments are mapped (the output starts a run with --init-from).
+  return { config: newConfig, outputs: withoutMoments(outputs), report };
 }
 
 function concat(parts: Float32Array[]): Float32Array {

@@ -1,4 +1,4 @@
-import { applyPlan, copyOutput, countParams, dimsOf, ffnKinds, layerPrefix, tf, weightTable, type ModelConfig, type Params, type PlanOutput, type TransformPlan } from '@efficientscale/core';
+import { applyPlan, copyOutput, countParams, dimsOf, ffnKinds, layerPrefix, tf, weightTable, withoutMoments, type ModelConfig, type Params, type PlanOutput, type TransformPlan } from '@efficientscale/core';
 import { layerRanks, lowRankOptions } from './options.js';
 import { sharedVName, uName, vName } from './ffn.js';
 
@@ -52,7 +52,8 @@ export function planDense(config: ModelConfig): TransformPlan<ToDenseReport> {
         }),
     };
   });
-  return { config: newConfig, outputs, report: { layers, paramsBefore: countParams(config), paramsAfter: countParams(newConfig) } };
+  // A plain checkpoint: weights only (it starts a run with --init-from).
+  return { config: newConfig, outputs: withoutMoments(outputs), report: { layers, paramsBefore: countParams(config), paramsAfter: countParams(newConfig) } };
 }
 
 /** `lowrank` layers → dense in memory (planDense run on `params`). */

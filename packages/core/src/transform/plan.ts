@@ -43,6 +43,12 @@ export function copyOutput(source: string, name = source, shape: number[]): Plan
   return { name, shape, compute: (read) => read(source), moment: (read) => read(source) };
 }
 
+/**
+ * The outputs without their moments: a plan whose new weights cannot take the old moments (low-rank
+ * factors, multiplied-out products) maps none, so its output starts a run with --init-from.
+ */
+export const withoutMoments = (outputs: PlanOutput[]): PlanOutput[] => outputs.map((o) => ({ ...o, moment: undefined }));
+
 /** True when the plan carries AdamW moments over (its output continues with train --resume). */
 export const mapsMoments = (plan: TransformPlan) => plan.outputs.some((o) => o.moment !== undefined);
 
