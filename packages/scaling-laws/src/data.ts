@@ -1,4 +1,5 @@
 import { mismatch, ScalingLawError } from './errors.js';
+import { jsonlObjects } from './jsonl.js';
 import type { Point } from './points.js';
 
 /**
@@ -214,16 +215,7 @@ export function parseCsv(text: string, source: string, options: ParseOptions = {
 /** Parses JSONL: one object per line, generic columns or our training's metrics.jsonl records. */
 export function parseJsonl(text: string, source: string, options: ParseOptions = {}): Point[] {
   const points: Point[] = [];
-  text.split(/\r?\n/).forEach((lineText, i) => {
-    if (lineText.trim() === '') return;
-    const where = `${source} line ${i + 1}`;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(lineText);
-    } catch {
-      throw mismatch(where, 'a JSON object', JSON.stringify(lineText.length > 40 ? `${lineText.slice(0, 40)}…` : lineText));
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw mismatch(where, 'a JSON object', typeof raw);
+  jsonlObjects(text, source).forEach(({ record: raw, where }) => {
     const row = aliasRow(raw as Row);
     if (options.lossColumn === 'eval_loss' || options.lossColumn === 'val_loss') {
       const held = row.eval_loss ?? row.val_loss;

@@ -13,3 +13,22 @@ export { quantile, percentileInterval, standardDeviation } from './stats.js';
 export { resolveFixed } from './fixed.js';
 export { dropEarlyCheckpoints } from './early.js';
 export { handleSizeChanges, sizeChangeText, SIZE_CHANGE_POLICIES, type SizeChange, type SizeChangePolicy } from './size-changes.js';
+export { checkSchedule, forwardArea, lrDrops, annealingArea, annealingAreaOfDrops } from './lr-areas.js';
+export { parseRunCurve, checkCurveRun, truncateCurve, warmupSteps, type CurveRun, type CurveLossColumn, type CurveParseOptions } from './curve-run.js';
+export {
+  CURVE_LAW_NAMES,
+  getCurveLaw,
+  isCurveLawName,
+  curveFeatures,
+  curveParams,
+  curveTheta,
+  DEFAULT_MAX_BINS,
+  type CurveLawName,
+  type CurveLawForm,
+  type CurveFeatures,
+  type ParamTransform,
+} from './curve-laws.js';
+export { fitCurveLaw, curvePointsKept, runSizes, MIN_CURVE_POINTS, TWO_SIZES_CURVE_WARNING, type CurveFitOptions, type FittedCurveLaw, type CurveRunSummary } from './curve-fit.js';
+export { bootstrapCurveFit, type CurveBootstrapOptions, type CurveBootstrapResult, type CurveBootstrapUnit } from './curve-bootstrap.js';
+export { predictCurve, evenSteps, type CurveLawEstimate, type CurvePrediction } from './curve-predict.js';
+export { toCurveLawFile, parseCurveLawFile, isCurveLawFile, type CurveLawFile } from './curve-lawfile.js';

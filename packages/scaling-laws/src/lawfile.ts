@@ -33,19 +33,36 @@ export function toLawFile(fit: FittedLaw, bootstrap?: BootstrapResult): LawFile 
   };
 }
 
-/** Reads a law file's text into an estimate for prediction and planning; one-line errors name the field. */
-export function parseLawFile(text: string, source: string): LawEstimate & { file: LawFile } {
+/** The JSON object of a law file with its format and version checked; one-line errors name the field. */
+export function readLawJson(text: string, source: string): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     throw mismatch(source, 'a JSON law file written by `efficientscale fit --out`', 'text that is not JSON');
   }
-  const file = raw as Partial<LawFile>;
+  const file = raw as { format?: unknown; version?: unknown };
   if (typeof raw !== 'object' || raw === null || file.format !== LAW_FILE_FORMAT) {
-    throw mismatch(`${source}: format`, JSON.stringify(LAW_FILE_FORMAT), JSON.stringify((file as { format?: unknown })?.format));
+    throw mismatch(`${source}: format`, JSON.stringify(LAW_FILE_FORMAT), JSON.stringify(file?.format));
   }
   if (file.version !== LAW_FILE_VERSION) throw mismatch(`${source}: version`, String(LAW_FILE_VERSION), JSON.stringify(file.version));
+  return raw as Record<string, unknown>;
+}
+
+/** A law file's bootstrap refits as prediction intervals need them, checked against the law's theta length. */
+export function readBootstrap(boot: { thetas?: unknown; confidence?: unknown } | undefined, thetaLength: number, source: string): { thetas: number[][]; confidence: number } | undefined {
+  if (!boot) return undefined;
+  const thetas = boot.thetas;
+  const ok = Array.isArray(thetas) && thetas.every((t) => Array.isArray(t) && t.length === thetaLength && t.every((v) => typeof v === 'number' && Number.isFinite(v)));
+  if (!ok) throw mismatch(`${source}: bootstrap.thetas`, `arrays of ${thetaLength} finite numbers`, 'something else');
+  const confidence = boot.confidence as number;
+  if (!(confidence > 0 && confidence < 1)) throw mismatch(`${source}: bootstrap.confidence`, 'a number between 0 and 1', String(confidence));
+  return { thetas: thetas as number[][], confidence };
+}
+
+/** Reads a law file's text into an estimate for prediction and planning; one-line errors name the field. */
+export function parseLawFile(text: string, source: string): LawEstimate & { file: LawFile } {
+  const file = readLawJson(text, source) as Partial<LawFile>;
   const law = getLaw(String(file.law));
   let theta: number[];
   try {
@@ -53,15 +70,6 @@ export function parseLawFile(text: string, source: string): LawEstimate & { file
   } catch (err) {
     throw mismatch(`${source}: params`, `numbers ${law.paramNames.join(', ')}`, (err as Error).message);
   }
-  const est: LawEstimate & { file: LawFile } = { law: law.name, theta, file: file as LawFile };
-  const boot = file.bootstrap;
-  if (boot) {
-    const ok =
-      Array.isArray(boot.thetas) &&
-      boot.thetas.every((t) => Array.isArray(t) && t.length === theta.length && t.every((v) => typeof v === 'number' && Number.isFinite(v)));
-    if (!ok) throw mismatch(`${source}: bootstrap.thetas`, `arrays of ${theta.length} finite numbers`, 'something else');
-    if (!(boot.confidence > 0 && boot.confidence < 1)) throw mismatch(`${source}: bootstrap.confidence`, 'a number between 0 and 1', String(boot.confidence));
-    est.bootstrap = { thetas: boot.thetas, confidence: boot.confidence };
-  }
-  return est;
+  const bootstrap = readBootstrap(file.bootstrap, theta.length, source);
+  return { law: law.name, theta, file: file as LawFile, ...(bootstrap ? { bootstrap } : {}) };
 }

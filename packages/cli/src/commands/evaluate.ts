@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { cutoffText, evaluateFamilies, type FamilyEvaluation } from '@efficientscale/scaling-laws';
 import { countLabel, writeLineChartSvg } from '../plot/index.js';
-import { addDataOptions, fixedParams, fmt, loadPoints, printWarnings, sizeChangeLines, type DataFlags } from './fit.js';
+import { addDataOptions, fixedParams, fmt, loadPoints, pointLaw, printWarnings, sizeChangeLines, type DataFlags } from './fit.js';
 import { nonNegativeNumber, positiveInt, positiveNumber } from './numbers.js';
 import { checkOutputFiles } from './outputs.js';
 
@@ -52,7 +52,7 @@ export function registerEvaluate(program: Command): void {
       const points = loadPoints(files, flags);
       const started = performance.now();
       const results = evaluateFamilies(points, {
-        law: flags.law,
+        law: pointLaw(flags.law),
         loss: flags.loss,
         delta: flags.delta,
         starts: flags.starts,

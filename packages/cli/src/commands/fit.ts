@@ -1,9 +1,14 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import {
+  CURVE_LAW_NAMES,
   LAW_NAMES,
+  isCurveLawName,
+  mismatch,
   bootstrapFit,
   type BootstrapResult,
+  type CurveBootstrapUnit,
+  type CurveLawName,
   dropEarlyCheckpoints,
   dropHighestLoss,
   fitLaw,
@@ -26,10 +31,11 @@ import { countLabel, writeLineChartSvg, type ChartSeries } from '../plot/index.j
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './numbers.js';
 import { readLawFile } from './predict.js';
 import { addForceOption, checkOutputFiles } from './outputs.js';
+import { runCurveFit } from './fit-curve.js';
 
 /** Flags shared by the commands that read observations (fit, evaluate). */
 export interface DataFlags {
-  law: LawName;
+  law: LawName | CurveLawName;
   loss: LossName;
   delta: number;
   starts?: number | 'all';
@@ -47,12 +53,12 @@ export interface DataFlags {
 /** Adds the data and fitting flags to a command. */
 export function addDataOptions(cmd: Command): Command {
   return addForceOption(cmd)
-    .addOption(new Option('--law <form>', 'law form').choices([...LAW_NAMES]).default('chinchilla'))
+    .addOption(new Option('--law <form>', 'law form (annealing, multipower: whole loss curves of run directories under any LR schedule)').choices([...LAW_NAMES, ...CURVE_LAW_NAMES]).default('chinchilla'))
     .addOption(new Option('--loss <kind>', 'huber (Chinchilla Approach 3) or l2 (least squares), on log L').choices(['huber', 'l2']).default('huber'))
     .option('--delta <x>', 'Huber threshold on log-loss residuals', positiveNumber, 1e-3)
     .option('--starts <n|all>', "grid starts optimised with L-BFGS (best-ranked first; 'all': every grid start)", startsCount)
     .option('--params <n>', 'parameter count for rows that have none (a run\'s metrics.jsonl)', positiveNumber)
-    .option('--loss-column <name>', 'GPT-3 curves: train_loss or val_loss; run directories: eval_loss reads the held-out loss', 'train_loss')
+    .option('--loss-column <name>', 'GPT-3 curves: train_loss (default) or val_loss; run directories: eval_loss reads the held-out loss (the default of curve laws; loss: the training loss)')
     .option('--fix <name=value,...>', 'hold parameters fixed, e.g. alpha=0.34,beta=0.28 (a bare name takes the --prior value)')
     .option('--prior <law.json>', "a law written by fit --out: its exponents (or the --fix names) are held fixed")
     .option('--drop-highest-loss <k>', 'drop the k highest-loss points first (5 for the Chinchilla data)', nonNegativeInt)
@@ -88,8 +94,15 @@ export function printWarnings(warnings: readonly string[], prefix = ''): void {
 
 /** Reads and concatenates the observations of every data file. */
 export function loadPoints(files: readonly string[], flags: DataFlags): Point[] {
+  pointLaw(flags.law);
   const points = files.flatMap((file) => readDataset(file, { params: flags.params, lossColumn: flags.lossColumn }));
   return dropHighestLoss(points, flags.dropHighestLoss ?? 0);
+}
+
+/** The --law of a command that fits points (evaluate): a curve law is refused in one line. */
+export function pointLaw(law: LawName | CurveLawName): LawName {
+  if (isCurveLawName(law)) throw mismatch('--law', `one of ${LAW_NAMES.join(', ')} here`, `${law} (a whole-curve law: fit and predict take it)`);
+  return law;
 }
 
 /** One line per run whose size changed, for the text output. */
@@ -155,7 +168,9 @@ async function plotFit(path: string, points: readonly Point[], fit: FittedLaw, b
 }
 
 interface FitFlags extends DataFlags {
-  earlyFraction: number;
+  earlyFraction?: number;
+  untilFraction?: number;
+  bootstrapUnit?: CurveBootstrapUnit;
   bootstrap: number;
   seed: number;
   confidence: number;
@@ -169,15 +184,20 @@ export function registerFit(program: Command): void {
       .description('fit a scaling law to observations (CSV or JSONL with params, tokens, loss; or runs\' metrics.jsonl)')
       .argument('<data...>', 'data files (.csv, .jsonl)'),
   )
-    .option('--early-fraction <x>', "drop each run's checkpoints in the first x of its tokens (0.1 suits training curves)", nonNegativeNumber, 0)
+    .option('--early-fraction <x>', "drop each run's checkpoints in the first x of its tokens (default 0; 0.1 suits training curves, and is the default of curve laws)", nonNegativeNumber)
+    .option('--until-fraction <x>', "curve laws: fit each run's first x of its steps only (early prediction)", positiveNumber)
     .option('--bootstrap <n>', 'bootstrap resamples over models, for confidence intervals (0: none)', nonNegativeInt, 0)
+    .addOption(new Option('--bootstrap-unit <unit>', 'curve laws: resample whole runs, or blocks of each run\'s losses (default: runs when there are 3 or more)').choices(['runs', 'blocks']))
     .option('--seed <n>', 'bootstrap seed', nonNegativeInt, 0)
     .option('--confidence <p>', 'interval probability', positiveNumber, 0.95)
     .option('--out <law.json>', 'write the fitted law (for predict and plan)')
     .action(async (files: string[], flags: FitFlags) => {
       await checkOutputFiles([['--out', flags.out], ['--plot', flags.plot]], flags.force);
+      if (isCurveLawName(flags.law)) return runCurveFit(files, { ...flags, law: flags.law });
+      if (flags.untilFraction !== undefined) throw mismatch('--until-fraction', 'a curve law (--law annealing or multipower)', flags.law);
+      const earlyFraction = flags.earlyFraction ?? 0;
       const sized = handleSizeChanges(loadPoints(files, flags), flags.sizeChanges);
-      const points = dropEarlyCheckpoints(sized.points, flags.earlyFraction);
+      const points = dropEarlyCheckpoints(sized.points, earlyFraction);
       const started = performance.now();
       const fixed = fixedParams(flags);
       const fit = fitLaw(points, { law: flags.law, loss: flags.loss, delta: flags.delta, starts: flags.starts, fixed });
@@ -203,7 +223,7 @@ export function registerFit(program: Command): void {
       if (flags.plot) await plotFit(flags.plot, points, fit, boot);
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ...file, earlyFraction: flags.earlyFraction, sizeChanges: sized.changes, fitSeconds, seconds, out: flags.out ?? null, plot: flags.plot ?? null })}\n`);
+        process.stdout.write(`${JSON.stringify({ ...file, earlyFraction, sizeChanges: sized.changes, fitSeconds, seconds, out: flags.out ?? null, plot: flags.plot ?? null })}\n`);
         return;
       }
       const lines = [
@@ -215,7 +235,7 @@ export function registerFit(program: Command): void {
           return `  ${name.padEnd(6)} ${estimateText({ value, interval: ci }, boot?.confidence)}`;
         }),
       ];
-      if (flags.earlyFraction > 0) lines.push(`early checkpoints dropped: the first ${Number((flags.earlyFraction * 100).toPrecision(4))}% of each run's tokens`);
+      if (earlyFraction > 0) lines.push(`early checkpoints dropped: the first ${Number((earlyFraction * 100).toPrecision(4))}% of each run's tokens`);
       lines.push(...sizeChangeLines(sized.changes));
       if (boot) lines.push(`intervals: bootstrap over models, ${boot.samples} resamples, seed ${boot.seed}`);
       if (flags.out) lines.push(`law written to ${flags.out}`);

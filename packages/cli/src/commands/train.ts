@@ -44,6 +44,8 @@ interface TrainFlags {
   seq?: number;
   accumulation?: number;
   schedule?: 'cosine' | 'wsd' | 'constant';
+  evalEvery?: number;
+  evalBatches?: number;
   tokenizer?: string;
   ffn?: string;
   progressive?: boolean;
@@ -75,7 +77,8 @@ function runSpec(flags: TrainFlags, spec: RunSpec, corpus: string): RunSpec {
   if ('total' in t.schedule) t.schedule.total = spec.totalSteps;
   t.schedule.warmup = Math.min(t.schedule.warmup ?? 0, Math.floor(spec.totalSteps / 5));
   progressiveScheduleSteps(flags, t, spec.totalSteps);
-  spec.evalEvery = Math.max(1, Math.floor(spec.totalSteps / 10));
+  spec.evalEvery = flags.evalEvery ?? Math.max(1, Math.floor(spec.totalSteps / 10));
+  if (flags.evalBatches) t.evalBatches = flags.evalBatches;
   spec.checkpointEvery = Math.max(1, Math.floor(spec.totalSteps / 4));
   spec.corpus = corpus;
   return spec;
@@ -107,6 +110,8 @@ export function registerTrain(program: Command): void {
     .option('--seq <n>', 'tokens per sequence', positiveInt)
     .option('--accumulation <n>', 'micro-batches per optimizer step', positiveInt)
     .addOption(new Option('--schedule <kind>', 'LR schedule after linear warmup').choices(['cosine', 'wsd', 'constant']))
+    .option('--eval-every <n>', 'held-out loss every n steps (default: 10 evaluations a run; curve laws want 50 or more)', positiveInt)
+    .option('--eval-batches <n>', 'batches in each held-out evaluation', positiveInt)
     .option('--tokenizer <name>', `${tokenizerKinds.join(' or ')} (byte: vocabulary 256; gpt2: GPT-2 BPE, 50,257), or a tokenizer.json (or a directory holding one); default byte, or with --init-from the checkpoint's own`)
     .option('--json', 'print one JSON object with the results at the end')
     .action(async (flags: TrainFlags) => {
