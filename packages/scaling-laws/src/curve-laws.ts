@@ -18,6 +18,11 @@ export interface CurveFeatures {
   idx: Int32Array;
   /** S1 at each point. */
   s1: Float64Array;
+  /**
+   * Added to S1 in the power term A·S1^(−α) only (the annealing terms depend on LR areas since each drop,
+   * which an offset does not change): a model that starts part-way along its curve (see predictContinuation).
+   */
+  areaOffset: number;
   drops: Float64Array;
   /** log N, for joint fits across model sizes (NaN when the run has no size). */
   logN: number;
@@ -82,6 +87,7 @@ export function curveFeatures(lr: ArrayLike<number>, idx: ArrayLike<number>, par
   return {
     idx: points,
     s1: Float64Array.from(points, (i) => s1[i]),
+    areaOffset: 0,
     drops,
     logN: params !== undefined ? Math.log(params) : Number.NaN,
     bins: { end: Int32Array.from(end), drop: Float64Array.from(drop), logLr: Float64Array.from(logLr), s1Before: Float64Array.from(s1Before) },
@@ -171,7 +177,7 @@ const annealing: CurveLawForm = {
     for (let p = 0; p < f.idx.length; p++) {
       const i = f.idx[p];
       const { value: l0 } = floor(theta, f.logN, joint, g);
-      const logS1 = Math.log(f.s1[p]);
+      const logS1 = Math.log(f.s1[p] + f.areaOffset);
       const power = a * Math.exp(-alpha * logS1);
       out[p] = l0 + power - c * s2[i];
       if (grad && g) {
@@ -218,7 +224,7 @@ const multipower: CurveLawForm = {
     const g = grad ? new Float64Array(k) : undefined;
     for (let p = 0; p < n; p++) {
       const { value: l0 } = floor(theta, f.logN, joint, g);
-      const logS1 = Math.log(f.s1[p]);
+      const logS1 = Math.log(f.s1[p] + f.areaOffset);
       const power = a * Math.exp(-alpha * logS1);
       out[p] = l0 + power - b * ld[p];
       if (grad && g) {

@@ -30,5 +30,5 @@ export {
 } from './curve-laws.js';
 export { fitCurveLaw, curvePointsKept, runSizes, MIN_CURVE_POINTS, TWO_SIZES_CURVE_WARNING, type CurveFitOptions, type FittedCurveLaw, type CurveRunSummary } from './curve-fit.js';
 export { bootstrapCurveFit, type CurveBootstrapOptions, type CurveBootstrapResult, type CurveBootstrapUnit } from './curve-bootstrap.js';
-export { predictCurve, evenSteps, type CurveLawEstimate, type CurvePrediction } from './curve-predict.js';
+export { predictCurve, predictContinuation, evenSteps, type CurveLawEstimate, type CurvePrediction, type ContinuationPrediction } from './curve-predict.js';
 export { toCurveLawFile, parseCurveLawFile, isCurveLawFile, type CurveLawFile } from './curve-lawfile.js';

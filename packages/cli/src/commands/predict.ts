@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { CURVE_LAW_NAMES, isCurveLawFile, mismatch, parseCurveLawFile, parseLawFile, predictLoss } from '@efficientscale/scaling-laws';
 import { estimateText, fmt } from './fit.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './numbers.js';
+import { addForceOption, checkOutputFiles, type ForceFlag } from './outputs.js';
 import { predictAlongSchedule, predictFromRun, type CurvePredictFlags } from './predict-curve.js';
 
 function lawText(path: string): string {
@@ -31,14 +32,13 @@ export function readAnyLawFile(path: string) {
   return { kind: 'point' as const, ...parseLawFile(text, path) };
 }
 
-interface PredictFlags extends CurvePredictFlags {
+interface PredictFlags extends CurvePredictFlags, ForceFlag {
   tokens?: number;
   uniqueTokens?: number;
 }
 
 export function registerPredict(program: Command): void {
-  program
-    .command('predict')
+  addForceOption(program.command('predict'))
     .description(
       'predicted loss: of N parameters trained on D tokens (a point law), along a learning-rate schedule (a curve law, --schedule), or the end of a run from its first steps (--from-run)',
     )
@@ -63,6 +63,7 @@ export function registerPredict(program: Command): void {
     .option('--plot <file.svg>', 'curve laws: plot the predicted curve (and the measured one for a run)')
     .option('--json', 'print one JSON object')
     .action(async (flags: PredictFlags) => {
+      await checkOutputFiles([['--plot', flags.plot]], flags.force);
       if (flags.fromRun) return predictFromRun(flags);
       if (!flags.law) throw mismatch('predict', 'a law (--law law.json) or a run to predict from (--from-run)', 'neither');
       const law = readAnyLawFile(flags.law);
