@@ -24,6 +24,24 @@ describe('selectBackend', () => {
   });
 
   it('rejects an unknown backend name', async () => {
-    await expect(selectBackend('tpu' as BackendName)).rejects.toThrowError('--backend: expected one of auto|cuda|native|tensorflow|wasm|cpu, found "tpu"');
+    await expect(selectBackend('tpu' as BackendName)).rejects.toThrowError('--backend: expected one of auto|cuda|webgpu|native|tensorflow|wasm|cpu, found "tpu"');
+  });
+
+  it('webgpu: runs on an adapter and names it, or says in one line why not; auto never takes SwiftShader', async () => {
+    try {
+      const choice = await selectBackend('webgpu');
+      expect(choice.name).toBe('webgpu');
+      expect(choice.detail).toMatch(/^WebGPU on /);
+      expect(Array.from(await tf.add(tf.scalar(1), tf.scalar(2)).data())).toEqual([3]);
+      if (/SwiftShader/.test(choice.detail)) {
+        const auto = await selectBackend('auto');
+        expect(auto.name).not.toBe('webgpu');
+      }
+    } catch (err) {
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as Error).message).toMatch(/^backend webgpu: expected a WebGPU adapter through @efficientscale\/backend-webgpu, found: [^\n]+$/);
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 });

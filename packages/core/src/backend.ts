@@ -1,7 +1,7 @@
 import { tf } from './tf.js';
 import { UserError } from './errors.js';
 
-export const backendNames = ['auto', 'cuda', 'native', 'tensorflow', 'wasm', 'cpu'] as const;
+export const backendNames = ['auto', 'cuda', 'webgpu', 'native', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof backendNames)[number];
 
 export interface BackendChoice {
@@ -37,6 +37,18 @@ async function tryNative(): Promise<NativeResult> {
   return (loaded.module.registerNativeBackend as () => NativeResult)();
 }
 
+type WebGPUResult = { ok: true; name: string; adapter: { label: string; software: boolean }; via: string } | { ok: false; reason: string };
+
+/** @efficientscale/backend-webgpu (optional): registers 'webgpu' on the best adapter; `hardwareOnly` for auto. */
+async function tryWebGPU(hardwareOnly: boolean): Promise<WebGPUResult> {
+  const loaded = await importOptional('@efficientscale/backend-webgpu');
+  if (!loaded.ok) return loaded;
+  return (loaded.module.registerWebGPUBackend as (o: { hardwareOnly: boolean }) => Promise<WebGPUResult>)({ hardwareOnly });
+}
+
+const webgpuDetail = (r: Extract<WebGPUResult, { ok: true }>) =>
+  `WebGPU on ${r.adapter.label}${r.adapter.software ? ': correct but slow, for tests and per-step overhead only' : ''}`;
+
 async function activate(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new UserError(`backend ${name}: expected it to initialise, found that it failed to start`);
@@ -46,9 +58,20 @@ async function activate(name: string): Promise<void> {
 let announced = false;
 
 /**
+ * Whether the active backend keeps tensors where the host cannot read them synchronously (webgpu: a
+ * read is a round trip to the GPU, and in Node `dataSync()` is not possible at all). Training then keeps
+ * its numbers on the device and reads them asynchronously, once per step or less.
+ */
+export function readsAreAsync(): boolean {
+  const name = tf.getBackend();
+  return name === 'webgpu' || name === 'webgl';
+}
+
+/**
  * Picks the tfjs backend once at start-up. Explicit choices fail with a clear message when their package
- * is missing; `auto` takes the fastest that loads (cuda, then native, then the stock cpu backend) and says
- * why it skipped the faster ones, once per process.
+ * is missing; `auto` takes the fastest that loads (cuda, then WebGPU on a hardware adapter, then native,
+ * then the stock cpu backend; never WebGPU on SwiftShader) and says why it skipped the faster ones, once
+ * per process.
  */
 export async function selectBackend(requested: BackendName = 'auto'): Promise<BackendChoice> {
   if (!backendNames.includes(requested)) {
@@ -63,6 +86,12 @@ export async function selectBackend(requested: BackendName = 'auto'): Promise<Ba
       if (!r.ok) throw new UserError(`backend native: expected the compiled addon of @efficientscale/backend-native, found: ${r.reason}`);
       await activate(r.name);
       return { name: r.name, requested, detail: `native C++ backend (${r.blas ?? 'BLAS'}, ${r.threads ?? '?'} threads)` };
+    }
+    case 'webgpu': {
+      const r = await tryWebGPU(false);
+      if (!r.ok) throw new UserError(`backend webgpu: expected a WebGPU adapter through @efficientscale/backend-webgpu, found: ${r.reason}`);
+      await activate(r.name);
+      return { name: r.name, requested, detail: webgpuDetail(r) };
     }
     case 'tensorflow':
     case 'cuda': {
@@ -86,6 +115,13 @@ export async function selectBackend(requested: BackendName = 'auto'): Promise<Ba
         return { name: 'tensorflow', requested, detail: 'libtensorflow via @tensorflow/tfjs-node-gpu (auto)' };
       }
       if (!gpu.reason.includes('not installed')) skipped.push(`cuda: ${gpu.reason}`);
+      const webgpu = await tryWebGPU(true);
+      if (webgpu.ok) {
+        await activate(webgpu.name);
+        return { name: webgpu.name, requested, detail: `${webgpuDetail(webgpu)} (auto)` };
+      }
+      // A GPU that is there but fails is worth a word; no GPU, no package or only SwiftShader is the usual case.
+      if (!/not installed|no GPU device|no hardware Vulkan driver|only .* was found/.test(webgpu.reason)) skipped.push(`webgpu: ${webgpu.reason}`);
       const native = await tryNative();
       let choice: BackendChoice;
       if (native.ok) {

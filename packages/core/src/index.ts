@@ -1,7 +1,7 @@
 export { tf } from './tf.js';
 export type { Tensor, NamedTensors } from './tf.js';
 export { UserError, mismatch } from './errors.js';
-export { selectBackend, backendNames, type BackendName, type BackendChoice } from './backend.js';
+export { selectBackend, backendNames, readsAreAsync, type BackendName, type BackendChoice } from './backend.js';
 
 export * from './io/index.js';
 export * from './data/index.js';
@@ -18,13 +18,13 @@ export { forward, forwardWithAux, type ForwardResult, type ForwardTap, type Forw
 export { flopsPerToken, type FlopCount } from './model/flops.js';
 export { loadModel, saveModel, disposeModel, type LoadedModel } from './model/load.js';
 export { generate, eosTokens, type GenerateOptions } from './model/generate.js';
-export { toRaw, fromRaw, mapValues } from './model/raw.js';
+export { toRaw, fromRaw, mapValues, prefetchToHost } from './model/raw.js';
 
 export { crossEntropy } from './train/loss.js';
 export { AdamW, defaultAdamW, type AdamWOptions } from './train/adamw.js';
-export { clipByGlobalNorm } from './train/clip.js';
+export { clipByGlobalNorm, clipByGlobalNormOnDevice, globalNorm } from './train/clip.js';
 export { learningRate, wsdSchedule, type ScheduleSpec } from './train/schedule.js';
-export { Trainer, type TrainerOptions, type TrainerState, type StepMetrics } from './train/trainer.js';
+export { Trainer, type TrainerOptions, type TrainerState, type StepMetrics, type PendingStep } from './train/trainer.js';
 export { startRun, continueRun, assertNewRunDir, truncateMetrics, readRunInfo, runPaths, resolveCheckpointDir, type RunSpec, type RunResult, type Progress, type StartOptions, type ContinueOptions } from './train/run.js';
 export { loadStartingPoint, disposeStartingPoint, type StartingPoint } from './train/init-from.js';
 export { presets, getPreset, type Preset } from './train/presets.js';

@@ -51,12 +51,12 @@ export function registerBench(program: Command): void {
         schedule: { kind: 'constant', lr: 1e-4 },
         adamw: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 },
       });
-      for (let i = 0; i < flags.warmup; i++) trainer.step();
+      for (let i = 0; i < flags.warmup; i++) await trainer.stepAsync();
       const times: number[] = [];
       let loss = NaN;
       for (let i = 0; i < flags.steps; i++) {
         const t0 = performance.now();
-        loss = trainer.step().loss;
+        loss = (await trainer.stepAsync()).loss;
         times.push(performance.now() - t0);
       }
       tf.dispose(Object.values(trainer.vars));

@@ -4,7 +4,7 @@ import { backendNames, selectBackend, type BackendChoice, type BackendName } fro
 // The numeric parsers live in numbers.ts (no core import, so the scaling-law commands start without tfjs).
 export { positiveInt, nonNegativeInt, positiveNumber, nonNegativeNumber, numberList } from './numbers.js';
 
-/** `--backend auto|cuda|native|tensorflow|wasm|cpu`, shared by every command that runs the model. */
+/** `--backend auto|cuda|webgpu|native|tensorflow|wasm|cpu`, shared by every command that runs the model. */
 export const backendOption = () =>
   new Option('--backend <name>', 'tensor backend').choices([...backendNames]).default('auto');
 

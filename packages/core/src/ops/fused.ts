@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { kernelNames as K } from './kernel-names.js';
+import { kernelNames, optionalKernelNames } from './kernel-names.js';
 import { registerCpuKernels } from './cpu-kernels.js';
 
 /**
@@ -9,6 +9,8 @@ import { registerCpuKernels } from './cpu-kernels.js';
  */
 
 registerCpuKernels();
+
+const K = { ...kernelNames, ...optionalKernelNames };
 
 // EFFICIENTSCALE_FUSED=0 runs the stock-op compositions everywhere (to measure what fusion buys).
 let fusedEnabled = process.env.EFFICIENTSCALE_FUSED !== '0';
@@ -128,6 +130,12 @@ export function crossEntropyRows(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.
   if (fused(K.crossEntropy)) return run(K.crossEntropy, { logits, targets }) as tf.Tensor1D;
   const logProbs = tf.sub(logits, tf.logSumExp(logits, -1, true));
   return tf.neg(tf.sum(tf.mul(logProbs, tf.oneHot(targets, logits.shape[1])), -1)) as tf.Tensor1D;
+}
+
+/** Σ x² over a whole tensor, as a scalar (the gradient clip's norm). */
+export function sumSquares(x: tf.Tensor): tf.Scalar {
+  if (fused(K.sumSquares)) return run(K.sumSquares, { x }) as tf.Scalar;
+  return tf.sum(tf.square(x));
 }
 
 export interface AdamWAttrs {

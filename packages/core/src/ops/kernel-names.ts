@@ -30,6 +30,9 @@
  * EsCausalSoftmaxGrad  inputs {y, dy}; attrs {scale}; output dx = scale·y·(dy − Σ_j dy·y) per row
  * EsCrossEntropy inputs {logits [n, v], targets [n] int32}; output loss [n] = logsumexp(logits_i) − logits_i[t_i]
  * EsCrossEntropyGrad  inputs {logits, targets, dy [n]}; output dlogits [n, v] = (softmax(logits_i) − onehot(t_i))·dy_i
+ * EsSumSquares   inputs {x} (any shape); output the scalar Σ x² (for the gradient clip's global norm; no
+ *                gradient). Only backends that cannot read a tensor back cheaply register it (webgpu): elsewhere
+ *                tf.sum(tf.square(x)) keeps the numbers exactly as before.
  */
 export const kernelNames = {
   adamW: 'EsAdamW',
@@ -44,4 +47,9 @@ export const kernelNames = {
   causalSoftmaxGrad: 'EsCausalSoftmaxGrad',
   crossEntropy: 'EsCrossEntropy',
   crossEntropyGrad: 'EsCrossEntropyGrad',
+} as const;
+
+/** Kernels beyond the fused set above that only some backends register (see each one's contract). */
+export const optionalKernelNames = {
+  sumSquares: 'EsSumSquares',
 } as const;

@@ -6,7 +6,7 @@ import { parseJsonObject } from '../io/read.js';
 import { dimsOf, validateConfig, type ModelConfig } from '../model/config.js';
 import { checkParams, countParams, paramShapes } from '../model/params.js';
 import { checkOptimizerTensors, checkSamplerReplay, checkTrainerState } from '../io/trainer-state.js';
-import { fromRaw, mapValues, toRaw } from '../model/raw.js';
+import { fromRaw, mapValues, prefetchToHost, toRaw } from '../model/raw.js';
 import { loadCheckpointFiles, readCheckpointText, saveCheckpoint } from '../io/checkpoint.js';
 import { assertFinite } from '../io/nonfinite.js';
 import { recoverInterruptedDirSwap, writeFileAtomic } from '../io/atomic.js';
@@ -321,7 +321,7 @@ async function loop(
     betweenSteps?.(trainer, spec);
     while (trainer.state.step < end) {
       if (growth && growAt(trainer, growth.record, growth.grow)) params = countParams(trainer.config);
-      const m = trainer.step();
+      const m = await trainer.stepAsync();
       if (betweenSteps) {
         betweenSteps(trainer, spec);
         params = countParams(trainer.config); // the hook may have swapped the model (self-guided: W dropped)
@@ -329,7 +329,7 @@ async function loop(
       trainLoss = m.loss;
       const isLast = trainer.state.step === end;
       const evaluated = (spec.evalEvery > 0 && m.step % spec.evalEvery === 0) || isLast;
-      if (evaluated) evalLoss = trainer.evaluate();
+      if (evaluated) evalLoss = await trainer.evaluateAsync();
       const runSeconds = (performance.now() - started) / 1000;
       const tokensPerSecond = (m.tokens - startTokens) / Math.max(runSeconds, 1e-9);
       const stepsLeft = end - m.step;
@@ -359,10 +359,11 @@ async function loop(
       // Let timers run between steps (progress output, signals): the step itself is synchronous.
       await new Promise((resolve) => setImmediate(resolve));
       if ((spec.checkpointEvery > 0 && m.step % spec.checkpointEvery === 0) || isLast) {
+        await prefetchToHost([...Object.values(trainer.params), ...Object.values(trainer.optimizer.stateTensors())]);
         save(paths.checkpoint, trainer, spec, tokenizer, elapsed(), trainLoss, trainTokens, growth?.record);
       }
     }
-    if (Number.isNaN(evalLoss)) evalLoss = trainer.evaluate();
+    if (Number.isNaN(evalLoss)) evalLoss = await trainer.evaluateAsync();
     const wallSeconds = elapsed();
     const runSeconds = (performance.now() - started) / 1000;
     return {

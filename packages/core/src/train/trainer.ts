@@ -7,7 +7,8 @@ import { forwardWithAux } from '../model/forward.js';
 import { flopsPerToken } from '../model/flops.js';
 import { BatchSampler, evalBatches, type SamplerState } from '../data/batches.js';
 import { AdamW, type AdamWOptions } from './adamw.js';
-import { clipByGlobalNorm } from './clip.js';
+import { clipByGlobalNorm, clipByGlobalNormOnDevice } from './clip.js';
+import { readsAreAsync } from '../backend.js';
 import { crossEntropy } from './loss.js';
 import { learningRate, type ScheduleSpec } from './schedule.js';
 
@@ -44,6 +45,17 @@ export interface StepMetrics {
   stepSeconds: number;
   /** The FFN slots' metrics averaged over the step's micro-batches (absent for dense models). */
   ffnMetrics?: FfnMetrics;
+}
+
+/**
+ * A step whose numbers are still on the device (see Trainer.stepDeferred): read them when they are
+ * logged. A non-finite loss is reported by read(), after the update was applied.
+ */
+export interface PendingStep {
+  readonly step: number;
+  read(): Promise<StepMetrics>;
+  /** Frees the step's device scalars without reading them. */
+  dispose(): void;
 }
 
 let trainerIds = 0;
@@ -130,31 +142,26 @@ export class Trainer {
     return { total: tf.add(ce, auxLoss) as tf.Scalar, ce, aux: auxLoss, ffnMetrics };
   }
 
-  /** One optimizer step over `accumulation` micro-batches. */
-  step(): StepMetrics {
-    const started = performance.now();
-    const { batchSize, seqLen, accumulation, clipNorm } = this.options;
+  /** Forward and backward over `accumulation` micro-batches: loss terms per micro-batch (on the device) and summed grads. */
+  private forwardBackward(): { ce: tf.Scalar[]; aux: tf.Scalar[]; grads: Record<string, tf.Tensor>; microMetrics: FfnMetrics[] } {
+    const { batchSize, seqLen, accumulation } = this.options;
     const varList = Object.values(this.vars);
     let summed: Record<string, tf.Tensor> | undefined;
-    let lossSum = 0;
-    let auxSum = 0;
+    const ceList: tf.Scalar[] = [];
+    const auxList: tf.Scalar[] = [];
     const microMetrics: FfnMetrics[] = [];
     for (let micro = 0; micro < accumulation; micro++) {
       const batch = this.sampler.next();
       const inputs = tf.tensor2d(batch.inputs, [batchSize, seqLen], 'int32');
       const targets = tf.tensor2d(batch.targets, [batchSize, seqLen], 'int32');
-      let ce: tf.Scalar | undefined;
-      let aux: tf.Scalar | undefined;
       const { value, grads } = tf.variableGrads(() => {
         const l = this.lossOf(inputs, targets);
-        ce = tf.keep(l.ce);
-        aux = tf.keep(l.aux);
+        ceList.push(tf.keep(l.ce));
+        auxList.push(tf.keep(l.aux));
         microMetrics.push(l.ffnMetrics);
         return l.total;
       }, varList);
-      lossSum += ce!.dataSync()[0];
-      auxSum += aux!.dataSync()[0];
-      tf.dispose([value, inputs, targets, ce!, aux!]);
+      tf.dispose([value, inputs, targets]);
       if (!summed) summed = grads;
       else {
         for (const k of Object.keys(grads)) {
@@ -164,13 +171,6 @@ export class Trainer {
         }
       }
     }
-    const loss = lossSum / accumulation;
-    if (!Number.isFinite(loss)) {
-      tf.dispose(Object.values(summed!));
-      throw new UserError(
-        `training loss at step ${this.state.step + 1}: expected a finite number, found ${loss} (lower the learning rate or check the data)`,
-      );
-    }
     // variableGrads keys gradients by variable name; map back to HF weight names.
     const grads: Record<string, tf.Tensor> = {};
     for (const [name, v] of Object.entries(this.vars)) {
@@ -178,28 +178,106 @@ export class Trainer {
       if (g) grads[name] = accumulation > 1 ? tf.tidy(() => tf.div(g, accumulation)) : g;
       if (g && accumulation > 1) g.dispose();
     }
+    return { ce: ceList, aux: auxList, grads, microMetrics };
+  }
+
+  private static nonFinite(step: number, loss: number): UserError {
+    return new UserError(`training loss at step ${step}: expected a finite number, found ${loss} (lower the learning rate or check the data)`);
+  }
+
+  /** Advances step, tokens and FLOPs after an update; returns what the metrics need. */
+  private advance(): { tokens: number; flops: number; step: number } {
+    const { batchSize, seqLen, accumulation } = this.options;
+    this.state = {
+      step: this.state.step + 1,
+      tokens: this.state.tokens + batchSize * seqLen * accumulation,
+      flops: this.state.flops + this.flopsPerStep,
+      sampler: this.sampler.state,
+    };
+    return { step: this.state.step, tokens: this.state.tokens, flops: this.state.flops };
+  }
+
+  /**
+   * One optimizer step over `accumulation` micro-batches, its numbers read synchronously (the loss is
+   * checked before the update is applied). For backends the host reads directly (cpu, native); on webgpu
+   * use stepAsync() or stepDeferred().
+   */
+  step(): StepMetrics {
+    const started = performance.now();
+    const { accumulation, clipNorm } = this.options;
+    const { ce, aux, grads, microMetrics } = this.forwardBackward();
+    const sum = (xs: tf.Scalar[]) => xs.reduce((s, x) => s + x.dataSync()[0], 0);
+    const loss = sum(ce) / accumulation;
+    const auxLoss = sum(aux) / accumulation;
+    tf.dispose([...ce, ...aux]);
+    if (!Number.isFinite(loss)) {
+      tf.dispose(Object.values(grads));
+      throw Trainer.nonFinite(this.state.step + 1, loss);
+    }
     const clipped = clipByGlobalNorm(grads, clipNorm);
     const lr = learningRate(this.options.schedule, this.state.step);
     this.applyUpdate(clipped.grads, lr);
     tf.dispose(Object.values(clipped.grads));
-    const tokens = batchSize * seqLen * accumulation;
-    this.state = {
-      step: this.state.step + 1,
-      tokens: this.state.tokens + tokens,
-      flops: this.state.flops + this.flopsPerStep,
-      sampler: this.sampler.state,
-    };
+    const { step, tokens, flops } = this.advance();
+    return { step, loss, auxLoss, lr, gradNorm: clipped.norm, tokens, flops, stepSeconds: (performance.now() - started) / 1000, ffnMetrics: averageFfnMetrics(microMetrics) };
+  }
+
+  /**
+   * One optimizer step with nothing read back: forward, backward, clip and update are queued on the
+   * device, and the loss, aux loss and gradient norm stay there as scalars until `read()` (a training
+   * loop reads them when it logs, so the GPU is never idle waiting for the host in between).
+   */
+  stepDeferred(): PendingStep {
+    const started = performance.now();
+    const { accumulation, clipNorm } = this.options;
+    const { ce, aux, grads, microMetrics } = this.forwardBackward();
+    const clipped = clipByGlobalNormOnDevice(grads, clipNorm);
+    const lr = learningRate(this.options.schedule, this.state.step);
+    this.applyUpdate(clipped.grads, lr);
+    tf.dispose(Object.values(clipped.grads));
+    const { step, tokens, flops } = this.advance();
+    const held = [...ce, ...aux, clipped.norm];
+    const queuedSeconds = (performance.now() - started) / 1000;
     return {
-      step: this.state.step,
-      loss,
-      auxLoss: auxSum / accumulation,
-      lr,
-      gradNorm: clipped.norm,
-      tokens: this.state.tokens,
-      flops: this.state.flops,
-      stepSeconds: (performance.now() - started) / 1000,
-      ffnMetrics: averageFfnMetrics(microMetrics),
+      step,
+      read: async () => {
+        const values = await Promise.all(held.map(async (t) => (await t.data())[0]));
+        tf.dispose(held);
+        const a = accumulation;
+        const loss = values.slice(0, a).reduce((s, x) => s + x, 0) / a;
+        if (!Number.isFinite(loss)) throw Trainer.nonFinite(step, loss);
+        const auxLoss = values.slice(a, 2 * a).reduce((s, x) => s + x, 0) / a;
+        return { step, loss, auxLoss, lr, gradNorm: values[2 * a], tokens, flops, stepSeconds: queuedSeconds, ffnMetrics: averageFfnMetrics(microMetrics) };
+      },
+      dispose: () => tf.dispose(held),
     };
+  }
+
+  /**
+   * One optimizer step, its numbers read without blocking: step() where the host reads tensors
+   * directly, else stepDeferred() read at once (one wait for the device per step).
+   */
+  async stepAsync(): Promise<StepMetrics> {
+    if (!readsAreAsync()) return this.step();
+    const started = performance.now();
+    const m = await this.stepDeferred().read();
+    return { ...m, stepSeconds: (performance.now() - started) / 1000 };
+  }
+
+  /** Mean cross-entropy (nats/token) on fixed windows of the held-out split, read without blocking. */
+  async evaluateAsync(): Promise<number> {
+    if (!readsAreAsync()) return this.evaluate();
+    const { batchSize, seqLen, evalBatches: n } = this.options;
+    const losses = evalBatches(this.valIds, batchSize, seqLen, n).map((b) =>
+      tf.tidy(() => {
+        const inputs = tf.tensor2d(b.inputs, [batchSize, seqLen], 'int32');
+        const targets = tf.tensor2d(b.targets, [batchSize, seqLen], 'int32');
+        return this.lossOf(inputs, targets).ce;
+      }),
+    );
+    const values = await Promise.all(losses.map(async (t) => (await t.data())[0]));
+    tf.dispose(losses);
+    return values.reduce((s, x) => s + x, 0) / values.length;
   }
 
   /** Mean cross-entropy (nats/token) on fixed windows of the held-out split. */
