@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { reference } from '../../core/src/ops/cpu-kernels.js';
 import { kernelNames } from '../../core/src/ops/kernel-names.js';
 import { webgpuKernelNames } from './kernels/registry.js';
+import { moeReference } from '../../moe/src/device-kernels.js';
 import { expectClose, fc, registration, runWebGPU, sizeOf, skipReason, tf, values, webgpuExpected } from './test-util.js';
 
 const RUNS = { numRuns: 12, endOnFailure: true };
@@ -40,7 +41,7 @@ describe.skipIf(!registration.ok)('WGSL kernels vs core reference', () => {
   });
 
   it('registers a kernel for each of core\'s fused kernels, and the sum of squares', () => {
-    expect(webgpuKernelNames).toEqual([...Object.values(kernelNames), 'EsSumSquares'].sort());
+    expect(webgpuKernelNames).toEqual([...Object.values(kernelNames), 'EsSumSquares', 'EsTopK', 'EsGroupByExpert', 'EsGroupedMatMul', 'EsGroupedMatMulGradW'].sort());
     for (const name of webgpuKernelNames) expect(tf.getKernel(name, 'webgpu'), name).toBeDefined();
   });
 
@@ -185,5 +186,52 @@ describe.skipIf(!registration.ok)('WGSL kernels vs core reference', () => {
     const x = tf.zeros([2, 3]), w = tf.zeros([4]);
     expect(() => tf.engine().runKernel('EsRmsNorm', { x, weight: w }, { eps: 1e-6 })).toThrowError(/EsRmsNorm: inputs outside the kernel's contract on the webgpu backend \(x: float32\[2,3\], weight: float32\[4\]\)/);
     tf.dispose([x, w]);
+  });
+});
+
+describe.skipIf(!registration.ok)('MoE dispatch kernels vs moe reference', () => {
+  beforeAll(async () => {
+    await tf.setBackend('webgpu');
+  });
+  const ints = async (t: tf.Tensor) => Int32Array.from((await t.data()) as Int32Array);
+
+  it('EsTopK (ties to the lower index) and EsGroupByExpert (with and without a capacity): exact', async () => {
+    await fc.assert(
+      fc.asyncProperty(dim(1, 40), dim(1, 9), dim(1, 3), fc.constantFrom(Infinity, 1, 3), fc.boolean(), seedArb, async (tokens, experts, kRaw, capacity, ties, seed) => {
+        const k = Math.min(kRaw, experts);
+        const lv = ties ? Float32Array.from(values(seed, tokens * experts, 0, 3), Math.floor) : values(seed, tokens * experts);
+        const logits = tf.tensor2d(lv, [tokens, experts]);
+        const selected = tf.engine().runKernel('EsTopK', { logits }, { k }) as tf.Tensor;
+        const sel = await ints(selected);
+        expect(Array.from(sel)).toEqual(Array.from(moeReference.topK(lv, tokens, experts, k)));
+        const outs = tf.engine().runKernel('EsGroupByExpert', { selected }, { experts, capacity }) as tf.Tensor[];
+        const want = moeReference.groupByExpert(sel, experts, k, capacity);
+        expect(Array.from(await ints(outs[0]))).toEqual(Array.from(want.order));
+        expect(Array.from(await ints(outs[1]))).toEqual(Array.from(want.position));
+        expect(Array.from(await ints(outs[2]))).toEqual(Array.from(want.offsets));
+        tf.dispose([logits, selected, ...outs]);
+      }),
+      RUNS,
+    );
+  });
+
+  it('EsGroupedMatMul (both layouts, unused rows 0) and EsGroupedMatMulGradW (1e-5 of the terms)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(dim(0, 9), { minLength: 1, maxLength: 5 }), dim(0, 4), dim(1, 70), dim(1, 70), fc.boolean(), seedArb, async (counts, unused, inDim, out, transposeW, seed) => {
+        const e = counts.length;
+        const offsets = Int32Array.from([0, ...counts.map((_, i) => counts.slice(0, i + 1).reduce((a, b) => a + b, 0))]);
+        const n = offsets[e] + unused;
+        const x = t(seed, [n, inDim]), dy = t(seed + 1, [n, out]);
+        const wShape = transposeW ? [e, inDim, out] : [e, out, inDim];
+        const w = t(seed + 2, wShape);
+        const off = tf.tensor1d(offsets, 'int32');
+        const y = (await runWebGPU('EsGroupedMatMul', { x, w, offsets: off }, { transposeW }))[0];
+        expectClose(y, moeReference.groupedMatMul(host(x), inDim, host(w), wShape, offsets, transposeW), 'groupedMatMul', 1e-5, 4 * inDim);
+        const dw = (await runWebGPU('EsGroupedMatMulGradW', { x, dy, offsets: off }, { experts: e }))[0];
+        expectClose(dw, moeReference.groupedMatMulGradW(host(x), inDim, host(dy), out, offsets, e), 'groupedMatMulGradW', 1e-5, 4 * Math.max(1, n));
+        tf.dispose([x, dy, w, off]);
+      }),
+      RUNS,
+    );
   });
 });

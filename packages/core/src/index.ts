@@ -10,7 +10,7 @@ export * from './transform/index.js';
 export { readText, readBytes, readJsonObject } from './io/read.js';
 
 export { dimsOf, ffnKinds, parseConfig, validateConfig, llamaConfig, type ModelConfig, type Dims, type EfficientScaleExtras } from './model/config.js';
-export { registerFfnKind, getFfnKind, registeredFfnKinds, averageFfnMetrics, type FfnKind, type FfnContext, type FfnOutput, type FfnMetrics } from './model/ffn-slot.js';
+export { registerFfnKind, getFfnKind, registeredFfnKinds, averageFfnMetrics, readDeviceMetrics, type FfnKind, type FfnContext, type FfnOutput, type FfnMetrics, type FfnDeviceMetrics } from './model/ffn-slot.js';
 export { denseFfn } from './model/dense-ffn.js';
 export { weightTable, residualWriters, type WeightInfo, type WeightRole, type WeightSpec } from './model/weights.js';
 export { paramShapes, checkParams, countParams, initParams, layerPrefix, type Params } from './model/params.js';

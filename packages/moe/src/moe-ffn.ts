@@ -1,8 +1,23 @@
-import { tf, type FfnKind, type WeightSpec } from '@efficientscale/core';
+import { readsAreAsync, tf, type FfnKind, type FfnOutput, type WeightSpec } from '@efficientscale/core';
 import { expertWeight, moeSettings, routerWeight, sharedWeight } from './moe-config.js';
 import { dispatch, expertForward, groupByExpert, type ExpertWeights } from './dispatch.js';
 import { loadBalancingLoss, routerZLoss, routingWeights, topKIndices } from './routing.js';
 import { droppedMetric, expertLoad, expertLoadMetric } from './expert-load.js';
+import { dispatchOnDevice, loadOnDevice, routeOnDevice, routingWeightsOnDevice } from './device-dispatch.js';
+import { registerMoeKernels } from './device-kernels.js';
+
+registerMoeKernels();
+
+let routing: 'auto' | 'host' | 'device' = 'auto';
+
+/**
+ * Where the routing runs: 'auto' keeps it on the device where the host reads tensors only asynchronously
+ * (webgpu) and reads it on the host elsewhere; tests force either to compare them.
+ */
+export function setMoeRouting(where: 'auto' | 'host' | 'device'): void {
+  routing = where;
+}
+const onDevice = () => routing === 'device' || (routing === 'auto' && readsAreAsync());
 
 const experts = (n: number) => Array.from({ length: n }, (_, e) => e);
 
@@ -33,6 +48,7 @@ export const moeFfn: FfnKind = {
     const s = moeSettings(ctx.config, ctx.dims);
     const tokens = x.shape[0];
     const logits = tf.matMul(x, ctx.param(routerWeight) as tf.Tensor2D, false, true) as tf.Tensor2D;
+    if (onDevice()) return forwardOnDevice(ctx, x, logits, s);
     const selected = topKIndices(logits.dataSync() as Float32Array, tokens, s.experts, s.topK);
     const weights = routingWeights(logits, selected, s.topK, s.routing);
     const w = (name: string) => ctx.param(name) as tf.Tensor2D;
@@ -51,3 +67,26 @@ export const moeFfn: FfnKind = {
     return s.experts * d.hidden + 3 * d.hidden * (s.topK * s.expertFfn + s.sharedFfn);
   },
 };
+
+type Ctx = Parameters<FfnKind['forward']>[0];
+
+/** The same layer with nothing read back: routing, dispatch and the logged loads stay on the device. */
+function forwardOnDevice(ctx: Ctx, x: tf.Tensor2D, logits: tf.Tensor2D, s: ReturnType<typeof moeSettings>): FfnOutput {
+  const tokens = x.shape[0];
+  const w = (name: string) => ctx.param(name) as tf.Tensor2D;
+  const capacity = s.capacityFactor > 0 ? Math.ceil((s.capacityFactor * tokens * s.topK) / s.experts) : Infinity;
+  const route = routeOnDevice(logits, s.topK, s.experts, capacity);
+  const weights = routingWeightsOnDevice(logits, route.selected, s.routing);
+  const expertWs = experts(s.experts).map((e) => ({ w1: w(expertWeight(e, 'w1')), w2: w(expertWeight(e, 'w2')), w3: w(expertWeight(e, 'w3')) }));
+  let y = dispatchOnDevice(x, route, weights, expertWs);
+  if (s.sharedFfn > 0) y = tf.add(y, expertForward(x, { w1: w(sharedWeight('w1')), w2: w(sharedWeight('w2')), w3: w(sharedWeight('w3')) }));
+  const load = loadOnDevice(logits, route.selected);
+  let auxLoss = tf.mul(s.auxLossCoef, load.balance) as tf.Scalar;
+  if (s.zLossCoef > 0) auxLoss = tf.add(auxLoss, tf.mul(s.zLossCoef, routerZLoss(logits)));
+  const deviceMetrics: Record<string, tf.Tensor1D> = { [expertLoadMetric]: load.share };
+  if (capacity < Infinity) {
+    const n = route.selected.size;
+    deviceMetrics[droppedMetric] = tf.div(tf.sub(n, tf.cast(tf.slice(route.offsets, [s.experts], [1]), 'float32')), n) as tf.Tensor1D;
+  }
+  return { y, auxLoss, deviceMetrics };
+}

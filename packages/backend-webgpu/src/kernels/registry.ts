@@ -6,6 +6,7 @@ import { getKernel, registerKernel, unregisterKernel, util, type KernelFunc, typ
 import { adamW, gelu, geluGrad, swiglu, swigluGrad, type AdamWAttrs } from './elementwise.js';
 import { causalSoftmax, causalSoftmaxGrad, crossEntropy, crossEntropyGrad, rmsNorm, rmsNormGrad, rope, sumSquares } from './rows.js';
 import { internals, storedAsF32 } from './run.js';
+import { groupByExpert, groupedMatMul, groupedMatMulGradW, MAX_EXPERTS, topK } from './moe.js';
 
 type Inputs = Record<string, TensorInfo>;
 type Attrs = Record<string, unknown>;
@@ -55,6 +56,33 @@ const KERNELS: Record<string, Kernel> = {
     const [n] = logits.shape;
     if (!util.arraysEqual(targets.shape, [n]) || !util.arraysEqual(dy.shape, [n])) return null;
     return crossEntropyGrad(b, logits, targets, dy);
+  },
+  EsTopK: ({ logits }, b, a) => {
+    const k = Number(a.k);
+    if (!storedAsF32(b, logits) || logits.shape.length !== 2 || !(k >= 1 && k <= logits.shape[1])) return null;
+    return topK(b, logits, k);
+  },
+  EsGroupByExpert: ({ selected }, b, a) => {
+    const experts = Number(a.experts), capacity = Number(a.capacity);
+    if (selected?.dtype !== 'int32' || selected.shape.length !== 2 || !(experts >= 1 && experts <= MAX_EXPERTS) || !(capacity > 0)) return null;
+    if (size(selected) === 0) {
+      const m = internals(b);
+      return [m.makeTensorInfo([0], 'int32', new Int32Array(0)), m.makeTensorInfo([0], 'int32', new Int32Array(0)), m.makeTensorInfo([experts + 1], 'int32', new Int32Array(experts + 1))];
+    }
+    return groupByExpert(b, selected, experts, capacity);
+  },
+  EsGroupedMatMul: ({ x, w, offsets }, b, a) => {
+    if (!storedAsF32(b, x, w) || offsets?.dtype !== 'int32' || x.shape.length !== 2 || w.shape.length !== 3) return null;
+    const inner = a.transposeW === true ? w.shape[1] : w.shape[2];
+    if (inner !== x.shape[1] || !util.arraysEqual(offsets.shape, [w.shape[0] + 1]) || x.shape[0] > 4 * 16384 * 65535) return null;
+    return groupedMatMul(b, x, w, offsets, a.transposeW === true);
+  },
+  EsGroupedMatMulGradW: ({ x, dy, offsets }, b, a) => {
+    const experts = Number(a.experts);
+    if (!storedAsF32(b, x, dy) || offsets?.dtype !== 'int32' || x.shape.length !== 2 || dy.shape.length !== 2 || x.shape[0] !== dy.shape[0]) return null;
+    if (!util.arraysEqual(offsets.shape, [experts + 1]) || experts > 65535) return null;
+    if (size(x) === 0 || size(dy) === 0) return zeros(b, [experts, dy.shape[1], x.shape[1]]);
+    return groupedMatMulGradW(b, x, dy, offsets, experts);
   },
   EsSumSquares: ({ x }, b) => {
     if (!storedAsF32(b, x)) return null;

@@ -24,10 +24,29 @@ export interface FfnOutput {
   auxLoss?: TF.Scalar;
   /** Plain numbers worth logging for this layer (e.g. each expert's share of the tokens), by metric name. */
   metrics?: Record<string, number[]>;
+  /**
+   * The same, still on the device (where reading them would stall it: webgpu); the trainer reads them
+   * with the step's loss. Whoever calls forwardWithAux owns (disposes) them.
+   */
+  deviceMetrics?: Record<string, TF.Tensor1D>;
 }
 
 /** FFN slot metrics of a whole model: metric name → layer index → values (only layers that report it). */
 export type FfnMetrics = Record<string, Record<string, number[]>>;
+
+/** FfnMetrics still on the device: metric name → layer index → tensor. */
+export type FfnDeviceMetrics = Record<string, Record<string, TF.Tensor1D>>;
+
+/** Reads device metrics (one asynchronous round trip), disposes them and merges them into `into`. */
+export async function readDeviceMetrics(device: FfnDeviceMetrics, into: FfnMetrics = {}): Promise<FfnMetrics> {
+  const entries = Object.entries(device).flatMap(([name, layers]) => Object.entries(layers).map(([layer, t]) => ({ name, layer, t })));
+  const values = await Promise.all(entries.map(async ({ t }) => Array.from(await t.data())));
+  entries.forEach(({ name, layer, t }, i) => {
+    (into[name] ??= {})[layer] = values[i];
+    t.dispose();
+  });
+  return into;
+}
 
 /** Element-wise mean of several forward passes' metrics (micro-batches, a logging interval, eval batches). */
 export function averageFfnMetrics(list: FfnMetrics[]): FfnMetrics | undefined {

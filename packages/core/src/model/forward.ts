@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
 import { dimsOf, ffnKinds, type Dims, type ModelConfig } from './config.js';
-import { getFfnKind, type FfnContext, type FfnMetrics } from './ffn-slot.js';
+import { getFfnKind, type FfnContext, type FfnDeviceMetrics, type FfnMetrics } from './ffn-slot.js';
 import { layerPrefix, type Params } from './params.js';
 import { embeddingLookup } from './embedding.js';
 import { causalSoftmax, rmsNorm, rope } from '../ops/fused.js';
@@ -14,6 +14,8 @@ export interface ForwardResult {
   auxLoss: tf.Scalar;
   /** What the FFN slots reported (empty for dense models). */
   ffnMetrics: FfnMetrics;
+  /** What they reported still on the device (see FfnOutput.deviceMetrics); the caller disposes them. */
+  ffnDeviceMetrics: FfnDeviceMetrics;
 }
 
 function attention(x: tf.Tensor2D, p: (s: string) => tf.Tensor, d: Dims, batch: number, seq: number, angles: { cos: tf.Tensor2D; sin: tf.Tensor2D }): tf.Tensor2D {
@@ -61,6 +63,7 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
     let h = embeddingLookup(need('model.embed_tokens.weight') as tf.Tensor2D, tf.reshape(tokens, [batch * seq]) as tf.Tensor1D);
     let aux: tf.Scalar = tf.scalar(0);
     const ffnMetrics: FfnMetrics = {};
+    const ffnDeviceMetrics: FfnDeviceMetrics = {};
     for (let i = 0; i < d.layers; i++) {
       const prefix = layerPrefix(i);
       const p = (suffix: string) => need(prefix + suffix);
@@ -72,17 +75,19 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
       h = tf.add(h, out.y);
       if (out.auxLoss) aux = tf.add(aux, out.auxLoss);
       for (const [name, values] of Object.entries(out.metrics ?? {})) (ffnMetrics[name] ??= {})[i] = values;
+      for (const [name, t] of Object.entries(out.deviceMetrics ?? {})) (ffnDeviceMetrics[name] ??= {})[i] = t;
     }
     const normed = rmsNorm(h, need('model.norm.weight'), d.eps);
     const head = d.tied ? need('model.embed_tokens.weight') : need('lm_head.weight');
     const logits = tf.reshape(tf.matMul(normed, head as tf.Tensor2D, false, true), [batch, seq, d.vocab]) as tf.Tensor3D;
-    return { logits, auxLoss: aux, ffnMetrics };
+    return { logits, auxLoss: aux, ffnMetrics, ffnDeviceMetrics };
   });
 }
 
 /** The decoder: tokens [batch, seq] (int32) → logits [batch, seq, vocab]. */
 export function forward(config: ModelConfig, params: Params, tokens: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
-  const { logits, auxLoss } = forwardWithAux(config, params, tokens, options);
+  const { logits, auxLoss, ffnDeviceMetrics } = forwardWithAux(config, params, tokens, options);
   auxLoss.dispose();
+  for (const layers of Object.values(ffnDeviceMetrics)) tf.dispose(Object.values(layers));
   return logits;
 }

@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
-import { averageFfnMetrics, type FfnMetrics } from '../model/ffn-slot.js';
+import { averageFfnMetrics, readDeviceMetrics, type FfnDeviceMetrics, type FfnMetrics } from '../model/ffn-slot.js';
 import { checkParams, initParams, paramShapes, type Params } from '../model/params.js';
 import { forwardWithAux } from '../model/forward.js';
 import { flopsPerToken } from '../model/flops.js';
@@ -135,21 +135,22 @@ export class Trainer {
     return this.vars;
   }
 
-  private lossOf(inputs: tf.Tensor2D, targets: tf.Tensor2D): { total: tf.Scalar; ce: tf.Scalar; aux: tf.Scalar; ffnMetrics: FfnMetrics } {
-    const { logits, auxLoss, ffnMetrics } = forwardWithAux(this.config, this.vars, inputs);
+  private lossOf(inputs: tf.Tensor2D, targets: tf.Tensor2D): { total: tf.Scalar; ce: tf.Scalar; aux: tf.Scalar; ffnMetrics: FfnMetrics; ffnDeviceMetrics: FfnDeviceMetrics } {
+    const { logits, auxLoss, ffnMetrics, ffnDeviceMetrics } = forwardWithAux(this.config, this.vars, inputs);
     const ce = crossEntropy(logits, targets);
     logits.dispose();
-    return { total: tf.add(ce, auxLoss) as tf.Scalar, ce, aux: auxLoss, ffnMetrics };
+    return { total: tf.add(ce, auxLoss) as tf.Scalar, ce, aux: auxLoss, ffnMetrics, ffnDeviceMetrics };
   }
 
   /** Forward and backward over `accumulation` micro-batches: loss terms per micro-batch (on the device) and summed grads. */
-  private forwardBackward(): { ce: tf.Scalar[]; aux: tf.Scalar[]; grads: Record<string, tf.Tensor>; microMetrics: FfnMetrics[] } {
+  private forwardBackward(): { ce: tf.Scalar[]; aux: tf.Scalar[]; grads: Record<string, tf.Tensor>; microMetrics: FfnMetrics[]; deviceMetrics: FfnDeviceMetrics[] } {
     const { batchSize, seqLen, accumulation } = this.options;
     const varList = Object.values(this.vars);
     let summed: Record<string, tf.Tensor> | undefined;
     const ceList: tf.Scalar[] = [];
     const auxList: tf.Scalar[] = [];
     const microMetrics: FfnMetrics[] = [];
+    const deviceMetrics: FfnDeviceMetrics[] = [];
     for (let micro = 0; micro < accumulation; micro++) {
       const batch = this.sampler.next();
       const inputs = tf.tensor2d(batch.inputs, [batchSize, seqLen], 'int32');
@@ -159,6 +160,8 @@ export class Trainer {
         ceList.push(tf.keep(l.ce));
         auxList.push(tf.keep(l.aux));
         microMetrics.push(l.ffnMetrics);
+        for (const layers of Object.values(l.ffnDeviceMetrics)) for (const t of Object.values(layers)) tf.keep(t);
+        deviceMetrics.push(l.ffnDeviceMetrics);
         return l.total;
       }, varList);
       tf.dispose([value, inputs, targets]);
@@ -178,7 +181,7 @@ export class Trainer {
       if (g) grads[name] = accumulation > 1 ? tf.tidy(() => tf.div(g, accumulation)) : g;
       if (g && accumulation > 1) g.dispose();
     }
-    return { ce: ceList, aux: auxList, grads, microMetrics };
+    return { ce: ceList, aux: auxList, grads, microMetrics, deviceMetrics };
   }
 
   private static nonFinite(step: number, loss: number): UserError {
@@ -205,7 +208,13 @@ export class Trainer {
   step(): StepMetrics {
     const started = performance.now();
     const { accumulation, clipNorm } = this.options;
-    const { ce, aux, grads, microMetrics } = this.forwardBackward();
+    const { ce, aux, grads, microMetrics, deviceMetrics } = this.forwardBackward();
+    deviceMetrics.forEach((d, i) => {
+      for (const [name, layers] of Object.entries(d)) {
+        for (const [layer, t] of Object.entries(layers)) ((microMetrics[i][name] ??= {})[layer] = Array.from(t.dataSync()));
+        tf.dispose(Object.values(layers));
+      }
+    });
     const sum = (xs: tf.Scalar[]) => xs.reduce((s, x) => s + x.dataSync()[0], 0);
     const loss = sum(ce) / accumulation;
     const auxLoss = sum(aux) / accumulation;
@@ -230,7 +239,7 @@ export class Trainer {
   stepDeferred(): PendingStep {
     const started = performance.now();
     const { accumulation, clipNorm } = this.options;
-    const { ce, aux, grads, microMetrics } = this.forwardBackward();
+    const { ce, aux, grads, microMetrics, deviceMetrics } = this.forwardBackward();
     const clipped = clipByGlobalNormOnDevice(grads, clipNorm);
     const lr = learningRate(this.options.schedule, this.state.step);
     this.applyUpdate(clipped.grads, lr);
@@ -241,7 +250,10 @@ export class Trainer {
     return {
       step,
       read: async () => {
-        const values = await Promise.all(held.map(async (t) => (await t.data())[0]));
+        const [values] = await Promise.all([
+          Promise.all(held.map(async (t) => (await t.data())[0])),
+          ...deviceMetrics.map((d, i) => readDeviceMetrics(d, microMetrics[i])),
+        ]);
         tf.dispose(held);
         const a = accumulation;
         const loss = values.slice(0, a).reduce((s, x) => s + x, 0) / a;
@@ -249,7 +261,10 @@ export class Trainer {
         const auxLoss = values.slice(a, 2 * a).reduce((s, x) => s + x, 0) / a;
         return { step, loss, auxLoss, lr, gradNorm: values[2 * a], tokens, flops, stepSeconds: queuedSeconds, ffnMetrics: averageFfnMetrics(microMetrics) };
       },
-      dispose: () => tf.dispose(held),
+      dispose: () => {
+        tf.dispose(held);
+        for (const d of deviceMetrics) for (const layers of Object.values(d)) tf.dispose(Object.values(layers));
+      },
     };
   }
 
