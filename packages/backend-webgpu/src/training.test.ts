@@ -22,6 +22,8 @@ const options = (batchSize: number, seqLen: number): TrainerOptions => ({
   seed: 11,
   evalBatches: 1,
 });
+// SwiftShader on a 2-core machine: minutes, not the suite's default 2 per test.
+const LONG = 900_000;
 const ids = Int32Array.from({ length: 4096 }, (_, i) => (i * 7919 + (i >> 5) * 31) % 251);
 
 let reference = 'cpu';
@@ -49,7 +51,7 @@ describe.skipIf(!registration.ok)('training on webgpu', () => {
     const got = await losses('webgpu', tiny, 20, options(2, 32));
     expectLossesClose(got, want);
     expect(got[19]).toBeLessThan(got[0]);
-  });
+  }, LONG);
 
   it('a Mixtral-style MoE (4 experts, top-2, capacity 1.0): the same, with routing on the GPU', async () => {
     const moe: ModelConfig = {
@@ -64,7 +66,7 @@ describe.skipIf(!registration.ok)('training on webgpu', () => {
     const want = await losses(reference, moe, 20, options(2, 32));
     const got = await losses('webgpu', moe, 20, options(2, 32));
     expectLossesClose(got, want);
-  });
+  }, LONG);
 
   it('a grown and an upcycled model keep their logits on webgpu (1e-4 of the logits\' scale)', async () => {
     await tf.setBackend('cpu');
@@ -86,7 +88,7 @@ describe.skipIf(!registration.ok)('training on webgpu', () => {
       const scale = Math.max(...base.map(Math.abs));
       got.forEach((v, i) => expect(Math.abs(v - base[i]), `${name} logit ${i}`).toBeLessThanOrEqual(1e-4 * scale));
     }
-  });
+  }, LONG);
 
   it('keeps tensors and GPU bytes flat over 200 steps (dense and MoE)', async () => {
     await tf.setBackend('webgpu');
@@ -103,5 +105,5 @@ describe.skipIf(!registration.ok)('training on webgpu', () => {
       expect(gpuBytes()).toBe(bytes);
       t.dispose();
     }
-  });
+  }, LONG);
 });

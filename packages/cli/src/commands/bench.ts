@@ -64,6 +64,7 @@ export function registerBench(program: Command): void {
       const stepMs = times.reduce((s, t) => s + t, 0) / times.length;
       const result = {
         backend: choice.name,
+        device: choice.detail,
         step_ms: Math.round(stepMs * 10) / 10,
         step_ms_min: Math.round(Math.min(...times) * 10) / 10,
         tokens_per_s: Math.round((tokensPerStep / stepMs) * 1000),
