@@ -27,5 +27,6 @@ export { learningRate, wsdSchedule, type ScheduleSpec } from './train/schedule.j
 export { Trainer, type TrainerOptions, type TrainerState, type StepMetrics, type PendingStep } from './train/trainer.js';
 export { startRun, continueRun, assertNewRunDir, truncateMetrics, readRunInfo, runPaths, resolveCheckpointDir, type RunSpec, type RunResult, type Progress, type StartOptions, type ContinueOptions } from './train/run.js';
 export { loadStartingPoint, disposeStartingPoint, type StartingPoint } from './train/init-from.js';
+export { readMetrics, appendMetrics, type MetricsRecord } from './train/metrics.js';
 export { presets, getPreset, type Preset } from './train/presets.js';
 export { gelu, swiglu } from './ops/fused.js';

@@ -90,7 +90,7 @@ describe('run directories', () => {
   it('says what is missing from a directory that is not a run', () => {
     const empty = join(root, 'empty');
     mkdirSync(empty);
-    expect(() => readDataset(empty)).toThrow(`${empty}: expected a run directory with a metrics.jsonl, found no metrics.jsonl`);
+    expect(() => readDataset(empty)).toThrow(`${empty}: expected a run directory with metrics.jsonl, or a pipeline output whose stage directories have one, found neither`);
   });
 });
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { mismatch, parseRunCurve, type CurveParseOptions, type CurveRun } from '@efficientscale/scaling-laws';
+import { unreadableFile } from './read.js';
 
 /** Reads a run's curve from its directory (its metrics.jsonl; the directory's name is the run's) or a metrics.jsonl file. */
 export function readRunCurve(path: string, options: CurveParseOptions = {}): CurveRun {
@@ -11,7 +12,7 @@ export function readRunCurve(path: string, options: CurveParseOptions = {}): Cur
   try {
     text = readFileSync(metrics, 'utf8');
   } catch (err) {
-    throw mismatch(metrics, 'a readable file', (err as NodeJS.ErrnoException).code ?? String(err));
+    throw mismatch(metrics, 'a readable file', unreadableFile(err));
   }
   const name = options.name ?? (isDir ? basename(path.replace(/\/+$/, '')) || path : basename(join(metrics, '..')));
   return parseRunCurve(text, metrics, { ...options, name });

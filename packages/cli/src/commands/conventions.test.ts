@@ -66,7 +66,7 @@ describe('exit codes: 2 for usage errors, 1 for runtime errors', () => {
   it('a missing file exits 1 with one plain line', async () => {
     const r = await cli('predict', '--law', path.join(tmp, 'nope.json'), '--params', '1', '--tokens', '1');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: --law .*nope\.json: expected a readable law file, found ENOENT\n$/);
+    expect(r.stderr).toMatch(/^error: --law .*nope\.json: expected a readable law file, found no such file\n$/);
   });
 });
 
@@ -86,7 +86,7 @@ describe('errors under --json are one JSON object on stderr', () => {
   it('runtime errors: exit 1, the UserError message', async () => {
     const r = await cli('predict', '--law', path.join(tmp, 'nope.json'), '--params', '1', '--tokens', '1', '--json');
     expect(r.code).toBe(1);
-    expect(jsonError(r)).toMatch(/^--law .*nope\.json: expected a readable law file, found ENOENT$/);
+    expect(jsonError(r)).toMatch(/^--law .*nope\.json: expected a readable law file, found no such file$/);
   });
 
   it('a --json after "--" is an argument, not the flag', () => {

@@ -42,6 +42,6 @@ describe('efficientscale expert-load', () => {
     const dense = writeRun('dense', [{ step: 1, tokens: 64, flops: 1e6, loss: 3 }]);
     const bad = await cli('expert-load', dense, '--out', out);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/expected an MoE run \(ffn_metrics\.expert_load in its records\), found no expert load logged/);
+    expect(bad.stderr).toMatch(/dense: expected an MoE run, or a pipeline output with an MoE stage \(ffn_metrics\.expert_load in its metrics\.jsonl\), found no expert load logged/);
   });
 });

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { mismatch, type FfnMetrics } from '@efficientscale/core';
+import { mismatch, readMetrics, type FfnMetrics } from '@efficientscale/core';
 import { summarizeExpertLoad } from '@efficientscale/moe';
 import { positiveInt } from './options.js';
-import { metricsFilesOf } from './report.js';
+import { metricsFilesOf } from '@efficientscale/scaling-laws/node';
 import { addForceOption, prepareOutputDir } from './outputs.js';
 
 const EXPERT_LOAD_FILE = 'expert-load.svg';
@@ -53,12 +53,12 @@ export function registerExpertLoad(program: Command): void {
     .option('--window <n>', 'steps to average each point over', positiveInt, 10)
     .option('--json', 'print one JSON object')
     .action(async (dirs: string[], flags: ExpertLoadFlags) => {
-      const { readMetricsFile } = await import('../plot/loss-curves.js');
       const { writeLineChartSvg } = await import('../plot/chart.js');
-      const runs = dirs.flatMap(metricsFilesOf).map((r) => {
-        const points = expertLoadOverTime(readMetricsFile(r.file) as unknown as { step: number; ffn_metrics?: FfnMetrics }[]);
-        if (points.length === 0) throw mismatch(r.file, 'an MoE run (ffn_metrics.expert_load in its records)', 'no expert load logged');
-        return { ...r, points };
+      // A pipeline output's dense stages log no expert load: its MoE stages are the curves.
+      const runs = dirs.flatMap((dir) => {
+        const withLoad = metricsFilesOf(dir).map((r) => ({ ...r, points: expertLoadOverTime(readMetrics(r.file)) })).filter((r) => r.points.length > 0);
+        if (withLoad.length === 0) throw mismatch(dir, 'an MoE run, or a pipeline output with an MoE stage (ffn_metrics.expert_load in its metrics.jsonl)', 'no expert load logged');
+        return withLoad;
       });
       await prepareOutputDir(flags.out, [EXPERT_LOAD_FILE], flags.force);
       const series = runs.flatMap((r) => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { disposeModel, eosTokens, generate, loadModel, readRunInfo, resolveCheckpointDir, tokenizerByName, type BackendName } from '@efficientscale/core';
+import { TextStream } from './text-stream.js';
 import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, useBackend } from './options.js';
 
 interface GenerateFlags {
@@ -31,7 +32,7 @@ export function registerGenerate(program: Command): void {
     .option('--no-cache', 're-run the whole window for every token instead of keeping a key/value cache')
     .option('--no-eos', 'keep going past the config\'s eos_token_id (by default generation stops after it)')
     .addOption(backendOption())
-    .option('--json', 'print one JSON object: prompt, completion, token ids, sampling settings and tokens/s')
+    .option('--json', 'print one JSON object at the end: prompt, completion, token ids, sampling settings and tokens/s (without it the text is written as it is generated)')
     .action(async (dirArg: string, flags: GenerateFlags) => {
       await useBackend(flags.backend, true);
       const dir = resolveCheckpointDir(dirArg);
@@ -39,6 +40,9 @@ export function registerGenerate(program: Command): void {
       const model = loadModel(dir);
       const promptIds = Array.from(tokenizer.encode(flags.prompt));
       const started = performance.now();
+      // Text mode shows the text as it is generated (a long --tokens shows progress, and Ctrl-C keeps what came).
+      const stream = flags.json ? undefined : new TextStream(tokenizer, (text) => process.stdout.write(text));
+      if (stream) process.stdout.write(flags.prompt);
       let ids: number[];
       try {
         ids = generate(model.config, model.params, promptIds, {
@@ -50,18 +54,20 @@ export function registerGenerate(program: Command): void {
           cache: flags.cache,
           stopTokens: flags.eos ? eosTokens(model.config) : [],
           vocabLimit: tokenizer.vocabSize,
+          onToken: stream && ((id) => stream.push(id)),
         });
       } finally {
         disposeModel(model);
       }
-      const seconds = (performance.now() - started) / 1000;
-      const completion = tokenizer.decode(ids);
-      if (flags.json) {
-        const { temperature, topK, topP, seed, cache } = flags;
-        const record = { prompt: flags.prompt, completion, text: flags.prompt + completion, prompt_ids: promptIds, completion_ids: ids, tokenizer: tokenizer.name, temperature, topK, topP, seed, cache, tokens_per_s: ids.length / seconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
-        process.stdout.write(`${JSON.stringify(record)}\n`);
+      if (stream) {
+        stream.end();
+        process.stdout.write('\n');
         return;
       }
-      process.stdout.write(flags.prompt + completion + '\n');
+      const seconds = (performance.now() - started) / 1000;
+      const completion = tokenizer.decode(ids);
+      const { temperature, topK, topP, seed, cache } = flags;
+      const record = { prompt: flags.prompt, completion, text: flags.prompt + completion, prompt_ids: promptIds, completion_ids: ids, tokenizer: tokenizer.name, temperature, topK, topP, seed, cache, tokens_per_s: ids.length / seconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
+      process.stdout.write(`${JSON.stringify(record)}\n`);
     });
 }

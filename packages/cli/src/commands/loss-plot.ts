@@ -1,25 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readMetrics } from '@efficientscale/core';
 import { writeLineChartSvg, type ChartPoint } from '../plot/index.js';
-
-interface MetricsLine {
-  step: number;
-  tokens: number;
-  loss: number;
-  eval_loss?: number;
-}
-
-/** Reads a run's metrics.jsonl; a resumed run may repeat steps, and the last record of a step wins. */
-export function readMetrics(file: string): MetricsLine[] {
-  const byStep = new Map<number, MetricsLine>();
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim()) {
-      const m = JSON.parse(line) as MetricsLine;
-      byStep.set(m.step, m);
-    }
-  }
-  return [...byStep.values()].sort((a, b) => a.step - b.step);
-}
 
 /** Plots train and eval loss against tokens seen, with the unigram entropy as the bar to beat. */
 export async function writeLossPlot(runDir: string, unigramEntropy: number): Promise<string> {

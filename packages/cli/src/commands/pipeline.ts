@@ -32,6 +32,8 @@ export function registerPipeline(program: Command): void {
       const plan = flags.lrSweep ? p.withLrSweep(outPlan, flags.lrSweep) : outPlan;
       const backend = await useBackend(flags.backend ?? (plan.backend as BackendName), flags.json);
       if (flags.dryRun) {
+        // Refused here whatever the run would refuse before training: corpus, output directory, stages on disk.
+        for (const target of flags.seeds ? flags.seeds.map((seed) => p.seedPlan(plan, seed)) : [plan]) p.preflight(target);
         const d = p.dryRun(plan, backend.name);
         const seeds = flags.seeds?.length ?? 1;
         const times = seeds > 1 ? `× ${seeds} seeds: about ${p.formatSeconds(seeds * d.est_seconds)} in all\n` : '';

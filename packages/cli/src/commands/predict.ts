@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { CURVE_LAW_NAMES, isCurveLawFile, mismatch, parseCurveLawFile, parseLawFile, predictLoss } from '@efficientscale/scaling-laws';
+import { unreadableFile } from '@efficientscale/scaling-laws/node';
 import { estimateText, fmt } from './fit.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './numbers.js';
 import { addForceOption, checkOutputFiles, type ForceFlag } from './outputs.js';
@@ -10,7 +11,7 @@ function lawText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw mismatch(`--law ${path}`, 'a readable law file', (err as NodeJS.ErrnoException).code ?? String(err));
+    throw mismatch(`--law ${path}`, 'a readable law file', unreadableFile(err));
   }
 }
 

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { mismatch } from '@efficientscale/core';
+import { mismatch, readMetrics } from '@efficientscale/core';
+import { metricsFilesOf } from '@efficientscale/scaling-laws/node';
 import { addForceOption, prepareOutputDir } from './outputs.js';
 
 interface ReportFlags {
@@ -10,28 +11,6 @@ interface ReportFlags {
   train?: boolean;
   json?: boolean;
   force?: boolean;
-}
-
-/**
- * The metrics.jsonl files a directory stands for: its own, or (a pipeline's output) those of its stage
- * directories, in name order.
- */
-export function metricsFilesOf(dir: string): { name: string; file: string }[] {
-  return runMetricsFiles(dir, true);
-}
-
-/** As metricsFilesOf; `prefix` false names a pipeline's stages without the pipeline's directory. */
-export function runMetricsFiles(dir: string, prefix: boolean): { name: string; file: string }[] {
-  const own = path.join(dir, 'metrics.jsonl');
-  if (fs.existsSync(own)) return [{ name: path.basename(path.resolve(dir)), file: own }];
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a run directory (with metrics.jsonl) or a pipeline output', 'no such directory');
-  const stages = fs
-    .readdirSync(dir)
-    .sort()
-    .filter((d) => fs.existsSync(path.join(dir, d, 'metrics.jsonl')))
-    .map((d) => ({ name: prefix ? `${path.basename(path.resolve(dir))}/${d}` : d, file: path.join(dir, d, 'metrics.jsonl') }));
-  if (stages.length === 0) throw mismatch(dir, 'a run directory with metrics.jsonl, or a pipeline output whose stage directories have one', 'neither');
-  return stages;
 }
 
 export function registerReport(program: Command): void {
@@ -44,9 +23,9 @@ export function registerReport(program: Command): void {
     .option('--train', 'draw the training loss too (dashed)')
     .option('--json', 'print one JSON object')
     .action(async (dirs: string[], flags: ReportFlags) => {
-      const { readMetricsFile, writeLossCurvePlots, evalPoints, LOSS_CURVE_FILES } = await import('../plot/loss-curves.js');
+      const { writeLossCurvePlots, evalPoints, LOSS_CURVE_FILES } = await import('../plot/loss-curves.js');
       // One pipeline output: its stages are named alone (the legend cuts long names off).
-      const runs = dirs.flatMap((d) => runMetricsFiles(d, dirs.length > 1)).map((r) => ({ ...r, records: readMetricsFile(r.file) }));
+      const runs = dirs.flatMap((d) => metricsFilesOf(d, { prefix: dirs.length > 1 })).map((r) => ({ ...r, records: readMetrics(r.file) }));
       const empty = runs.find((r) => r.records.length === 0);
       if (empty) throw mismatch(empty.file, 'at least one logged step', 'none');
       await prepareOutputDir(flags.out, LOSS_CURVE_FILES, flags.force);

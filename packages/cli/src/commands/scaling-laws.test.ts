@@ -97,7 +97,7 @@ describe('efficientscale fit / predict / plan', () => {
     expect(r.err).toBe(`error: ${bad} row 3: tokens: expected a positive finite number, found -5\n`);
     const missing = await cli('predict', '--law', join(dir, 'nope.json'), '--params', '1', '--tokens', '1');
     expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(/^error: --law .*nope\.json: expected a readable law file, found ENOENT\n$/);
+    expect(missing.err).toMatch(/^error: --law .*nope\.json: expected a readable law file, found no such file\n$/);
   });
 });
 

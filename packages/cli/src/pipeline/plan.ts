@@ -169,7 +169,7 @@ function valueAt(root: unknown, keys: readonly PropertyKey[]): unknown {
 
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing (missing)';
-  if (Array.isArray(v)) return 'a list';
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length}`;
   if (v !== null && typeof v === 'object') return 'an object';
   return JSON.stringify(v);
 }

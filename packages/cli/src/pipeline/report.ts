@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '@efficientscale/core';
+import { readMetrics, writeFileAtomic } from '@efficientscale/core';
 import { countLabel } from '../plot/index.js';
-import { evalPoints, readMetricsFile, writeLossCurvePlots, type LossCurve } from '../plot/loss-curves.js';
+import { evalPoints, writeLossCurvePlots, type LossCurve } from '../plot/loss-curves.js';
 import { trains, type PlannedStage } from './layout.js';
 import type { Plan } from './plan.js';
 import { catchUp } from '@efficientscale/progressive';
@@ -85,7 +85,7 @@ export function readCurves(layout: readonly PlannedStage[]): { curves: LossCurve
     const file = path.join(p.dir, 'metrics.jsonl');
     if (!fs.existsSync(file)) continue;
     // Short names: the legend cuts long ones off.
-    const curve = { name: `${p.index + 1} ${p.stage.name ?? p.stage.type}, ${countLabel(p.params)}`, records: readMetricsFile(file) };
+    const curve = { name: `${p.index + 1} ${p.stage.name ?? p.stage.type}, ${countLabel(p.params)}`, records: readMetrics(file) };
     if (p.stage.type === 'baseline') baselineRuns.push({ p, curve });
     else curves.push(curve);
   }
@@ -105,7 +105,7 @@ function catchUpAfterTransforms(layout: readonly PlannedStage[], records: readon
     const record = records.find((r) => r.label === p.label);
     const file = next && path.join(next.dir, 'metrics.jsonl');
     if (!record || !file || !fs.existsSync(file)) return [];
-    const met = catchUp(evalPoints(readMetricsFile(file), 'tokens'), baseline, record.tokens_end);
+    const met = catchUp(evalPoints(readMetrics(file), 'tokens'), baseline, record.tokens_end);
     return [{ stage: p.label, atTokens: record.tokens_end, tokens: met.after, finalGap: met.finalGap }];
   });
 }

@@ -5,11 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { countParams, EMBEDDED_CORPUS, flopsPerToken, loadDefaultCorpus, loadTextCorpus, makeDirs, tokenizerByName, writeFileAtomic, type Corpus, type Progress } from '@efficientscale/core';
+import { countParams, EMBEDDED_CORPUS, flopsPerToken, loadDefaultCorpus, loadTextCorpus, makeDirs, mismatch, tokenizerByName, writeFileAtomic, type Corpus, type Progress, type Tokenizer } from '@efficientscale/core';
 import { layoutStages, trains, type PlannedStage } from './layout.js';
 import type { Plan } from './plan.js';
-import { clearStageDir, completedStage, writeStageRecord, type StageRecord } from './stage-dir.js';
-import { runTrainStage } from './train-stage.js';
+import { clearStageDir, completedStage, hasCheckpoint, writeStageRecord, type StageRecord } from './stage-dir.js';
+import { assertSameSpec, runTrainStage } from './train-stage.js';
+import { stageSpec } from './spec.js';
 import { runTransformStage } from './transform-stage.js';
 import { writePipelineReport, type PipelineReport } from './report.js';
 
@@ -43,10 +44,44 @@ function stageInputs(plan: Plan, p: PlannedStage): object {
   return { settings, stages: stages.slice(0, p.index + 1), ...(plan.schedule.kind === 'per-stage' ? {} : { scheduleSteps: p.scheduleSteps }) };
 }
 
-export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineResult> {
+/**
+ * The output directory: new, empty, or an earlier output of a pipeline (its plan.json) whose finished
+ * stages a re-run skips. Anything else (a train run's directory, a checkpoint) would be mixed into.
+ */
+function assertPipelineOut(out: string): void {
+  if (!fs.existsSync(out)) return;
+  const what = `the plan's out ${out}`;
+  if (!fs.statSync(out).isDirectory()) throw mismatch(what, 'a directory', 'a file');
+  const entries = fs.readdirSync(out).sort();
+  if (entries.length === 0 || entries.includes('plan.json')) return;
+  const kind = entries.includes('metrics.jsonl') || entries.includes('checkpoint') ? 'a training run\'s directory' : entries.includes('config.json') ? 'a checkpoint directory' : `${entries.length} other entries (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''})`;
+  throw mismatch(what, 'a new or empty directory, or an earlier output of a pipeline (with plan.json)', kind);
+}
+
+/**
+ * What a run checks before it trains anything, and the dry run checks too, so that it fails where the run
+ * would: the stage order and architectures, the corpus, the output directory, and every stage already on
+ * disk against the plan as it is now (a finished stage whose plan entry or earlier stages changed is
+ * refused; so is an interrupted train stage whose settings changed).
+ */
+export function preflight(plan: Plan): { layout: PlannedStage[]; corpus: Corpus; tokenizer: Tokenizer } {
   const layout = layoutStages(plan);
   const corpus = loadPlanCorpus(plan);
   const tokenizer = tokenizerByName(plan.tokenizer);
+  assertPipelineOut(plan.out);
+  // As runPipeline goes: after a stage that runs again, the later model stages are cleared, not checked.
+  let reruns = false;
+  for (const p of layout) {
+    if (reruns && p.stage.type !== 'baseline') continue;
+    if (completedStage(p.dir, stageInputs(plan, p))) continue;
+    if (trains(p.stage) && hasCheckpoint(p.dir)) assertSameSpec(p, stageSpec(plan, p, corpus.source));
+    reruns = true;
+  }
+  return { layout, corpus, tokenizer };
+}
+
+export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineResult> {
+  const { layout, corpus, tokenizer } = preflight(plan);
   makeDirs(plan.out, `the plan's out ${plan.out}`);
   const { baseDir: _baseDir, ...planJson } = plan;
   writeFileAtomic(path.join(plan.out, 'plan.json'), `${JSON.stringify(planJson, null, 2)}\n`);

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '@efficientscale/core';
+import { readMetrics, tf } from '@efficientscale/core';
 import { catchUp } from '@efficientscale/progressive';
 import { cli } from '../commands/test-util.js';
-import { evalPoints, readMetricsFile } from '../plot/loss-curves.js';
+import { evalPoints } from '../plot/loss-curves.js';
 import { flopSaving } from './saving.js';
 import { summarizeSavings, type SavingSummary, type SeedResult } from './seeds.js';
 import { writeTestPlan } from './test-plans.js';
@@ -64,16 +64,16 @@ describe('pipeline --seeds --lr-sweep', () => {
       expect(s.baselineLr).toBe(s.baselines[best].lr);
       expect(s.targetLoss).toBe(finals[best]);
       // The saving is measured on this seed's own curves against that baseline.
-      const chained = ['01-dense', '03-grown'].flatMap((d) => evalPoints(readMetricsFile(path.join(s.out, d, 'metrics.jsonl')), 'flops'));
-      const baseline = evalPoints(readMetricsFile(path.join(s.out, best === 0 ? '04-baseline-x0.5' : '05-baseline-x2', 'metrics.jsonl')), 'flops');
+      const chained = ['01-dense', '03-grown'].flatMap((d) => evalPoints(readMetrics(path.join(s.out, d, 'metrics.jsonl')), 'flops'));
+      const baseline = evalPoints(readMetrics(path.join(s.out, best === 0 ? '04-baseline-x0.5' : '05-baseline-x2', 'metrics.jsonl')), 'flops');
       expect(s.saving).toBe(flopSaving(chained, baseline).saving ?? null);
       // The growth measurement: tokens after the grow until the grown stage's curve met the baseline's at equal tokens.
       const bestDir = best === 0 ? '04-baseline-x0.5' : '05-baseline-x2';
-      const met = catchUp(evalPoints(readMetricsFile(path.join(s.out, '03-grown', 'metrics.jsonl')), 'tokens'), evalPoints(readMetricsFile(path.join(s.out, bestDir, 'metrics.jsonl')), 'tokens'), 256);
+      const met = catchUp(evalPoints(readMetrics(path.join(s.out, '03-grown', 'metrics.jsonl')), 'tokens'), evalPoints(readMetrics(path.join(s.out, bestDir, 'metrics.jsonl')), 'tokens'), 256);
       expect(s.catchUp).toEqual([{ stage: '2 grow', atTokens: 256, tokens: met.after ?? null }]);
     }
     // Each seed's weights and data differ: the first evaluation is not the same across seeds.
-    const firstEvals = json.seeds.map((s) => readMetricsFile(path.join(s.out, '01-dense', 'metrics.jsonl')).find((m) => typeof m.eval_loss === 'number')!.eval_loss);
+    const firstEvals = json.seeds.map((s) => readMetrics(path.join(s.out, '01-dense', 'metrics.jsonl')).find((m) => typeof m.eval_loss === 'number')!.eval_loss);
     expect(new Set(firstEvals).size).toBe(3);
     expect(json.seeds.every((s) => typeof s.saving === 'number')).toBe(true);
     expect(json.saving).toEqual(summarizeSavings(json.seeds.map((s) => s.saving)));

@@ -78,15 +78,18 @@ export function summarizeSavings(savings: ReadonlyArray<number | null | undefine
   return { median: n ? finite(mid) : undefined, min: finite(sorted[0]), max: reached.length ? reached[reached.length - 1] : undefined, reached: reached.length, seeds: n };
 }
 
+/** The plan one seed runs: that seed, into `out/seed-N`. */
+export const seedPlan = (plan: Plan, seed: number): Plan => ({ ...plan, seed, out: path.join(plan.out, `seed-${seed}`) });
+
 /** Runs the plan once per seed into `out/seed-N`; stops at the first seed that does not complete. */
 export async function runSeeds(plan: Plan, seeds: readonly number[], o: RunOptions): Promise<{ complete: boolean; results: Array<{ seed: number; out: string; result: PipelineResult }> }> {
   const twice = seeds.find((s, i) => seeds.indexOf(s) !== i);
   if (twice !== undefined) throw mismatch('--seeds', 'each seed once', `${twice} twice`);
   const results: Array<{ seed: number; out: string; result: PipelineResult }> = [];
   for (const seed of seeds) {
-    const out = path.join(plan.out, `seed-${seed}`);
+    const { out } = seedPlan(plan, seed);
     o.log(`seed ${seed} (${results.length + 1} of ${seeds.length}) → ${path.relative('.', out) || '.'}`);
-    const result = await runPipeline({ ...plan, seed, out }, o);
+    const result = await runPipeline(seedPlan(plan, seed), o);
     results.push({ seed, out, result });
     if (!result.complete) return { complete: false, results };
   }

@@ -25,7 +25,7 @@ export interface TrainContext {
 }
 
 /** An interrupted stage resumes only with the settings it started with (steps, learning rate, schedule, batch). */
-function assertSameSpec(p: PlannedStage, spec: RunSpec): void {
+export function assertSameSpec(p: PlannedStage, spec: RunSpec): void {
   const file = path.join(checkpointOf(p.dir), 'trainer_state.json');
   const stored = (JSON.parse(fs.readFileSync(file, 'utf8')) as { spec?: RunSpec }).spec;
   if (!isDeepStrictEqual(stored, spec)) {

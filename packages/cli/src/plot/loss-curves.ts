@@ -2,36 +2,9 @@
  * Loss curves of training runs on shared axes: eval (and optionally train) loss against tokens and
  * against training FLOPs, read from metrics.jsonl. One drawing code for `pipeline` and `report`.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { MetricsRecord } from '@efficientscale/core';
 import { writeLineChartSvg, type ChartSeries } from './chart.js';
-
-export interface MetricsRecord {
-  step: number;
-  tokens: number;
-  flops: number;
-  loss: number;
-  eval_loss?: number | null;
-  params?: number;
-  wall_s?: number;
-  tokens_per_s?: number;
-}
-
-/** A run's metrics.jsonl, one record per step (a resumed run's repeated steps: the last one wins). */
-export function readMetricsFile(file: string): MetricsRecord[] {
-  const byStep = new Map<number, MetricsRecord>();
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let m: MetricsRecord;
-    try {
-      m = JSON.parse(line) as MetricsRecord;
-    } catch {
-      continue; // a torn last line of a killed run
-    }
-    if (typeof m.step === 'number' && typeof m.tokens === 'number') byStep.set(m.step, m);
-  }
-  return [...byStep.values()].sort((a, b) => a.step - b.step);
-}
 
 export interface LossCurve {
   name: string;

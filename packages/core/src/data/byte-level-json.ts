@@ -61,14 +61,23 @@ function mergeBelow(parts: string[], rankOf: Map<string, number>, limit: number)
   }
 }
 
+let gpt2Bytes: Uint8Array[] | undefined;
+
+/** The bytes each of GPT-2's 50,257 tokens stands for (id = rank; the last is <|endoftext|>'s text), from gpt-tokenizer's rank table. */
+export function gpt2TokenBytes(): Uint8Array[] {
+  if (gpt2Bytes) return gpt2Bytes;
+  const ranks = (createRequire(import.meta.url)('gpt-tokenizer/cjs/bpeRanks/r50k_base') as { default: (string | number[])[] }).default;
+  const encoder = new TextEncoder();
+  gpt2Bytes = [...ranks.map((t) => (typeof t === 'string' ? encoder.encode(t) : Uint8Array.from(t))), encoder.encode(GPT2_END_OF_TEXT)];
+  return gpt2Bytes;
+}
+
 let gpt2Json: Record<string, unknown> | undefined;
 
 /** GPT-2's tokenizer.json (50,257 tokens, 50,000 merges), as published with the gpt2 model; built once (~0.5 s). */
 export function gpt2TokenizerJson(): Record<string, unknown> {
   if (gpt2Json) return gpt2Json;
-  const ranks = (createRequire(import.meta.url)('gpt-tokenizer/cjs/bpeRanks/r50k_base') as { default: (string | number[])[] }).default;
-  const encoder = new TextEncoder();
-  const tokens = ranks.map((t) => Array.from(typeof t === 'string' ? encoder.encode(t) : t, (b) => alphabet[b]));
+  const tokens = gpt2TokenBytes().slice(0, GPT2_END_OF_TEXT_ID).map((bytes) => Array.from(bytes, (b) => alphabet[b]));
   const rankOf = new Map(tokens.map((chars, rank) => [chars.join(''), rank]));
   const vocab: Record<string, number> = {};
   const merges: string[] = [];

@@ -1,16 +1,18 @@
 import { createRequire } from 'node:module';
 import { mismatch } from '../errors.js';
 import type { HuggingFaceTokenizer, Tokenizer } from './tokenizer.js';
-import { GPT2_END_OF_TEXT, gpt2TokenizerJson } from './byte-level-json.js';
+import { GPT2_END_OF_TEXT, gpt2TokenBytes, gpt2TokenizerJson } from './byte-level-json.js';
 
 interface Encoding {
   encode(text: string): number[];
-  decode(ids: Iterable<number>): string;
 }
 
 let encoding: Encoding | undefined;
 
-/** GPT-2's byte-level BPE (50,257 tokens), from the npm package gpt-tokenizer; loaded on first use. */
+/**
+ * GPT-2's byte-level BPE (50,257 tokens): encoding by the npm package gpt-tokenizer (loaded on first use);
+ * decoding as UTF-8 of the tokens' bytes, as the byte tokenizer decodes (invalid bytes become U+FFFD).
+ */
 export class Gpt2Tokenizer implements Tokenizer {
   readonly name = 'gpt2';
   readonly vocabSize = 50257;
@@ -29,7 +31,15 @@ export class Gpt2Tokenizer implements Tokenizer {
       const id = ids[i];
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw mismatch(`token id at position ${i}`, `an integer in [0, ${this.vocabSize})`, String(id));
     }
-    return this.encoding.decode(Array.from(ids));
+    const table = gpt2TokenBytes();
+    const bytes: number[] = [];
+    for (let i = 0; i < ids.length; i++) for (const b of table[ids[i]]) bytes.push(b);
+    return new TextDecoder('utf-8').decode(Uint8Array.from(bytes));
+  }
+
+  tokenBytes(id: number): Uint8Array {
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw mismatch('token id', `an integer in [0, ${this.vocabSize})`, String(id));
+    return gpt2TokenBytes()[id];
   }
 
   toJSON(): { kind: 'gpt2' } {

@@ -17,6 +17,11 @@ export interface Tokenizer {
   toJSON(): object;
   /** The tokenizer as Hugging Face writes it: tokenizer.json and tokenizer_config.json, which give the same ids. */
   huggingFace(): HuggingFaceTokenizer;
+  /**
+   * Byte-level tokenizers: the bytes a token stands for (decoding is UTF-8 of the tokens' bytes joined), so
+   * text can be decoded as tokens come, a character split across tokens included.
+   */
+  tokenBytes?(id: number): Uint8Array;
 }
 
 export interface HuggingFaceTokenizer {
@@ -48,6 +53,11 @@ export class ByteTokenizer implements Tokenizer {
 
   toJSON(): { kind: 'byte' } {
     return { kind: 'byte' };
+  }
+
+  tokenBytes(id: number): Uint8Array {
+    if (!Number.isInteger(id) || id < 0 || id > 255) throw mismatch('token id', 'an integer in [0, 255]', String(id));
+    return Uint8Array.of(id);
   }
 
   huggingFace(): HuggingFaceTokenizer {

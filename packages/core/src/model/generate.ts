@@ -15,6 +15,8 @@ export interface GenerateOptions extends SamplingOptions {
   vocabLimit?: number;
   /** Stop after any of these tokens (e.g. the config's eos_token_id). */
   stopTokens?: number[];
+  /** Called with each new token as soon as it is sampled (to show text as it is generated). */
+  onToken?: (id: number) => void;
 }
 
 /** Logits of the last position, running the whole window (the last max_position_embeddings tokens). */
@@ -55,6 +57,7 @@ export function generate(config: ModelConfig, params: Params, prompt: ArrayLike<
       const usable = o.vocabLimit !== undefined && o.vocabLimit < logits.length ? logits.subarray(0, o.vocabLimit) : logits;
       const next = pickToken(usable, o, rng.nextFloat());
       ids.push(next);
+      o.onToken?.(next);
       if (o.stopTokens?.includes(next)) break;
     }
   } finally {

@@ -16,6 +16,7 @@ import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { checkpointTokenizer, tokenizerForCheckpoint } from '../hf/tokenizer-files.js';
 import { readHfConfig } from '../hf/load-model.js';
 import { disposeStartingPoint, loadStartingPoint } from './init-from.js';
+import { appendMetrics, type MetricsRecord } from './metrics.js';
 import { unigramEntropy } from '../data/unigram.js';
 import { Trainer, type StepMetrics, type TrainerOptions, type TrainerState } from './trainer.js';
 import { checkGrowthRecord, growAt, startGrowth, type GrowFn, type GrowthRecord, type ScheduledGrowth } from './growth.js';
@@ -340,7 +341,7 @@ async function loop(
         etaSeconds: (runSeconds / (m.step - startStep)) * stepsLeft,
         evalLoss: Number.isNaN(evalLoss) ? undefined : evalLoss,
       };
-      const record = {
+      const record: MetricsRecord = {
         step: m.step,
         tokens: m.tokens,
         flops: m.flops,
@@ -354,7 +355,7 @@ async function loop(
         wall_s: elapsed(),
         ffn_metrics: m.ffnMetrics,
       };
-      fs.appendFileSync(paths.metrics, JSON.stringify(record) + '\n');
+      appendMetrics(paths.metrics, record);
       onProgress?.(progress);
       // Let timers run between steps (progress output, signals): the step itself is synchronous.
       await new Promise((resolve) => setImmediate(resolve));
