@@ -16,7 +16,7 @@ log() { echo "gpu-check: $*" | tee -a "$out/report.md" >&2; }
 
 # Node, Dawn and the Vulkan loader, unpacked into a scratch folder
 xz -dc "$pack/node.xz" > "$work/node" && chmod +x "$work/node"
-cp -r "$pack/app" "$work/app"
+cp -r "$pack/app" "$work/app" && cp "$pack/package.json" "$work/package.json"
 xz -d "$work/app/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
 for deb in "$pack"/debs/*.deb; do dpkg -x "$deb" "$work/root"; done
 export LD_LIBRARY_PATH="$work/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

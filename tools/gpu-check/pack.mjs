@@ -11,27 +11,41 @@ import { createRequire } from 'node:module';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const out = path.join(root, 'gpu-check', 'pack');
+// PACK_KEEP_NODE=1 keeps a node.xz packed before (xz -9 of Node takes minutes on 2 cores)
+const keptNode = process.env.PACK_KEEP_NODE === '1' && fs.existsSync(path.join(out, 'node.xz')) ? fs.readFileSync(path.join(out, 'node.xz')) : null;
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(path.join(out, 'debs'), { recursive: true });
 const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], ...opts });
 
 // 1. Node itself, xz-compressed
-fs.writeFileSync(path.join(out, 'node.xz'), sh('xz', ['-9', '-T2', '-c', process.execPath], { maxBuffer: 1 << 30 }));
+fs.writeFileSync(path.join(out, 'node.xz'), keptNode ?? sh('xz', ['-9', '-T2', '-c', process.execPath], { maxBuffer: 1 << 30 }));
 // 2. the CLI as one ES module; Dawn's binding stays a separate package (a native addon)
 const require = createRequire(path.join(root, 'packages/cli/package.json'));
 const esbuild = createRequire(require.resolve('tsup')).resolve('esbuild');
 const { buildSync } = await import(esbuild);
+// core imports its optional backends by name: backend-webgpu is a second entry sharing the chunks (one
+// tfjs-core), reached through a stub package under app/node_modules.
 buildSync({
-  entryPoints: [path.join(root, 'packages/cli/dist/bin.js')],
+  entryPoints: { efficientscale: path.join(root, 'packages/cli/dist/bin.js'), 'backend-webgpu': path.join(root, 'packages/backend-webgpu/dist/index.js') },
   bundle: true,
+  splitting: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  outfile: path.join(out, 'app', 'efficientscale.mjs'),
+  outdir: path.join(out, 'app'),
+  outExtension: { '.js': '.mjs' },
   external: ['webgpu', '@efficientscale/backend-native', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-wasm'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  logLevel: 'warning',
+  // tfjs's backends register themselves on import, which their package.json calls side-effect free
+  ignoreAnnotations: true,
+  logLevel: 'error',
 });
+const stub = path.join(out, 'app', 'node_modules', '@efficientscale', 'backend-webgpu');
+fs.mkdirSync(stub, { recursive: true });
+fs.writeFileSync(path.join(stub, 'package.json'), JSON.stringify({ name: '@efficientscale/backend-webgpu', type: 'module', main: 'index.js' }) + '\n');
+fs.writeFileSync(path.join(stub, 'index.js'), "export * from '../../../backend-webgpu.mjs';\n");
+// the CLI reads its own package.json (version) one folder above its file
+fs.copyFileSync(path.join(root, 'packages/cli/package.json'), path.join(out, 'package.json'));
 // 3. webgpu: its loader and the linux-x64 binary only
 const webgpuDir = path.dirname(createRequire(path.join(root, 'packages/backend-webgpu/package.json')).resolve('webgpu/package.json'));
 const dest = path.join(out, 'app', 'node_modules', 'webgpu');
