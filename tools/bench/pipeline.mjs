@@ -1,58 +1,68 @@
 #!/usr/bin/env node
-// Runs `efficientscale pipeline plans/quick.json` (or PIPELINE_PLAN) with the built CLI on the native
-// backend into a fresh directory and prints a Markdown section for BENCHMARKS.md: each stage's size,
-// tokens, FLOPs, wall time and tokens/s, and the FLOP saving against the scratch baseline.
-// Run alone: `node tools/bench/pipeline.mjs` (needs `pnpm build`; a few minutes on 2 cores).
+// Runs `efficientscale pipeline PLAN --seeds 0,1,2 --lr-sweep 0.5,1,2` with the built CLI on the native
+// backend and prints a Markdown section for BENCHMARKS.md: every seed's saving against the best of its
+// swept baselines, their median and range, each seed's stages, and the plots. PIPELINE_PLAN (default
+// plans/quick.json), PIPELINE_SEEDS, PIPELINE_SWEEP, PIPELINE_BACKEND and PIPELINE_DIR (the output
+// directory; a finished one is reused, complete stages are skipped; default a fresh temp dir) change it.
+// The plots are copied to docs/img/ as <plan>-seeds-loss-vs-{flops,tokens}.svg.
+// Run alone: `node tools/bench/pipeline.mjs` (needs `pnpm build`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = resolve(root, 'packages/cli/dist/bin.js');
 const plan = process.env.PIPELINE_PLAN ?? 'plans/quick.json';
+const seeds = process.env.PIPELINE_SEEDS ?? '0,1,2';
+const sweep = process.env.PIPELINE_SWEEP ?? '0.5,1,2';
 const backend = process.env.PIPELINE_BACKEND ?? 'native';
 if (!existsSync(cli)) {
   console.error(`pipeline bench: expected the built CLI at ${cli}, found nothing (run pnpm build)`);
   process.exit(1);
 }
-const out = mkdtempSync(join(os.tmpdir(), 'es-bench-pipeline-'));
-const args = [cli, 'pipeline', plan, '--out', out, '--backend', backend, '--json'];
-const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+const out = process.env.PIPELINE_DIR ?? mkdtempSync(join(os.tmpdir(), 'es-bench-pipeline-'));
+const args = ['pipeline', plan, '--seeds', seeds, '--lr-sweep', sweep, '--out', out, '--backend', backend, '--json'];
+const started = performance.now();
+const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
 const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
 if (r.status !== 0 || !line) {
   console.error(`pipeline bench: the CLI exited with ${r.status}`);
   process.exit(1);
 }
 const result = JSON.parse(line);
-const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-rmSync(out, { recursive: true, force: true });
+const name = basename(plan, '.json');
+mkdirSync(join(root, 'docs/img'), { recursive: true });
+for (const axis of ['flops', 'tokens']) copyFileSync(join(out, `loss-vs-${axis}.svg`), join(root, 'docs/img', `${name}-seeds-loss-vs-${axis}.svg`));
 
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const sci = (x) => x.toExponential(2);
-const rows = report.stages.map(
-  (s) => `| ${s.label} | ${s.stage.type} | ${s.params.toLocaleString('en')} | ${s.active_params.toLocaleString('en')} | ${s.tokens.toLocaleString('en')} | ${s.flops ? sci(s.flops) : '0'} | ${s.wall_s.toFixed(1)} | ${s.tokens_per_s ? Math.round(s.tokens_per_s).toLocaleString('en') : ''} | ${s.eval_loss?.toFixed(3) ?? ''} |`,
-);
-const s = report.saving;
-const saving = !s
-  ? 'No baseline stage.'
-  : s.saving === undefined
-    ? `Not reached: the pipeline's eval loss never got down to the baseline's final ${s.targetLoss.toFixed(3)} nats/token.`
-    : `The pipeline reached the baseline's final eval loss ${s.targetLoss.toFixed(3)} nats/token after ${sci(s.pipelineFlops)} FLOPs against the baseline's ${sci(s.baselineFlops)}: ${s.saving >= 0 ? `a saving of ${(100 * s.saving).toFixed(1)}%` : `${(-100 * s.saving).toFixed(1)}% more`}.`;
+const sci = (x) => (x === null || x === undefined ? '-' : x.toExponential(2));
+const pct = (x) => (x === null || x === undefined ? 'not reached' : `${(100 * x).toFixed(1)}%`);
+const s = result.saving;
+const range = s.min === undefined ? `${s.seeds - s.reached} of ${s.seeds} seeds not reached${s.max === undefined ? '' : `, best ${pct(s.max)}`}` : `range ${pct(s.min)} to ${pct(s.max)}`;
+const stageRows = result.seeds.flatMap((seed) => {
+  const report = JSON.parse(readFileSync(join(seed.out, 'report.json'), 'utf8'));
+  return report.stages.map((st) => `| ${seed.seed} | ${st.label} | ${st.params.toLocaleString('en')} | ${st.tokens.toLocaleString('en')} | ${st.flops ? sci(st.flops) : '0'} | ${st.wall_s.toFixed(1)} | ${st.eval_loss?.toFixed(3) ?? ''} |`);
+});
 process.stdout.write(
   [
     `## Pipeline: ${plan}`,
     '',
-    `Machine: ${os.cpus().length} × ${cpu}, Node ${process.version}, backend ${result.backend}, ${new Date().toISOString().slice(0, 10)}; shared machine (other jobs running), so wall times and tokens/s are rough; losses and FLOPs do not depend on the machine.`,
+    `Command: \`node packages/cli/dist/bin.js ${args.join(' ').replace(out, '<dir>')}\` (\`pnpm bench pipeline\`). Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'} shared with other jobs (load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} at the end), Node ${process.version}, backend ${result.backend}, ${new Date().toISOString().slice(0, 10)}; ${((performance.now() - started) / 60000).toFixed(1)} min for what was not already in the directory. Losses and FLOPs do not depend on the machine's load.`,
     '',
-    '| stage | kind | parameters | active params/token | tokens | FLOPs | wall s | tokens/s | eval loss |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows,
+    `**Compute saved: median ${pct(s.median)} (${range}) over ${s.seeds} seeds**, each seed against the best of its baselines at ×${sweep.split(',').join(', ×')} of the plan's peak learning rate. A seed's saving: 1 − the FLOPs its pipeline spent until its eval loss first reached the best baseline's final eval loss, over that baseline's FLOPs.`,
     '',
-    saving,
+    '| seed | pipeline final eval loss | best baseline: peak LR, final eval loss | every baseline (peak LR: final loss) | pipeline FLOPs to reach it | baseline FLOPs | saving | tokens to get back to the baseline\'s curve after each transform |',
+    '| ---: | ---: | --- | --- | ---: | ---: | ---: | --- |',
+    ...result.seeds.map((x) => `| ${x.seed} | ${x.pipelineFinalLoss?.toFixed(3) ?? '-'} | ${x.baselineLr}, ${x.targetLoss?.toFixed(3) ?? '-'} | ${x.baselines.map((b) => `${b.lr}: ${b.finalLoss?.toFixed(3) ?? '-'}`).join('; ')} | ${sci(x.pipelineFlops)} | ${sci(x.baselineFlops)} | ${pct(x.saving)} | ${x.catchUp.map((c) => `${c.stage}: ${c.tokens === null ? 'not back' : `${Math.round(c.tokens / 1000)}k`}`).join('; ')} |`),
     '',
-    `Command: \`node packages/cli/dist/bin.js pipeline ${plan} --out <fresh dir> --backend ${backend} --json\`.`,
+    'Every stage of every seed (wall times on the shared machine are rough):',
+    '',
+    '| seed | stage | parameters | tokens | FLOPs | wall s | eval loss |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...stageRows,
+    '',
+    `Plots (every seed's pipeline, solid, and its best baseline, dashed): [loss against FLOPs](docs/img/${name}-seeds-loss-vs-flops.svg), [against tokens](docs/img/${name}-seeds-loss-vs-tokens.svg).`,
     '',
   ].join('\n'),
 );

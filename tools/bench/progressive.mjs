@@ -1,194 +1,158 @@
 #!/usr/bin/env node
-// Scale-Up experiment: one target architecture, one token budget, trained five ways on the embedded
-// corpus (byte tokenizer): from scratch; progressive 0 → L and 1 → L layers, growing at 80% of the steps;
-// Scale-Up (a narrower, shallower model trained for half the steps, grown in width and depth with each
-// width method, then trained on); one progressive run also with --depth-lr-scale. Every run uses the same warmup-stable-decay LR schedule, data order and
-// eval windows. Prints a Markdown section; writes the eval-loss-against-FLOPs plot and the raw curves to
-// packages/progressive/bench/. Needs a build (pnpm build, or pnpm exec nx run progressive:build).
-// A second experiment holds compute fixed instead of tokens: a longer scratch run (PROGRESSIVE_LONG_STEPS,
-// default 1600), the same model from scratch on half its FLOPs, and progressive and Scale-Up runs whose
-// step counts are chosen so that they spend that same half (they see more tokens than the short scratch run).
-// Run alone: `node tools/bench/progressive.mjs`; PROGRESSIVE_STEPS (default 400), PROGRESSIVE_LONG_STEPS and
-// PROGRESSIVE_BACKEND (default native) change the effort.
+// Progressive depth training (Bu 2025, "Deep Progressive Training", arXiv 2511.04981) in the regime the
+// paper reports: one 6-layer byte-level target trained from scratch to 50 tokens per parameter, against
+// progressive runs that start at 1 layer (and at 0) and grow once at 80% of the steps, all on the recipe's
+// warmup-stable-decay schedule (2% warmup, the last 10% decaying to 0, no re-warmup at the growth), for
+// several seeds (each seed: initial weights and data order). Also the recipe's pilot: the catch-up time
+// after growth measured on a short run, and a progressive run grown where the pilot says. Prints a
+// Markdown section; writes the plots and the raw curves to packages/progressive/bench/. Needs a build.
+// Run alone: `node tools/bench/progressive.mjs`; PROGRESSIVE_SEEDS (default 0,1,2), PROGRESSIVE_TPP
+// (tokens per parameter, default 50) and PROGRESSIVE_BACKEND (default native) change it. PROGRESSIVE_CACHE
+// names a directory keeping each seed's runs (seed-N.json): a seed found there is not run again, so seeds
+// can run as separate processes side by side and one last run with every seed writes the section.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ByteTokenizer, defaultAdamW, flopsPerToken, llamaConfig, loadDefaultCorpus, selectBackend, splitTrainVal, countParams } from '../../packages/core/dist/index.js';
-import { planProgressive, trainProgressive } from '../../packages/progressive/dist/index.js';
+import { ByteTokenizer, countParams, defaultAdamW, llamaConfig, loadDefaultCorpus, selectBackend, splitTrainVal, wsdSchedule } from '../../packages/core/dist/index.js';
+import { catchUp, planProgressive, runPilot, trainProgressive } from '../../packages/progressive/dist/index.js';
+import { median, medianRange, pct, plotSeeds, reach, root, seedsFrom } from './lib/seeds.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const outDir = path.join(root, 'packages/progressive/bench');
-const steps = Number(process.env.PROGRESSIVE_STEPS ?? 400);
+const seeds = seedsFrom('PROGRESSIVE_SEEDS');
+const tokensPerParam = Number(process.env.PROGRESSIVE_TPP ?? 50);
 const backend = await selectBackend(process.env.PROGRESSIVE_BACKEND ?? 'native');
 const corpus = loadDefaultCorpus();
 const { train, val } = splitTrainVal(new ByteTokenizer().encode(corpus.text), 0.02);
 
-const schedule = { kind: 'wsd', lr: 3e-3, warmup: Math.round(steps / 20), total: steps, decayFraction: 0.2, minRatio: 0.1 };
-const trainer = { batchSize: 16, seqLen: 64, accumulation: 1, schedule, adamw: { ...defaultAdamW, weightDecay: 0.01 }, clipNorm: 1, seed: 1, evalBatches: 8 };
-const evalEvery = Math.max(1, Math.round(steps / 16));
-const shape = { vocab: 256, heads: 4, maxPositions: 128 };
-const target = llamaConfig({ ...shape, hidden: 64, ffn: 172, layers: 6 });
-const small = llamaConfig({ ...shape, hidden: 32, ffn: 86, heads: 2, layers: 3 });
-const L = target.num_hidden_layers;
+const L = 6;
+const target = llamaConfig({ vocab: 256, hidden: 16, ffn: 44, layers: L, heads: 2, maxPositions: 64 });
+const params = countParams(target);
+const batch = 16;
+const seq = 64;
+const steps = Math.ceil((tokensPerParam * params) / (batch * seq));
+const lr = 5e-3;
+const schedule = wsdSchedule(lr, steps, 0.02, 0.1);
+const trainerFor = (seed) => ({ batchSize: batch, seqLen: seq, accumulation: 1, schedule, adamw: { ...defaultAdamW, weightDecay: 0.01 }, clipNorm: 1, seed, evalBatches: 8 });
+const evalEvery = Math.max(1, Math.round(steps / 32));
 
-/** Progressive stages from planProgressive (which checks each growth is in the stable LR phase). */
-function progressiveStages(fromLayers, method, depthLrScale = false) {
-  const plan = planProgressive(target, { fromLayers, growAt: [0.8], method, depthLrScale }, steps, schedule);
-  return { config: plan.config, stages: plan.schedule.map((s) => ({ at: s.step / steps, grow: s.stage, depthLrScale })) };
+/** One growth planned by progressive (which checks it is in the stable phase), as trainProgressive stages. */
+function grown(seed, options) {
+  const plan = planProgressive(target, { ...options, seed }, steps, schedule);
+  return { config: plan.config, stages: plan.schedule.map((s) => ({ at: s.step / steps, grow: s.stage })), growStep: plan.schedule[0].step };
 }
-const scaleUp = (widthMethod) => ({
-  config: small,
-  stages: [{ at: 0.5, grow: { hidden: 64, ffn: 172, heads: 4, kvHeads: 4, layers: L, widthMethod, depthMethod: 'copy', seed: 1 } }],
-});
-const runs = [
-  { name: `scratch (${L} layers, hidden 64)`, config: target, stages: [] },
-  { name: `progressive 0 → ${L} at 80% (zero)`, ...progressiveStages(0, 'zero') },
-  { name: `progressive 1 → ${L} at 80% (zero)`, ...progressiveStages(1, 'zero') },
-  { name: `progressive 1 → ${L} at 80% (copy)`, ...progressiveStages(1, 'copy') },
-  { name: `progressive 1 → ${L} at 80% (copy, new blocks' LR × 1/${L})`, ...progressiveStages(1, 'copy', true) },
-  ...['fpi', 'aki', 'lossless'].map((m) => ({ name: `Scale-Up 3L h32 → ${L}L h64 at 50% (${m} + copy)`, ...scaleUp(m) })),
-];
 
 const started = performance.now();
 const results = [];
-for (const run of runs) {
+const pilots = [];
+function run(name, seed, config, stages, growStep) {
   const t0 = performance.now();
-  const r = trainProgressive({ config: run.config, trainIds: train, valIds: val, trainer, totalSteps: steps, stages: run.stages, evalEvery });
-  const gaps = r.growths.map((g) => g.report.maxLogitGap);
-  results.push({ name: run.name, evals: r.evals, evalLoss: r.evalLoss, flops: r.flops, tokens: r.tokens, params: countParams(r.config), gaps, seconds: (performance.now() - t0) / 1000 });
-  console.error(`progressive bench: ${run.name}: eval loss ${r.evalLoss.toFixed(4)}, ${r.flops.toExponential(3)} FLOPs, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  const r = trainProgressive({ config, trainIds: train, valIds: val, trainer: trainerFor(seed), totalSteps: steps, stages, evalEvery });
+  const out = { name, seed, growStep, evals: r.evals, evalLoss: r.evalLoss, flops: r.flops, tokens: r.tokens, gaps: r.growths.map((g) => g.report.maxLogitGap), seconds: (performance.now() - t0) / 1000 };
+  results.push(out);
+  console.error(`progressive bench: seed ${seed} ${name}: eval loss ${r.evalLoss.toFixed(4)}, ${r.flops.toExponential(3)} FLOPs, ${out.seconds.toFixed(0)} s`);
+  return out;
+}
+
+const cache = process.env.PROGRESSIVE_CACHE;
+/** Bumped when the pilot's criterion changes (2: the catch-up must hold for two smoothing windows). */
+const PILOT_VERSION = 2;
+const cacheFile = (seed) => cache && path.join(cache, `seed-${seed}-${steps}.json`);
+
+const names = { scratch: `scratch (${L} layers)`, one: `progressive 1 → ${L} at 80% (copy)`, zero: `progressive 0 → ${L} at 80% (random)`, pilot: `progressive 1 → ${L} (copy), grown where the pilot says` };
+for (const seed of seeds) {
+  const cached = cacheFile(seed) && fs.existsSync(cacheFile(seed)) ? JSON.parse(fs.readFileSync(cacheFile(seed), 'utf8')) : undefined;
+  if (cached) {
+    // The pilot's runs count only if made with the pilot as it is now.
+    const samePilot = cached.pilotVersion === PILOT_VERSION;
+    results.push(...cached.results.filter((r) => samePilot || r.name !== names.pilot));
+    if (samePilot) pilots.push(...cached.pilots);
+    else runPilotFor(seed);
+    console.error(`progressive bench: seed ${seed} read from ${cacheFile(seed)}${samePilot ? '' : ' (pilot run again)'}`);
+  } else runSeed(seed);
+  if (cache) {
+    fs.mkdirSync(cache, { recursive: true });
+    fs.writeFileSync(cacheFile(seed), JSON.stringify({ pilotVersion: PILOT_VERSION, results: results.filter((r) => r.seed === seed), pilots: pilots.filter((p) => p.seed === seed) }));
+  }
+}
+function runSeed(seed) {
+  run(names.scratch, seed, target, []);
+  const one = grown(seed, { fromLayers: 1 });
+  run(names.one, seed, one.config, one.stages, one.growStep);
+  const zero = grown(seed, { fromLayers: 0 });
+  run(names.zero, seed, zero.config, zero.stages, zero.growStep);
+  runPilotFor(seed);
+}
+function runPilotFor(seed) {
+  const t0 = performance.now();
+  const pilot = runPilot({ target, progressive: { fromLayers: 1, seed }, trainIds: train, valIds: val, trainer: trainerFor(seed), totalSteps: steps });
+  pilots.push({ seed, steps: pilot.steps, grewAt: pilot.grewAt, catchUpSteps: pilot.catchUpSteps, growStep: pilot.growStep, flops: pilot.flops, note: pilot.note, seconds: (performance.now() - t0) / 1000 });
+  console.error(`progressive bench: seed ${seed} pilot: ${pilot.note}`);
+  if (pilot.growAt !== undefined) {
+    const placed = grown(seed, { fromLayers: 1, growAt: [pilot.growAt] });
+    run(names.pilot, seed, placed.config, placed.stages, placed.growStep);
+  }
 }
 const wall = (performance.now() - started) / 1000;
+// Run time of every run and pilot (seeds may have run as separate processes side by side).
+const runSeconds = results.reduce((n, r) => n + r.seconds, 0) + pilots.reduce((n, p) => n + p.seconds, 0);
 
-// Equal compute: every run below spends half the FLOPs of a `longSteps` scratch run.
-const longSteps = Number(process.env.PROGRESSIVE_LONG_STEPS ?? 1600);
-const stepFlops = (c) => flopsPerToken(c, trainer.seqLen).trainPerToken * trainer.batchSize * trainer.seqLen;
-const grownConfig = (c, g) => llamaConfig({ ...shape, hidden: g.hidden ?? c.hidden_size, ffn: g.ffn ?? c.intermediate_size, heads: g.heads ?? c.num_attention_heads, layers: g.layers ?? c.num_hidden_layers });
-/** The step count at which a run with these growth stages spends `budget` FLOPs (segments at their sizes). */
-function stepsForBudget(config, stages, budget) {
-  const sizes = [config];
-  for (const s of stages) sizes.push(grownConfig(sizes.at(-1), s.grow));
-  const ats = [0, ...stages.map((s) => s.at), 1];
-  const perStep = sizes.reduce((sum, c, i) => sum + (ats[i + 1] - ats[i]) * stepFlops(c), 0);
-  return Math.round(budget / perStep);
-}
-const budget = 0.5 * longSteps * stepFlops(target);
-const copyTo = (layers) => ({ layers, depthMethod: 'copy', seed: 1 });
-const equalRuns = [
-  { name: `scratch, ${longSteps} steps (the reference)`, config: target, stages: [], steps: longSteps },
-  { name: 'scratch, half the FLOPs', config: target, stages: [] },
-  { name: `progressive 1 → ${L} at 60% (copy)`, config: llamaConfig({ ...shape, hidden: 64, ffn: 172, layers: 1 }), stages: [{ at: 0.6, grow: copyTo(L) }] },
-  { name: `progressive 2 → 3 → ${L} at 30%, 60% (copy)`, config: llamaConfig({ ...shape, hidden: 64, ffn: 172, layers: 2 }), stages: [{ at: 0.3, grow: copyTo(3) }, { at: 0.6, grow: copyTo(L) }] },
-  { name: `Scale-Up 3L h32 → ${L}L h64 at 50% (lossless + copy)`, ...scaleUp('lossless') },
-];
-const equalResults = [];
-for (const run of equalRuns) {
-  const t0 = performance.now();
-  const n = run.steps ?? stepsForBudget(run.config, run.stages, budget);
-  const sched = { ...schedule, total: n };
-  const every = Math.max(1, Math.round(n / 16));
-  const r = trainProgressive({ config: run.config, trainIds: train, valIds: val, trainer: { ...trainer, schedule: sched }, totalSteps: n, stages: run.stages, evalEvery: every });
-  equalResults.push({ name: run.name, steps: n, evals: r.evals, evalLoss: r.evalLoss, flops: r.flops, tokens: r.tokens, seconds: (performance.now() - t0) / 1000 });
-  console.error(`progressive bench (equal compute): ${run.name}: ${n} steps, eval loss ${r.evalLoss.toFixed(4)}, ${r.flops.toExponential(3)} FLOPs, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-}
-const wallAll = (performance.now() - started) / 1000;
-
-/** FLOPs at which an eval curve first reaches `loss`, interpolated linearly between the evals around it. */
-function flopsToReach(evals, loss) {
-  for (let i = 0; i < evals.length; i++) {
-    if (evals[i].evalLoss > loss) continue;
-    if (i === 0) return evals[0].flops;
-    const a = evals[i - 1];
-    const b = evals[i];
-    return a.flops + ((a.evalLoss - loss) / (a.evalLoss - b.evalLoss)) * (b.flops - a.flops);
+// Per run and seed: against the same seed's scratch run.
+const scratchOf = (seed) => results.find((r) => r.seed === seed && r.name === names.scratch);
+const tokensPerStep = batch * seq;
+for (const r of results) {
+  const s = scratchOf(r.seed);
+  r.gap = r.evalLoss / s.evalLoss - 1;
+  r.flopShare = r.flops / s.flops;
+  const reached = reach(r.evals.map((e) => ({ x: e.flops, y: e.evalLoss })), s.evalLoss);
+  r.flopsToReach = reached === undefined ? undefined : reached / s.flops;
+  if (r.growStep !== undefined) {
+    const met = catchUp(r.evals.map((e) => ({ x: e.tokens, y: e.evalLoss })), s.evals.map((e) => ({ x: e.tokens, y: e.evalLoss })), r.growStep * tokensPerStep);
+    r.catchUpTokens = met.after;
+    r.catchUpFinalGap = met.finalGap;
   }
-  return undefined;
 }
-
-const scratch = results[0];
-const goal = scratch.evalLoss;
 fs.mkdirSync(outDir, { recursive: true });
-fs.writeFileSync(path.join(outDir, 'experiment.json'), JSON.stringify({ steps, trainer, target, small, backend: backend.name, results, equalCompute: { longSteps, budget, results: equalResults } }, null, 1) + '\n');
+fs.writeFileSync(path.join(outDir, 'experiment.json'), JSON.stringify({ steps, tokensPerParam, params, target, schedule, backend: backend.name, seeds, results, pilots }, null, 1) + '\n');
+const runsShown = Object.values(names).filter((n) => results.some((r) => r.name === n));
+const subtitle = `${seeds.length} seeds (one line each); dashed: the median of the scratch runs' final eval loss`;
+const scratchMedian = median(results.filter((r) => r.name === names.scratch).map((r) => r.evalLoss));
+await plotSeeds(path.join(outDir, 'experiment.svg'), results, 'flops', `Progressive training at ${tokensPerParam} tokens/parameter: eval loss against FLOPs`, subtitle, scratchMedian);
+await plotSeeds(path.join(outDir, 'experiment-tokens.svg'), results, 'tokens', `Progressive training at ${tokensPerParam} tokens/parameter: eval loss against tokens`, `${subtitle}; the growth is at 80% of the tokens`, scratchMedian);
 
-// The plot: eval loss against training FLOPs, one line per run, the scratch run's final loss dashed.
-const cliRequire = createRequire(path.join(root, 'packages/cli/package.json'));
-const vega = await import(pathToFileURL(cliRequire.resolve('vega')).href);
-const { compile } = await import(pathToFileURL(cliRequire.resolve('vega-lite')).href);
-/** Eval loss against training FLOPs, one line per run, `goalLoss` dashed; written as SVG to `file`. */
-async function plot(runs, goalLoss, file, title, subtitle) {
-  const rows = runs.flatMap((r) => r.evals.map((e) => ({ run: r.name, flops: e.flops, loss: e.evalLoss })));
-  const xs = rows.map((r) => r.flops);
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, subtitle },
-    width: 620,
-    height: 380,
-    background: 'white',
-    layer: [
-      {
-        data: { values: rows },
-        mark: { type: 'line', point: { filled: true, size: 20 }, strokeWidth: 1.5 },
-        encoding: {
-          x: { field: 'flops', type: 'quantitative', title: 'training FLOPs', scale: { type: 'log', nice: false }, axis: { format: '~s' } },
-          y: { field: 'loss', type: 'quantitative', title: 'eval loss (nats/token)', scale: { zero: false, domain: [Math.floor(goalLoss * 10 - 1) / 10, Math.ceil(Math.max(...runs.map((r) => r.evals[1]?.evalLoss ?? goalLoss)) * 10) / 10], clamp: true } },
-          color: { field: 'run', type: 'nominal', title: null, sort: runs.map((r) => r.name), scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
-        },
-      },
-      {
-        data: { values: [{ flops: Math.min(...xs), loss: goalLoss }, { flops: Math.max(...xs), loss: goalLoss }] },
-        mark: { type: 'line', strokeDash: [5, 4], color: 'gray' },
-        encoding: { x: { field: 'flops', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' } },
-      },
-    ],
-  };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  fs.writeFileSync(file, await view.toSVG());
-  view.finalize();
-}
-await plot(results, goal, path.join(outDir, 'experiment.svg'), `Eval loss against training FLOPs (${L}-layer target, ${(scratch.tokens / 1e6).toFixed(2)}M tokens each)`, 'dots: evaluations; dashed: the scratch run\'s final eval loss');
-await plot(equalResults, equalResults[0].evalLoss, path.join(outDir, 'equal-compute.svg'), `Equal compute: half of a ${longSteps}-step scratch run (${L}-layer target)`, `dots: evaluations; dashed: the ${longSteps}-step scratch run's final eval loss`);
-
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const halfBack = flopsToReach(equalResults[0].evals, equalResults[1].evalLoss);
-const halfReads = halfBack === undefined ? 'not reached' : `${((100 * halfBack) / equalResults[0].flops).toFixed(0)}%`;
+const f3 = (x) => x.toFixed(3);
+const sci = (x) => x.toExponential(2);
+const k = (x) => (x === undefined ? 'not back' : `${Math.round(x / 1000)}k`);
+const rowsOf = (name) => results.filter((r) => r.name === name);
 const lines = [
   '## progressive',
   '',
-  `Command: \`pnpm bench progressive\` (\`node tools/bench/progressive.mjs\`, ${steps} steps). Machine: ${cpu}, ${os.cpus().length} cores (shared machine), backend ${backend.detail}; ${wall.toFixed(0)} s for the equal-token runs, ${wallAll.toFixed(0)} s in all.`,
+  `Command: \`pnpm bench progressive\` (\`node tools/bench/progressive.mjs\`; seeds ${seeds.join(', ')}). Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores shared with other jobs (load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} at the end), backend ${backend.detail}; ${(runSeconds / 60).toFixed(1)} min of run time in all (${(wall / 60).toFixed(1)} min in this process). Losses and FLOPs do not depend on the machine's load.`,
   '',
-  `Target: Llama-style, ${L} layers, hidden 64, 4 heads, FFN 172, byte vocabulary (${countParams(target).toLocaleString('en')} parameters); every run trains ${steps} steps of ${trainer.batchSize} × ${trainer.seqLen} tokens (${scratch.tokens.toLocaleString('en')} tokens) on the embedded corpus, wsd LR (peak ${schedule.lr}, warmup ${schedule.warmup}, decay over the last 20%), same data order; eval loss on ${trainer.evalBatches} fixed held-out batches every ${evalEvery} steps. FLOPs are training FLOPs counted per step at the size the model had then (3 × forward, attention included).`,
+  `Target: Llama-style, ${L} layers, hidden 16, 2 heads, SwiGLU 44, byte vocabulary (${params.toLocaleString('en')} parameters); every run trains ${steps} steps of ${batch} × ${seq} tokens (${(steps * tokensPerStep).toLocaleString('en')} tokens, ${((steps * tokensPerStep) / params).toFixed(1)} per parameter of the target) on the embedded corpus with the recipe's schedule: wsd, peak LR ${lr}, warmup ${schedule.warmup} steps (2%), linear decay to 0 over the last ${Math.round(0.1 * steps)} (10%), no re-warmup at the growth; AdamW, weight decay 0.01, clip 1. Each seed sets the initial weights and the data order; each run is compared with the scratch run of its own seed. Eval loss on 8 fixed held-out batches every ${evalEvery} steps. FLOPs: training FLOPs counted per step at the size the model had then. Catch-up: the tokens after the growth until the run's eval curve is at or below the scratch run's at equal tokens (read at the evaluations).`,
   '',
-  `| run | final eval loss | vs scratch | total FLOPs | FLOPs to reach scratch's ${goal.toFixed(3)} | scratch's FLOPs to reach this run's final loss | probe logit gap at growth | wall s |`,
-  '|---|---|---|---|---|---|---|---|',
-  ...results.map((r) => {
-    const reach = flopsToReach(r.evals, goal);
-    const reachText = reach === undefined ? 'not reached' : `${reach.toExponential(2)} (${((100 * reach) / scratch.flops).toFixed(0)}%)`;
-    const back = flopsToReach(scratch.evals, r.evalLoss);
-    const backText = back === undefined ? 'not reached' : `${back.toExponential(2)} (${((100 * back) / scratch.flops).toFixed(0)}%)`;
-    const gap = r.gaps.length ? r.gaps.map((g) => g.toExponential(1)).join(', ') : '—';
-    return `| ${r.name} | ${r.evalLoss.toFixed(3)} | ${(100 * (r.evalLoss / goal - 1)).toFixed(1)}% | ${r.flops.toExponential(2)} (${((100 * r.flops) / scratch.flops).toFixed(0)}%) | ${reachText} | ${backText} | ${gap} | ${r.seconds.toFixed(0)} |`;
+  '| run | final eval loss | vs scratch | FLOPs (share of scratch) | FLOPs to reach scratch\'s final loss | catch-up after growth (tokens) |',
+  '|---|---|---|---|---|---|',
+  ...runsShown.map((name) => {
+    const rs = rowsOf(name);
+    const grows = rs[0].growStep !== undefined;
+    return `| ${name} | ${medianRange(rs.map((r) => r.evalLoss), f3)} | ${name === names.scratch ? '—' : medianRange(rs.map((r) => r.gap), (x) => `${x >= 0 ? '+' : ''}${pct(x, 2)}`)} | ${medianRange(rs.map((r) => r.flopShare), (x) => pct(x, 0))} | ${medianRange(rs.map((r) => r.flopsToReach), (x) => pct(x, 0))} | ${grows ? medianRange(rs.map((r) => r.catchUpTokens), k, Infinity, 'not back') : '—'} |`;
   }),
   '',
-  'The last FLOPs column reads the scratch run\'s eval curve: the compute a fixed-size run spent to get as low as this run ended. Mid-run points of the scratch curve are before its LR decay, which favours the shorter runs somewhat.',
+  'Each cell: the median over the seeds, then (lowest to highest). "not reached": the run\'s eval loss never got down to its scratch run\'s final loss; "not back": it stayed above the scratch curve after the growth.',
   '',
-  `Plot: [packages/progressive/bench/experiment.svg](packages/progressive/bench/experiment.svg); curves: packages/progressive/bench/experiment.json.`,
+  'Every seed:',
   '',
-  `### Equal compute: half of a ${longSteps}-step scratch run`,
+  `| run | seed | growth at step | final eval loss | vs scratch | FLOPs share | catch-up tokens | still above scratch at the end by | probe logit gap at growth | wall s |`,
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.name} | ${r.seed} | ${r.growStep ?? '—'} | ${f3(r.evalLoss)} | ${r.name === names.scratch ? '—' : pct(r.gap, 2)} | ${pct(r.flopShare, 0)} | ${r.growStep === undefined ? '—' : k(r.catchUpTokens)} | ${r.catchUpFinalGap === undefined || r.catchUpFinalGap <= 0 ? '—' : f3(r.catchUpFinalGap)} | ${r.gaps.length ? r.gaps.map((g) => g.toExponential(1)).join(', ') : '—'} | ${r.seconds.toFixed(0)} |`),
   '',
-  `The same target, data order and LR shape (wsd over each run's own steps), with compute held fixed instead of tokens: each run below but the first spends half the FLOPs of the ${longSteps}-step scratch run (${budget.toExponential(2)}); the growing runs get as many steps as that buys them, so they see more tokens than the fixed-size run on the same budget.`,
+  `The pilot (\`runPilot\`, \`train --progressive --pilot\`): ${pilots[0]?.steps} steps of the target from scratch and of the 1-layer start grown (copy) right after warmup, at the peak LR, same data; catch-up = the first step at which the grown run's training loss (trailing mean) is at or below the fixed-size run's; the growth then goes to the decay's start minus the catch-up.`,
   '',
-  `| run | steps | tokens | training FLOPs | final eval loss | vs the ${longSteps}-step scratch run | vs scratch on half the FLOPs | the reference run's FLOPs to reach this loss | wall s |`,
-  '|---|---|---|---|---|---|---|---|---|',
-  ...equalResults.map((r) => {
-    const [ref, half] = equalResults;
-    const back = flopsToReach(ref.evals, r.evalLoss);
-    const backText = back === undefined ? 'not reached' : `${back.toExponential(2)} (${((100 * back) / ref.flops).toFixed(0)}%)`;
-    return `| ${r.name} | ${r.steps} | ${r.tokens.toLocaleString('en')} | ${r.flops.toExponential(2)} (${((100 * r.flops) / ref.flops).toFixed(0)}%) | ${r.evalLoss.toFixed(3)} | ${(100 * (r.evalLoss / ref.evalLoss - 1)).toFixed(1)}% | ${(r.evalLoss - half.evalLoss >= 0 ? '+' : '') + (r.evalLoss - half.evalLoss).toFixed(3)} | ${backText} | ${r.seconds.toFixed(0)} |`;
-  }),
+  '| seed | catch-up in the pilot (steps) | growth placed at step | pilot FLOPs (share of scratch) | note |',
+  '|---|---|---|---|---|',
+  ...pilots.map((p) => `| ${p.seed} | ${p.catchUpSteps ?? 'not caught up'} | ${p.growStep ?? '—'} | ${sci(p.flops)} (${pct(p.flops / scratchOf(p.seed).flops, 0)}) | ${p.note} |`),
   '',
-  `Plot: [packages/progressive/bench/equal-compute.svg](packages/progressive/bench/equal-compute.svg). The reference run is evaluated 16 times along its own schedule, and its curve mid-run (before its LR decay) lies above what a run that ends there reaches: the fixed-size run on half the FLOPs itself reads as ${halfReads} there, so that column overstates every saving, and the fair comparison is the column against scratch on half the FLOPs.`,
+  'Plots: [packages/progressive/bench/experiment.svg](packages/progressive/bench/experiment.svg) (against FLOPs), [packages/progressive/bench/experiment-tokens.svg](packages/progressive/bench/experiment-tokens.svg) (against tokens); curves: packages/progressive/bench/experiment.json.',
   '',
 ];
 process.stdout.write(lines.join('\n'));

@@ -25,6 +25,17 @@ describe('catchUp', () => {
     expect(stays.finalGap).toBeCloseTo(0.2, 12);
   });
 
+  it('with hold, a crossing must stay at or below for that many points (or to the end)', () => {
+    const reference = line([0, 10, 20, 30, 40, 50, 60], () => 0);
+    const gaps = [0.3, -0.1, 0.2, 0.1, -0.05, -0.2, -0.1];
+    const grown = gaps.map((y, i) => ({ x: i * 10, y }));
+    expect(catchUp(grown, reference, 0).x).toBeCloseTo(7.5, 9);
+    // The dip at 10 lasts one point; from 40 on it stays below (3 points, to the end).
+    expect(catchUp(grown, reference, 0, 2).x).toBeCloseTo(30 + (0.1 / 0.15) * 10, 9);
+    expect(catchUp(grown, reference, 0, 3).x).toBeCloseTo(30 + (0.1 / 0.15) * 10, 9);
+    expect(catchUp(grown, reference, 0, 4).x).toBeCloseTo(30 + (0.1 / 0.15) * 10, 9);
+  });
+
   it('the crossing lies between the last grown point above and the first at or below (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 2, maxLength: 20 }), (gaps) => {

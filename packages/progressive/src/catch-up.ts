@@ -34,14 +34,16 @@ export interface CatchUp {
 /**
  * The first x ≥ `from` at which `grown` (points after the growth, in increasing x) is at or below
  * `reference` at the same x, interpolated linearly between the two grown points around the crossing.
+ * With `hold` > 1 it must stay at or below for that many points (or to the end of the comparison), so
+ * that noisy curves crossing for a moment do not count.
  */
-export function catchUp(grown: readonly CurvePoint[], reference: readonly CurvePoint[], from: number): CatchUp {
+export function catchUp(grown: readonly CurvePoint[], reference: readonly CurvePoint[], from: number, hold = 1): CatchUp {
   const gaps = grown.filter((p) => p.x >= from).flatMap((p) => {
     const r = at(reference, p.x);
     return r === undefined ? [] : [{ x: p.x, gap: p.y - r }];
   });
   const finalGap = gaps.at(-1)?.gap;
-  const i = gaps.findIndex((g) => g.gap <= 0);
+  const i = gaps.findIndex((_, j) => gaps.slice(j, j + hold).every((g) => g.gap <= 0));
   if (i < 0) return { finalGap };
   if (i === 0) return { x: gaps[0].x, after: gaps[0].x - from, finalGap };
   const a = gaps[i - 1];

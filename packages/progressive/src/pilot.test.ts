@@ -53,8 +53,8 @@ describe('runPilot', () => {
     expect(pilot.fixedLoss).toHaveLength(60);
     expect(pilot.grownLoss).toHaveLength(60);
     expect(pilot.flops).toBeGreaterThan(0);
-    // The catch-up is recomputed from the smoothed losses the pilot returns (window 5, compared from a window after the growth).
-    const met = catchUp(pilot.grownLoss.map((y, i) => ({ x: i + 1, y })), pilot.fixedLoss.map((y, i) => ({ x: i + 1, y })), 8 + 5);
+    // The catch-up is recomputed from the smoothed losses the pilot returns (window 5, compared from a window after the growth, held for two windows).
+    const met = catchUp(pilot.grownLoss.map((y, i) => ({ x: i + 1, y })), pilot.fixedLoss.map((y, i) => ({ x: i + 1, y })), 8 + 5, 10);
     expect(pilot.catchUpSteps).toBe(met.x === undefined ? undefined : Math.ceil(met.x - 8));
     const placed = placeGrowth(pilot.catchUpSteps, trainer(total).schedule, total, 60, met.finalGap);
     expect(pilot.growStep).toBe(placed.growStep);

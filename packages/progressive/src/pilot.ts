@@ -4,8 +4,9 @@
  * the catch-up is over before the final decay anneals the model.
  *
  * Two in-memory runs of `steps` steps on the same data order and constant peak LR after the same warmup:
- * the target from scratch, and the shallow start grown right after warmup. t_mix is the first step at
- * which the grown run's training loss (a trailing mean, both runs alike) is at or below the fixed-size run's.
+ * the target from scratch, and the shallow start grown right after warmup. t_mix is the first step from
+ * which the grown run's training loss (a trailing mean, both runs alike) stays at or below the fixed-size
+ * run's for two smoothing windows: converged noisy curves touch and part by chance.
  */
 import { learningRate, mismatch, type ModelConfig, type ScheduleSpec, type TrainerOptions } from '@efficientscale/core';
 import { catchUp, trailingMean } from './catch-up.js';
@@ -77,7 +78,8 @@ export function runPilot(o: PilotOptions): PilotResult {
   const grownLoss = trailingMean(grown.history.map((m) => m.loss), window);
   // Compare from a full window after the growth, so no pre-growth loss is in the grown run's mean.
   const from = Math.min(steps, grewAt + window);
-  const met = catchUp(grownLoss.map((y, i) => ({ x: i + 1, y })), fixedLoss.map((y, i) => ({ x: i + 1, y })), from);
+  // Met means at or below for two windows in a row: smoothed curves that have converged touch and part by chance.
+  const met = catchUp(grownLoss.map((y, i) => ({ x: i + 1, y })), fixedLoss.map((y, i) => ({ x: i + 1, y })), from, 2 * window);
   const catchUpSteps = met.x === undefined ? undefined : Math.ceil(met.x - grewAt);
   const flops = fixed.flops + grown.flops;
   return { steps, grewAt, catchUpSteps, flops, fixedLoss, grownLoss, ...placeGrowth(catchUpSteps, o.trainer.schedule, o.totalSteps, steps, met.finalGap) };
