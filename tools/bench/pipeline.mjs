@@ -40,15 +40,17 @@ const sci = (x) => (x === null || x === undefined ? '-' : x.toExponential(2));
 const pct = (x) => (x === null || x === undefined ? 'not reached' : `${(100 * x).toFixed(1)}%`);
 const s = result.saving;
 const range = s.min === undefined ? `${s.seeds - s.reached} of ${s.seeds} seeds not reached${s.max === undefined ? '' : `, best ${pct(s.max)}`}` : `range ${pct(s.min)} to ${pct(s.max)}`;
+let stageSeconds = 0;
 const stageRows = result.seeds.flatMap((seed) => {
   const report = JSON.parse(readFileSync(join(seed.out, 'report.json'), 'utf8'));
+  stageSeconds += report.stages.reduce((n, st) => n + st.wall_s, 0);
   return report.stages.map((st) => `| ${seed.seed} | ${st.label} | ${st.params.toLocaleString('en')} | ${st.tokens.toLocaleString('en')} | ${st.flops ? sci(st.flops) : '0'} | ${st.wall_s.toFixed(1)} | ${st.eval_loss?.toFixed(3) ?? ''} |`);
 });
 process.stdout.write(
   [
     `## Pipeline: ${plan}`,
     '',
-    `Command: \`node packages/cli/dist/bin.js ${args.join(' ').replace(out, '<dir>')}\` (\`pnpm bench pipeline\`). Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'} shared with other jobs (load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} at the end), Node ${process.version}, backend ${result.backend}, ${new Date().toISOString().slice(0, 10)}; ${((performance.now() - started) / 60000).toFixed(1)} min for what was not already in the directory. Losses and FLOPs do not depend on the machine's load.`,
+    `Command: \`node packages/cli/dist/bin.js ${args.join(' ').replace(out, '<dir>')}\` (\`pnpm bench pipeline\`). Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'} shared with other jobs (load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} at the end), Node ${process.version}, backend ${result.backend}, ${new Date().toISOString().slice(0, 10)}; ${(stageSeconds / 60).toFixed(1)} min of stage wall time in all (${((performance.now() - started) / 60000).toFixed(1)} min in this call: complete stages already in the directory are skipped). Losses and FLOPs do not depend on the machine's load.`,
     '',
     `**Compute saved: median ${pct(s.median)} (${range}) over ${s.seeds} seeds**, each seed against the best of its baselines at ×${sweep.split(',').join(', ×')} of the plan's peak learning rate. A seed's saving: 1 − the FLOPs its pipeline spent until its eval loss first reached the best baseline's final eval loss, over that baseline's FLOPs.`,
     '',

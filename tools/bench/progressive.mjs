@@ -126,7 +126,7 @@ const rowsOf = (name) => results.filter((r) => r.name === name);
 const lines = [
   '## progressive',
   '',
-  `Command: \`pnpm bench progressive\` (\`node tools/bench/progressive.mjs\`; seeds ${seeds.join(', ')}). Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores shared with other jobs (load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} at the end), backend ${backend.detail}; ${(runSeconds / 60).toFixed(1)} min of run time in all (${(wall / 60).toFixed(1)} min in this process). Losses and FLOPs do not depend on the machine's load.`,
+  `Command: \`pnpm bench progressive\` (\`node tools/bench/progressive.mjs\`; seeds ${seeds.join(', ')}). Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores shared with other jobs (load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} at the end), backend ${backend.detail}; ${(runSeconds / 60).toFixed(1)} min of run time in all (seeds may run side by side as separate processes). Losses and FLOPs do not depend on the machine's load.`,
   '',
   `Target: Llama-style, ${L} layers, hidden 16, 2 heads, SwiGLU 44, byte vocabulary (${params.toLocaleString('en')} parameters); every run trains ${steps} steps of ${batch} × ${seq} tokens (${(steps * tokensPerStep).toLocaleString('en')} tokens, ${((steps * tokensPerStep) / params).toFixed(1)} per parameter of the target) on the embedded corpus with the recipe's schedule: wsd, peak LR ${lr}, warmup ${schedule.warmup} steps (2%), linear decay to 0 over the last ${Math.round(0.1 * steps)} (10%), no re-warmup at the growth; AdamW, weight decay 0.01, clip 1. Each seed sets the initial weights and the data order; each run is compared with the scratch run of its own seed. Eval loss on 8 fixed held-out batches every ${evalEvery} steps. FLOPs: training FLOPs counted per step at the size the model had then. Catch-up: the tokens after the growth until the run's eval curve is at or below the scratch run's at equal tokens (read at the evaluations).`,
   '',
@@ -146,7 +146,7 @@ const lines = [
   '|---|---|---|---|---|---|---|---|---|---|',
   ...results.map((r) => `| ${r.name} | ${r.seed} | ${r.growStep ?? '—'} | ${f3(r.evalLoss)} | ${r.name === names.scratch ? '—' : pct(r.gap, 2)} | ${pct(r.flopShare, 0)} | ${r.growStep === undefined ? '—' : k(r.catchUpTokens)} | ${r.catchUpFinalGap === undefined || r.catchUpFinalGap <= 0 ? '—' : f3(r.catchUpFinalGap)} | ${r.gaps.length ? r.gaps.map((g) => g.toExponential(1)).join(', ') : '—'} | ${r.seconds.toFixed(0)} |`),
   '',
-  `The pilot (\`runPilot\`, \`train --progressive --pilot\`): ${pilots[0]?.steps} steps of the target from scratch and of the 1-layer start grown (copy) right after warmup, at the peak LR, same data; catch-up = the first step at which the grown run's training loss (trailing mean) is at or below the fixed-size run's; the growth then goes to the decay's start minus the catch-up.`,
+  `The pilot (\`runPilot\`, \`train --progressive --pilot\`): ${pilots[0]?.steps} steps of the target from scratch and of the 1-layer start grown (copy) right after warmup, at the peak LR, same data; catch-up = the first step from which the grown run's training loss (trailing mean) stays at or below the fixed-size run's for two smoothing windows; the growth then goes to the decay's start minus the catch-up.`,
   '',
   '| seed | catch-up in the pilot (steps) | growth placed at step | pilot FLOPs (share of scratch) | note |',
   '|---|---|---|---|---|',

@@ -7,7 +7,8 @@
 // run's final eval loss with ≥ 25% fewer FLOPs. Several seeds (initial weights and data order). Prints a
 // Markdown section; writes plots and curves to packages/progressive/bench/. Needs a build.
 // Run alone: `node tools/bench/scale-up.mjs`; SCALEUP_SEEDS (default 0,1,2), SCALEUP_TPP (tokens per
-// parameter of the final model, default 10), SCALEUP_BUDGET (share of scratch's FLOPs, default 0.75).
+// parameter of the final model, default 10), SCALEUP_BUDGET (share of scratch's FLOPs, default 0.75),
+// SCALEUP_METHODS (default fpi+copy,aki+copy), SCALEUP_CACHE (see below).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,9 +48,21 @@ function run(name, seed, config, n, stages) {
 }
 const scratchName = 'scratch (hidden 32, 4 layers)';
 const nameOf = (w, d) => `Scale-Up h16 2L → h32 4L at ${pct(growAt, 0)} (${w} + ${d})`;
+// SCALEUP_CACHE: a directory keeping each seed's runs (seed-N-STEPS.json), so seeds can run as separate processes.
+const cache = process.env.SCALEUP_CACHE;
+const cacheFile = (seed) => cache && path.join(cache, `seed-${seed}-${steps}-${grownSteps}.json`);
 for (const seed of seeds) {
+  if (cacheFile(seed) && fs.existsSync(cacheFile(seed))) {
+    results.push(...JSON.parse(fs.readFileSync(cacheFile(seed), 'utf8')).results.filter((r) => r.name === scratchName || methods.some(([w, d]) => r.name === nameOf(w, d))));
+    console.error(`scale-up bench: seed ${seed} read from ${cacheFile(seed)}`);
+    continue;
+  }
   run(scratchName, seed, target, steps, []);
   for (const [w, d] of methods) run(nameOf(w, d), seed, small, grownSteps, [{ at: growAt, grow: { ...growTo, widthMethod: w, depthMethod: d, seed } }]);
+  if (cache) {
+    fs.mkdirSync(cache, { recursive: true });
+    fs.writeFileSync(cacheFile(seed), JSON.stringify({ results: results.filter((r) => r.seed === seed) }));
+  }
 }
 const wall = (performance.now() - started) / 1000;
 
@@ -75,7 +88,7 @@ const names = [scratchName, ...methods.map(([w, d]) => nameOf(w, d))];
 const lines = [
   '## scale-up',
   '',
-  `Command: \`pnpm bench scale-up\` (\`node tools/bench/scale-up.mjs\`; seeds ${seeds.join(', ')}). Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores shared with other jobs (load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} at the end), backend ${backend.detail}; ${(wall / 60).toFixed(1)} min in all.`,
+  `Command: \`pnpm bench scale-up\` (\`node tools/bench/scale-up.mjs\`; seeds ${seeds.join(', ')}). Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores shared with other jobs (load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} at the end), backend ${backend.detail}; ${(results.reduce((n, r) => n + r.seconds, 0) / 60).toFixed(1)} min of run time in all.`,
   '',
   `Final architecture: hidden 32, 4 layers, 2 heads, SwiGLU 86, byte vocabulary (${countParams(target).toLocaleString('en')} parameters); from scratch it trains ${steps} steps of ${batch} × ${seq} tokens (${(steps * batch * seq).toLocaleString('en')} tokens, ${((steps * batch * seq) / countParams(target)).toFixed(1)} per parameter). Scale-Up: hidden 16, 2 layers, 1 head, SwiGLU 43 (${countParams(small).toLocaleString('en')} parameters) for ${pct(growAt, 0)} of its steps, then grown 2× in width (${methods.map(([w]) => w).join(', ')}) and depth (${[...new Set(methods.map(([, d]) => d))].join(', ')}: new layers copy the one before with zeroed outputs) with the Adam moments, and trained on; it gets ${grownSteps} steps, which spend ${pct(budget, 0)} of the scratch run's FLOPs. Every run: one wsd schedule over its own steps (peak LR ${lr}, warmup 2%, linear decay to 0 over the last 10%, no re-warmup at the growth), AdamW, weight decay 0.01, clip 1; each seed sets initial weights and data order; eval loss on 8 fixed held-out batches, 32 evaluations per run.`,
   '',

@@ -28,6 +28,8 @@ export function medianRange(xs, fmt, worst = Infinity, missing = 'not reached') 
   const f = (x) => (x === undefined ? missing : fmt(x));
   if (xs.length === 1) return f(xs[0] ?? undefined);
   const range = worst === Infinity ? [lo, seen.length === xs.length ? hi : undefined] : [seen.length === xs.length ? lo : undefined, hi];
+  // All seeds alike (as formatted): the value once.
+  if (f(range[0]) === f(range[1]) && f(range[0]) === f(m)) return f(m);
   return `${f(m)} (${f(range[0])} to ${f(range[1])})`;
 }
 
