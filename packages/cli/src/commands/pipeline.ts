@@ -44,6 +44,7 @@ export function registerPipeline(program: Command): void {
         // Under --json, stdout holds the one JSON object and stderr stays for errors.
         log: (line: string) => (flags.json ? undefined : process.stderr.write(`${line}\n`)),
         progress: () => trainingProgress(0, !flags.json),
+        echo: flags.json ? undefined : (text: string) => process.stderr.write(text),
       };
       if (flags.seeds) {
         const run = await p.runSeeds(plan, flags.seeds, options);

@@ -6,7 +6,7 @@
 import { countLabel } from '../plot/index.js';
 import { ESTIMATE_STEPS, ESTIMATE_WARMUP, measureStepSeconds } from './estimate.js';
 import { layoutStages, trains } from './layout.js';
-import type { Plan } from './plan.js';
+import type { Plan, TrainStage } from './plan.js';
 import { scheduleSummary } from './spec.js';
 
 export interface DryRunStage {
@@ -38,7 +38,8 @@ export function dryRun(plan: Plan, backend: string): DryRun {
   const stages = layout.map((p): DryRunStage => {
     let est = 0;
     let tps: number | undefined;
-    if (trains(p.stage)) {
+    // An external trainer's speed is its own: no estimate.
+    if (trains(p.stage) && (p.stage as TrainStage).trainer === undefined) {
       const key = JSON.stringify(p.config);
       if (!stepSeconds.has(key)) stepSeconds.set(key, measureStepSeconds(plan, p.config));
       const step = stepSeconds.get(key)!;

@@ -71,6 +71,15 @@ function checkOrder(stages: readonly Stage[]): void {
       if (s.warmup !== undefined) throw mismatch(`${where(i, s)}.warmup`, 'nothing (a continuing stage starts at its peak learning rate: the step counter carries on)', String(s.warmup));
     }
   });
+  // Our trainer continues a run's moments and data position; an external trainer leaves neither.
+  let external: number | undefined;
+  stages.forEach((s, i) => {
+    if (s.type !== 'train') return;
+    if (s.trainer === undefined && external !== undefined) {
+      throw mismatch(`${where(i, s)}.trainer`, `an external trainer too (${where(external, stages[external])} trained with one, leaving no optimizer state or data position to continue)`, 'none');
+    }
+    if (s.trainer !== undefined) external = i;
+  });
   const names = stages.map((s, i) => s.name ?? `${i}`);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice !== undefined) throw mismatch('stage names', 'each name once', `"${twice}" twice`);

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { backendNames, mismatch, presets, readJsonObject, tokenizerKinds } from '@efficientscale/core';
 import { depthMethods, widthMethods } from '@efficientscale/progressive';
+import { TRAINER_FIELDS, unknownFields } from './trainer-template.js';
 
 const intIn = (min: number, what: string) => z.number({ error: what }).int({ error: what }).min(min, { error: what }).max(Number.MAX_SAFE_INTEGER, { error: what });
 const positiveInt = intIn(1, 'a positive integer');
@@ -57,6 +58,19 @@ const modelShape = z.strictObject({
   maxPositions: positiveInt.optional(),
 });
 
+/** A train stage run by an existing trainer instead of ours: a command template and, optionally, where its log is. */
+const externalTrainer = z.strictObject({
+  command: z
+    .string({ error: 'a command line (with {input}, {output}, {steps}, {tokens}, {lr})' })
+    .min(1, { error: 'a command line (with {input}, {output}, {steps}, {tokens}, {lr})' })
+    .refine((s) => unknownFields(s).length === 0, { error: `a command whose {fields} are among ${TRAINER_FIELDS.map((f) => `{${f}}`).join(', ')}` }),
+  log: z
+    .string({ error: 'a path to the trainer\'s log (a trainer_state.json, or a JSONL of step, tokens, loss)' })
+    .min(1, { error: 'a path to the trainer\'s log (a trainer_state.json, or a JSONL of step, tokens, loss)' })
+    .refine((s) => unknownFields(s).length === 0, { error: `a path whose {fields} are among ${TRAINER_FIELDS.map((f) => `{${f}}`).join(', ')}` })
+    .optional(),
+});
+
 const trainStage = z.strictObject({
   type: z.literal('train'),
   name: stageName.optional(),
@@ -66,6 +80,8 @@ const trainStage = z.strictObject({
   config: z.string({ error: 'a path to a config.json' }).optional(),
   /** Or an existing checkpoint: a run/checkpoint directory or a Hugging Face Llama directory, relative to the plan file. */
   from: z.string({ error: 'a path to a checkpoint directory' }).min(1, { error: 'a path to a checkpoint directory' }).optional(),
+  /** Train this stage with an existing trainer (torchrun, accelerate, ...) instead of ours. */
+  trainer: externalTrainer.optional(),
   steps: positiveInt.optional(),
   tokens: positiveInt.optional(),
   ...lrFields,

@@ -7,9 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { countParams, EMBEDDED_CORPUS, flopsPerToken, loadDefaultCorpus, loadTextCorpus, makeDirs, mismatch, tokenizerByName, writeFileAtomic, type Corpus, type Progress, type Tokenizer } from '@efficientscale/core';
 import { layoutStages, trains, type PlannedStage } from './layout.js';
-import type { Plan } from './plan.js';
+import type { Plan, TrainStage } from './plan.js';
 import { clearStageDir, completedStage, hasCheckpoint, writeStageRecord, type StageRecord } from './stage-dir.js';
 import { assertSameSpec, runTrainStage } from './train-stage.js';
+import { runExternalStage } from './external-stage.js';
 import { stageSpec } from './spec.js';
 import { runTransformStage } from './transform-stage.js';
 import { writePipelineReport, type PipelineReport } from './report.js';
@@ -23,6 +24,8 @@ export interface RunOptions {
   stopAfterStages?: number;
   /** Stop stage `stage` after `steps` of its steps, as a kill would (tests of resume). */
   interrupt?: { stage: number; steps: number };
+  /** An external trainer's own output as it comes (the CLI's stderr); it always goes to the stage's trainer.log. */
+  echo?: (text: string) => void;
 }
 
 export interface PipelineResult {
@@ -74,7 +77,8 @@ export function preflight(plan: Plan): { layout: PlannedStage[]; corpus: Corpus;
   for (const p of layout) {
     if (reruns && p.stage.type !== 'baseline') continue;
     if (completedStage(p.dir, stageInputs(plan, p))) continue;
-    if (trains(p.stage) && hasCheckpoint(p.dir)) assertSameSpec(p, stageSpec(plan, p, corpus.source));
+    // An interrupted external stage runs again from its start; one of ours resumes with its settings.
+    if (trains(p.stage) && (p.stage as TrainStage).trainer === undefined && hasCheckpoint(p.dir)) assertSameSpec(p, stageSpec(plan, p, corpus.source));
     reruns = true;
   }
   return { layout, corpus, tokenizer };
@@ -108,12 +112,13 @@ export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineRe
     ranOne = true;
     let record: Omit<StageRecord, 'format'>;
     if (trains(p.stage)) {
-      o.log(`${header}: training ${p.params.toLocaleString('en')} parameters for ${p.steps} steps (${p.tokens.toLocaleString('en')} tokens) → ${path.relative('.', p.dir)}`);
-      const bar = o.progress?.(p);
-      const result = await runTrainStage(
-        { plan, corpus, tokenizer, onProgress: bar?.update, stopAfterSteps: o.interrupt?.stage === p.index ? o.interrupt.steps : undefined },
-        p,
-        previous,
+      const external = (p.stage as TrainStage).trainer;
+      o.log(`${header}: training ${p.params.toLocaleString('en')} parameters for ${p.steps} steps (${p.tokens.toLocaleString('en')} tokens)${external ? ' with an external trainer' : ''} → ${path.relative('.', p.dir)}`);
+      const bar = external ? undefined : o.progress?.(p);
+      const context = { plan, corpus, tokenizer, onProgress: bar?.update, stopAfterSteps: o.interrupt?.stage === p.index ? o.interrupt.steps : undefined };
+      const result = await (external
+        ? runExternalStage({ ...context, echo: o.echo, before: { tokens: before?.tokens_end ?? 0, flops: before?.flops_end ?? 0 } }, p, previous)
+        : runTrainStage(context, p, previous)
       ).finally(() => bar?.stop());
       if (result.steps < p.startStep + p.steps) {
         o.log(`${header}: stopped at step ${result.steps} of ${p.startStep + p.steps}; run the plan again to resume`);

@@ -24,6 +24,8 @@ export interface MetricsRecord {
   wall_s?: number;
   /** The FFN slots' metrics (an MoE layer's expert load), averaged over the step's micro-batches. */
   ffn_metrics?: FfnMetrics;
+  /** A pipeline stage run by an external trainer: the held-out loss it reported on its own data (not comparable to eval_loss). */
+  trainer_eval_loss?: number;
 }
 
 /** Appends one record (one line). */
