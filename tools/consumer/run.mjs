@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compilerFreeBin, packAll, sh, treeBytes, writeProject } from './lib.mjs';
+import { X64_LEVELS, prebuiltFile } from '../../packages/backend-native/scripts/prebuilt.mjs';
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
 const withPnpm = !args.includes('--no-pnpm');
@@ -61,6 +62,14 @@ function trainNative(dir, env) {
   return `${result.steps} steps on ${result.backend}, train loss ${result.train_loss.toFixed(3)}, ${Math.round(result.tokens_per_s)} tokens/s`;
 }
 
+/** Throws unless the packed backend-native holds a prebuilt binary for every x86-64 level: without them a
+ * user with no compiler gets the stock cpu backend, 28× slower, so the native checks fail, never skip. */
+function requirePrebuilds(files) {
+  const missing = X64_LEVELS.map((l) => prebuiltFile(l.level, 'linux', 'x64', 'glibc')).filter((f) => !files.includes(f));
+  if (missing.length) throw new Error(`expected the backend-native tarball to hold a prebuilt binary per x86-64 level, found none at ${missing.join(', ')}`);
+  return `${X64_LEVELS.length} binaries`;
+}
+
 async function main() {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'es-consumer-'));
   console.log(`consumer: scratch folder ${scratch}`);
@@ -77,7 +86,8 @@ async function main() {
   });
   if (Object.keys(tarballs).length === 0) return finish(scratch);
   const names = Object.keys(tarballs);
-  const prebuilt = (packed['@efficientscale/backend-native'] ?? []).filter((f) => f.startsWith('prebuilds/') && f.endsWith('.node'));
+  const nativeFiles = packed['@efficientscale/backend-native'] ?? [];
+  await check('the backend-native tarball ships its prebuilt binaries', () => requirePrebuilds(nativeFiles));
 
   // --- full: every package with npm ---------------------------------------------------------------
   const full = writeProject(path.join(scratch, 'full'), names, tarballs, TOOLS);
@@ -118,8 +128,10 @@ async function main() {
     if (r.stderr.includes('tfjs loaded')) throw new Error(r.stderr.trim());
     return r.stdout.trim();
   });
-  await check('npm: tiny preset trains on the native backend, no compiler on PATH', () =>
-    prebuilt.length === 0 ? { skip: 'the backend-native tarball holds no prebuilt binary' } : trainNative(full, noCompilerEnv));
+  await check('npm: tiny preset trains on the native backend, no compiler on PATH', () => {
+    requirePrebuilds(nativeFiles);
+    return trainNative(full, noCompilerEnv);
+  });
 
   // --- laws: scaling-laws alone, no tfjs --------------------------------------------------------------
   const laws = writeProject(path.join(scratch, 'laws'), ['@efficientscale/scaling-laws'], { '@efficientscale/scaling-laws': tarballs['@efficientscale/scaling-laws'] }, { esbuild: ESBUILD });
@@ -153,8 +165,10 @@ async function main() {
       sh('node', ['imports.mjs', ...only], { cwd: pn });
       sh('node', ['imports.cjs', ...only], { cwd: pn });
     });
-    await check('pnpm: tiny preset trains on the native backend, no compiler on PATH', () =>
-      prebuilt.length === 0 ? { skip: 'the backend-native tarball holds no prebuilt binary' } : trainNative(pn, noCompilerEnv));
+    await check('pnpm: tiny preset trains on the native backend, no compiler on PATH', () => {
+      requirePrebuilds(nativeFiles);
+      return trainNative(pn, noCompilerEnv);
+    });
   }
   finish(scratch);
 }
