@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'packages/cli/dist/bin.js');
-const coreDist = path.join(root, 'packages/core/dist/index.js');
+const coreDist = path.join(root, 'packages/core/dist/node.js');
 
 function parseArgs(argv) {
   const o = { trials: 30, steps: 8, seed: 1, keep: false };

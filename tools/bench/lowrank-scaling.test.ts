@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ByteTokenizer, countParams, defaultAdamW, llamaConfig, loadDefaultCorpus, selectBackend, splitTrainVal, Trainer, type ModelConfig } from '../../packages/core/src/index.js';
+import { ByteTokenizer, countParams, defaultAdamW, llamaConfig, loadDefaultCorpus, selectBackend, splitTrainVal, Trainer, type ModelConfig } from '../../packages/core/src/node.js';
 import { lowrankConfig } from '../../packages/lowrank/src/index.js';
 import { bootstrapFit, fitLaw, type Point } from '../../packages/scaling-laws/src/index.js';
 import { lineChartSvg, type ChartSeries } from '../../packages/cli/src/plot/index.js';

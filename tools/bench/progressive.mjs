@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ByteTokenizer, countParams, defaultAdamW, llamaConfig, loadDefaultCorpus, selectBackend, splitTrainVal, wsdSchedule } from '../../packages/core/dist/index.js';
+import { ByteTokenizer, countParams, defaultAdamW, llamaConfig, loadDefaultCorpus, selectBackend, splitTrainVal, wsdSchedule } from '../../packages/core/dist/node.js';
 import { catchUp, planProgressive, runPilot, trainProgressive } from '../../packages/progressive/dist/index.js';
 import { median, medianRange, pct, plotSeeds, reach, root, seedsFrom } from './lib/seeds.mjs';
 

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ByteTokenizer, countParams, defaultAdamW, flopsPerToken, llamaConfig, loadDefaultCorpus, selectBackend, splitTrainVal, wsdSchedule } from '../../packages/core/dist/index.js';
+import { ByteTokenizer, countParams, defaultAdamW, flopsPerToken, llamaConfig, loadDefaultCorpus, selectBackend, splitTrainVal, wsdSchedule } from '../../packages/core/dist/node.js';
 import { catchUp, trainProgressive } from '../../packages/progressive/dist/index.js';
 import { median, medianRange, pct, plotSeeds, reach, root, seedsFrom } from './lib/seeds.mjs';
 

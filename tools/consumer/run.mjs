@@ -161,7 +161,7 @@ async function main() {
       return `pnpm ${version}`;
     });
     await check('pnpm: ESM import and CJS require of core and backend-native', () => {
-      const only = ['@efficientscale/core', '@efficientscale/backend-native', '@efficientscale/cli'];
+      const only = ['@efficientscale/core', '@efficientscale/core/node', '@efficientscale/backend-native', '@efficientscale/cli'];
       sh('node', ['imports.mjs', ...only], { cwd: pn });
       sh('node', ['imports.cjs', ...only], { cwd: pn });
     });

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ByteTokenizer, defaultAdamW, llamaConfig, continueRun, startRun, tf as coreTf, type RunSpec } from '../../core/src/index.js';
+import { ByteTokenizer, defaultAdamW, llamaConfig, continueRun, startRun, tf as coreTf, type RunSpec } from '../../core/src/node.js';
 import { registration } from './test-util.js';
 
 const config = llamaConfig({ vocab: 256, hidden: 128, ffn: 344, layers: 2, heads: 4, kvHeads: 2, maxPositions: 64 });

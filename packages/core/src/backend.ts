@@ -134,7 +134,7 @@ export async function selectBackend(requested: BackendName = 'auto'): Promise<Ba
       }
       if (skipped.length > 0 && !announced) {
         announced = true;
-        process.stderr.write(`backend auto: using ${choice.name}; skipped ${skipped.join('; ')}\n`);
+        console.warn(`backend auto: using ${choice.name}; skipped ${skipped.join('; ')}`);
       }
       return choice;
     }

@@ -3,11 +3,22 @@ export type { Tensor, NamedTensors } from './tf.js';
 export { UserError, mismatch } from './errors.js';
 export { selectBackend, backendNames, readsAreAsync, type BackendName, type BackendChoice } from './backend.js';
 
-export * from './io/index.js';
-export * from './data/index.js';
-export * from './hf/index.js';
-export * from './transform/index.js';
-export { readText, readBytes, readJsonObject } from './io/read.js';
+// Browser-safe: nothing reachable from this entry imports a `node:` module. Files, checkpoints on disk,
+// runs and the embedded corpus are in node.ts (`@efficientscale/core/node`); core/src/entries.test.ts
+// bundles this entry for a browser to keep it so.
+export type { DType } from './io/dtypes.js';
+export { encodeSafetensors, decodeSafetensors, type RawTensor, type DecodedSafetensors } from './io/safetensors.js';
+export { assertFinite, firstNonfinite } from './io/nonfinite.js';
+export { checkTrainerState, checkOptimizerTensors, trainerStateSchema, TRAINER_STATE_FORMAT, type CheckedTrainerState } from './io/trainer-state.js';
+export { ByteTokenizer, tokenizerKinds, type Tokenizer, type HuggingFaceTokenizer } from './data/tokenizer.js';
+export { byteTokenizerJson } from './data/byte-level-json.js';
+export { createRng, restoreRng, type Rng, type RngState } from './data/rng.js';
+export { splitTrainVal, BatchSampler, evalBatches, type Batch, type SamplerOptions, type SamplerState } from './data/batches.js';
+export { unigramEntropy } from './data/unigram.js';
+export { float32Config } from './hf/write-config.js';
+export { copyOutput, chainPlans, cachedReader, mapsMoments, elementsOf, type PlanOutput, type TransformPlan, type ReadTensor, type MomentKind } from './transform/plan.js';
+export { applyPlan, checkPlan, transformInMemory, type AppliedPlan, type InMemoryResult } from './transform/run.js';
+export { logitGap, probeTokens, type LogitGap } from './transform/probe.js';
 
 export { dimsOf, ffnKinds, parseConfig, validateConfig, llamaConfig, type ModelConfig, type Dims, type EfficientScaleExtras } from './model/config.js';
 export { registerFfnKind, getFfnKind, registeredFfnKinds, averageFfnMetrics, readDeviceMetrics, type FfnKind, type FfnContext, type FfnOutput, type FfnMetrics, type FfnDeviceMetrics } from './model/ffn-slot.js';
@@ -16,7 +27,6 @@ export { weightTable, residualWriters, type WeightInfo, type WeightRole, type We
 export { paramShapes, checkParams, countParams, initParams, layerPrefix, type Params } from './model/params.js';
 export { forward, forwardWithAux, type ForwardResult, type ForwardTap, type ForwardOptions } from './model/forward.js';
 export { flopsPerToken, type FlopCount } from './model/flops.js';
-export { loadModel, saveModel, disposeModel, type LoadedModel } from './model/load.js';
 export { generate, eosTokens, type GenerateOptions } from './model/generate.js';
 export { toRaw, fromRaw, mapValues, prefetchToHost } from './model/raw.js';
 
@@ -25,8 +35,5 @@ export { AdamW, defaultAdamW, type AdamWOptions } from './train/adamw.js';
 export { clipByGlobalNorm, clipByGlobalNormOnDevice, globalNorm } from './train/clip.js';
 export { learningRate, wsdSchedule, type ScheduleSpec } from './train/schedule.js';
 export { Trainer, type TrainerOptions, type TrainerState, type StepMetrics, type PendingStep } from './train/trainer.js';
-export { startRun, continueRun, assertNewRunDir, truncateMetrics, readRunInfo, runPaths, resolveCheckpointDir, type RunSpec, type RunResult, type Progress, type StartOptions, type ContinueOptions } from './train/run.js';
-export { loadStartingPoint, disposeStartingPoint, type StartingPoint } from './train/init-from.js';
-export { readMetrics, appendMetrics, type MetricsRecord } from './train/metrics.js';
 export { presets, getPreset, type Preset } from './train/presets.js';
 export { gelu, swiglu } from './ops/fused.js';

@@ -14,7 +14,7 @@ import {
   type PlanOutput,
   type ReadTensor,
   type TransformPlan,
-} from '@efficientscale/core';
+} from '@efficientscale/core/node';
 import { choleskyUpper, invertUpper } from './linalg.js';
 import { exactSvd, randomizedSvd, type Svd } from './svd.js';
 import { ffnCovariances, type FfnCovariance } from './calibration.js';

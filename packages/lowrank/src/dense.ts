@@ -1,4 +1,4 @@
-import { applyPlan, copyOutput, countParams, dimsOf, ffnKinds, layerPrefix, tf, weightTable, withoutMoments, type ModelConfig, type Params, type PlanOutput, type TransformPlan } from '@efficientscale/core';
+import { applyPlan, copyOutput, countParams, dimsOf, ffnKinds, layerPrefix, tf, weightTable, withoutMoments, type ModelConfig, type Params, type PlanOutput, type TransformPlan } from '@efficientscale/core/node';
 import { layerRanks, lowRankOptions } from './options.js';
 import { sharedVName, uName, vName } from './ffn.js';
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { tf, llamaConfig, loadModel, disposeModel, forward, startRun, continueRun, ByteTokenizer, defaultAdamW, Trainer, splitTrainVal, type RunSpec } from '@efficientscale/core';
+import { tf, llamaConfig, loadModel, disposeModel, forward, startRun, continueRun, ByteTokenizer, defaultAdamW, Trainer, splitTrainVal, type RunSpec } from '@efficientscale/core/node';
 import { lowrankConfig, selfGuidedBetweenSteps, guideWeightsFromFactors, guideAlpha } from './index.js';
 
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, llamaConfig, loadDefaultCorpus, splitTrainVal, ByteTokenizer, Trainer, defaultAdamW } from '@efficientscale/core';
+import { tf, llamaConfig, loadDefaultCorpus, splitTrainVal, ByteTokenizer, Trainer, defaultAdamW } from '@efficientscale/core/node';
 import { lowrankConfig } from './index.js';
 
 beforeAll(async () => {

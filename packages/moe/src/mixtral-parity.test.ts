@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkParams, forward, fromRaw, loadModel, mapValues, parseConfig, readSafetensors, saveModel, tf } from '@efficientscale/core';
+import { checkParams, forward, fromRaw, loadModel, mapValues, parseConfig, readSafetensors, saveModel, tf } from '@efficientscale/core/node';
 import './index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

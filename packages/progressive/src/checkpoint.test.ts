@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ByteTokenizer, countParams, defaultAdamW, llamaConfig, loadCheckpointFiles, loadModel, disposeModel, initParams, saveModel, continueRun, startRun, tf, UserError, type RunSpec } from '@efficientscale/core';
+import { ByteTokenizer, countParams, defaultAdamW, llamaConfig, loadCheckpointFiles, loadModel, disposeModel, initParams, saveModel, continueRun, startRun, tf, UserError, type RunSpec } from '@efficientscale/core/node';
 import { growCheckpoint } from './checkpoint.js';
 
 beforeAll(async () => {

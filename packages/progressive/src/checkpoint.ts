@@ -1,4 +1,4 @@
-import { chainPlans, transformInMemory, mismatch, transformCheckpoint, type ModelConfig, type Params, type TransformOptions, type TransformPlan } from '@efficientscale/core';
+import { chainPlans, transformInMemory, mismatch, transformCheckpoint, type ModelConfig, type Params, type TransformOptions, type TransformPlan } from '@efficientscale/core/node';
 import { planDepth, type DepthMethod, type DepthReport } from './depth.js';
 import { planWidth, type WidthMethod, type WidthReport } from './width.js';
 import type { OptimizerState } from './remap.js';

@@ -1,4 +1,4 @@
-import { layerPrefix, learningRate, mismatch, type ModelConfig, type ScheduleSpec, type StartOptions } from '@efficientscale/core';
+import { layerPrefix, learningRate, mismatch, type ModelConfig, type ScheduleSpec, type StartOptions } from '@efficientscale/core/node';
 import { growModel, type GrowModelResult, type GrowOptions } from './checkpoint.js';
 
 /**

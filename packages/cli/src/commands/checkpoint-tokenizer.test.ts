@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Gpt2Tokenizer, initParams, TokenizerJson, llamaConfig, saveModel, tf } from '@efficientscale/core';
+import { Gpt2Tokenizer, initParams, TokenizerJson, llamaConfig, saveModel, tf } from '@efficientscale/core/node';
 import { cli } from './test-util.js';
 
 /** A checkpoint is a Hugging Face directory, whole: every command writes the tokenizer files, every loader reads them. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { llamaConfig, readSafetensors, tf, writeSafetensors } from '@efficientscale/core';
+import { llamaConfig, readSafetensors, tf, writeSafetensors } from '@efficientscale/core/node';
 import { wantsJson } from '../program.js';
 import { cli } from './test-util.js';
 

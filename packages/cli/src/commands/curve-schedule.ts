@@ -25,7 +25,7 @@ export interface PredictSchedule {
 // core (and tfjs with it) is loaded only when a schedule is built, so that the scaling-law commands start
 // fast; the LR schedule itself is core's, the one training uses.
 async function coreLearningRate() {
-  return (await import('@efficientscale/core')).learningRate;
+  return (await import('@efficientscale/core/node')).learningRate;
 }
 
 /** LRs of steps 1..steps of a named schedule, exactly as `efficientscale train` would run it. */

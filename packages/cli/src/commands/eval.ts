@@ -16,7 +16,7 @@ import {
   tf,
   type BackendName,
   type FfnMetrics,
-} from '@efficientscale/core';
+} from '@efficientscale/core/node';
 import { expertLoadMetric, summarizeExpertLoad } from '@efficientscale/moe';
 import { backendOption, positiveInt, useBackend } from './options.js';
 

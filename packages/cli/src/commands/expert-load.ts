@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { mismatch, readMetrics, type FfnMetrics } from '@efficientscale/core';
+import { mismatch, readMetrics, type FfnMetrics } from '@efficientscale/core/node';
 import { summarizeExpertLoad } from '@efficientscale/moe';
 import { positiveInt } from './options.js';
 import { metricsFilesOf } from '@efficientscale/scaling-laws/node';

@@ -120,7 +120,7 @@ export async function runCurveFit(files: readonly string[], flags: CurveFitFlags
     }
   }
   const file = toCurveLawFile(fit, boot);
-  if (flags.out) (await import('@efficientscale/core')).writeFileAtomic(flags.out, `${JSON.stringify(file, null, 2)}\n`);
+  if (flags.out) (await import('@efficientscale/core/node')).writeFileAtomic(flags.out, `${JSON.stringify(file, null, 2)}\n`);
   if (flags.plot) await plotCurveFit(flags.plot, runs, fit, boot);
   const seconds = (performance.now() - started) / 1000;
   if (flags.json) {

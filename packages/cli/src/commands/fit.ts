@@ -219,7 +219,7 @@ export function registerFit(program: Command): void {
       }
       const file = toLawFile(fit, boot);
       // core (and with it tfjs) is loaded only when a file is written, so fits without --out start fast.
-      if (flags.out) (await import('@efficientscale/core')).writeFileAtomic(flags.out, `${JSON.stringify(file, null, 2)}\n`);
+      if (flags.out) (await import('@efficientscale/core/node')).writeFileAtomic(flags.out, `${JSON.stringify(file, null, 2)}\n`);
       if (flags.plot) await plotFit(flags.plot, points, fit, boot);
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { disposeModel, forward, loadModel, mismatch, readSafetensors, resolveCheckpointDir, tf, toRaw, writeSafetensors, type BackendName } from '@efficientscale/core';
+import { disposeModel, forward, loadModel, mismatch, readSafetensors, resolveCheckpointDir, tf, toRaw, writeSafetensors, type BackendName } from '@efficientscale/core/node';
 import { backendOption, useBackend } from './options.js';
 import { addForceOption, checkOutputFiles } from './outputs.js';
 

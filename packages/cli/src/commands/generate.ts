@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { disposeModel, eosTokens, generate, loadModel, readRunInfo, resolveCheckpointDir, tokenizerByName, type BackendName } from '@efficientscale/core';
+import { disposeModel, eosTokens, generate, loadModel, readRunInfo, resolveCheckpointDir, tokenizerByName, type BackendName } from '@efficientscale/core/node';
 import { TextStream } from './text-stream.js';
 import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, useBackend } from './options.js';
 

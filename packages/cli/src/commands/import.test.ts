@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ByteTokenizer, forward, fromRaw, initParams, llamaConfig, loadModel, readSafetensors, saveModel, tf, writeSafetensors, type RawTensor } from '@efficientscale/core';
+import { ByteTokenizer, forward, fromRaw, initParams, llamaConfig, loadModel, readSafetensors, saveModel, tf, writeSafetensors, type RawTensor } from '@efficientscale/core/node';
 import '@efficientscale/moe';
 import { cli } from './test-util.js';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { TOKENIZER_FILES, copyOutput, countParams, openCheckedTensors, readHfConfig, transformCheckpoint, weightTable, type PlanOutput } from '@efficientscale/core';
+import { TOKENIZER_FILES, copyOutput, countParams, openCheckedTensors, readHfConfig, transformCheckpoint, weightTable, type PlanOutput } from '@efficientscale/core/node';
 import { positiveNumber } from './options.js';
 
 interface ImportFlags {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { llamaConfig, loadModel, saveModel, tf } from '@efficientscale/core';
+import { llamaConfig, loadModel, saveModel, tf } from '@efficientscale/core/node';
 import { cli } from './test-util.js';
 
 /** `train --init-from`: a new run from any checkpoint's weights (and moments), counters at 0. */

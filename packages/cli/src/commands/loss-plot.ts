@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { readMetrics } from '@efficientscale/core';
+import { readMetrics } from '@efficientscale/core/node';
 import { writeLineChartSvg, type ChartPoint } from '../plot/index.js';
 
 /** Plots train and eval loss against tokens seen, with the unigram entropy as the bar to beat. */

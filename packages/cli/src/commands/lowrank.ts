@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadDefaultCorpus, loadTextCorpus, readHfConfig, readRunInfo, splitTrainVal, mismatch, resolveCheckpointDir, tf, UserError, type BackendName } from '@efficientscale/core';
+import { loadDefaultCorpus, loadTextCorpus, readHfConfig, readRunInfo, splitTrainVal, mismatch, resolveCheckpointDir, tf, UserError, type BackendName } from '@efficientscale/core/node';
 import { lowRankStats, planDense, planLowRank, type LowRankPlanOptions, type LowRankPlanReport, type ToDenseReport } from '@efficientscale/lowrank';
 import { backendOption, positiveInt, positiveNumber, useBackend } from './options.js';
 import { addTransformFlags, refuseWithStream, runFields, runLine, runTransform, type TransformFlags, type TransformRun } from './transform-run.js';

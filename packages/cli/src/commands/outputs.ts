@@ -21,13 +21,13 @@ export function addForceOption<C extends Command>(cmd: C): C {
 export async function checkOutputFiles(files: ReadonlyArray<readonly [flag: string, file: string | undefined]>, force?: boolean): Promise<void> {
   const named = files.filter((f): f is readonly [string, string] => f[1] !== undefined);
   if (named.length === 0) return;
-  const { assertOutputFile } = await import('@efficientscale/core');
+  const { assertOutputFile } = await import('@efficientscale/core/node');
   for (const [what, file] of named) assertOutputFile(file, { force, what });
 }
 
 /** Checks a directory the command writes the named files into (a plot folder), then creates it. */
 export async function prepareOutputDir(dir: string, names: readonly string[], force?: boolean, what = '--out'): Promise<void> {
-  const { assertOutputFilesIn, makeDirs } = await import('@efficientscale/core');
+  const { assertOutputFilesIn, makeDirs } = await import('@efficientscale/core/node');
   assertOutputFilesIn(dir, names, { force, what });
   makeDirs(dir, `${what} ${dir}`);
 }

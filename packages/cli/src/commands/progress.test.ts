@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Progress } from '@efficientscale/core';
+import type { Progress } from '@efficientscale/core/node';
 import { trainingProgress } from './progress.js';
 
 const step = (n: number, shares?: number[]): Progress => ({

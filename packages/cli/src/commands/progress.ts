@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Progress } from '@efficientscale/core';
+import type { Progress } from '@efficientscale/core/node';
 import { DeadExpertWatch, formatExpertLoad } from '@efficientscale/moe';
 
 const formatDuration = (s: number) => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { mismatch, readMetrics } from '@efficientscale/core';
+import { mismatch, readMetrics } from '@efficientscale/core/node';
 import { metricsFilesOf } from '@efficientscale/scaling-laws/node';
 import { addForceOption, prepareOutputDir } from './outputs.js';
 

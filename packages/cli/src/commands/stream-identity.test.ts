@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { copyOutput, initParams, llamaConfig, mapValues, saveCheckpoint, tf, toRaw, transformCheckpoint, weightTable, type ModelConfig, type Params, type RawTensor, type TransformPlan } from '@efficientscale/core';
+import { copyOutput, initParams, llamaConfig, mapValues, saveCheckpoint, tf, toRaw, transformCheckpoint, weightTable, type ModelConfig, type Params, type RawTensor, type TransformPlan } from '@efficientscale/core/node';
 import { planGrow } from '@efficientscale/progressive';
 import { planUpcycle } from '@efficientscale/moe';
 import { planDense, planLowRank, toLowRank } from '@efficientscale/lowrank';

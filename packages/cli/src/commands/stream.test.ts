@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ByteTokenizer, disposeModel, forward, initParams, llamaConfig, loadModel, saveModel, tf } from '@efficientscale/core';
+import { ByteTokenizer, disposeModel, forward, initParams, llamaConfig, loadModel, saveModel, tf } from '@efficientscale/core/node';
 import { upcycle } from '@efficientscale/moe';
 import { growDepth } from '@efficientscale/progressive';
 import { cli } from './test-util.js';

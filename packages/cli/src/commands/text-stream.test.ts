@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { ByteTokenizer, Gpt2Tokenizer, initParams, llamaConfig, saveModel, tf, TokenizerJson, type Tokenizer } from '@efficientscale/core';
+import { ByteTokenizer, Gpt2Tokenizer, initParams, llamaConfig, saveModel, tf, TokenizerJson, type Tokenizer } from '@efficientscale/core/node';
 import { runCli } from '../program.js';
 import { cli } from './test-util.js';
 import { TextStream } from './text-stream.js';

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ByteTokenizer, countParams, flopsPerToken, getPreset, llamaConfig, startRun } from '@efficientscale/core';
+import { ByteTokenizer, countParams, flopsPerToken, getPreset, llamaConfig, startRun } from '@efficientscale/core/node';
 import { growStage, planProgressive } from '@efficientscale/progressive';
 import { cli } from './test-util.js';
 

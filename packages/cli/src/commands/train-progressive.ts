@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { countParams, splitTrainVal, UserError, wsdSchedule, type ModelConfig, type RunSpec, type StartOptions, type Tokenizer, type TrainerOptions } from '@efficientscale/core';
+import { countParams, splitTrainVal, UserError, wsdSchedule, type ModelConfig, type RunSpec, type StartOptions, type Tokenizer, type TrainerOptions } from '@efficientscale/core/node';
 import { growStage, planProgressive, progressiveMethods, runPilot, type PilotResult, type ProgressiveMethod } from '@efficientscale/progressive';
 import { nonNegativeInt, numberList, positiveInt } from './options.js';
 

@@ -20,7 +20,7 @@ import {
   type BackendName,
   type RunResult,
   type RunSpec,
-} from '@efficientscale/core';
+} from '@efficientscale/core/node';
 import { backendOption, nonNegativeInt, positiveInt, positiveNumber, useBackend } from './options.js';
 import { trainingProgress } from './progress.js';
 import { writeLossPlot } from './loss-plot.js';

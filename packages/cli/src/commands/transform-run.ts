@@ -3,7 +3,7 @@
  * written, core's transformCheckpoint, and the report (wall time and peak memory beside the plan's own).
  */
 import type { Command } from 'commander';
-import { transformCheckpoint, UserError, type TransformInput, type TransformOptions, type TransformPlan, type TransformResult } from '@efficientscale/core';
+import { transformCheckpoint, UserError, type TransformInput, type TransformOptions, type TransformPlan, type TransformResult } from '@efficientscale/core/node';
 import { positiveNumber } from './options.js';
 import { tensorProgress } from './progress.js';
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { checkpointTokenizer, loadDefaultCorpus, loadTextCorpus, readHfConfig, resolveCheckpointDir, tf, type BackendName, type ModelConfig } from '@efficientscale/core';
+import { checkpointTokenizer, loadDefaultCorpus, loadTextCorpus, readHfConfig, resolveCheckpointDir, tf, type BackendName, type ModelConfig } from '@efficientscale/core/node';
 import { defaultCalibration, planUpcycle, upcycleStats, type RouterInit, type UpcyclePlanOptions, type UpcyclePlanReport } from '@efficientscale/moe';
 import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, useBackend } from './options.js';
 import { addTransformFlags, refuseWithStream, runFields, runLine, runTransform, type TransformFlags, type TransformRun } from './transform-run.js';

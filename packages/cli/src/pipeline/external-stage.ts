@@ -29,7 +29,7 @@ import {
   writeFileAtomic,
   type MetricsRecord,
   type RunResult,
-} from '@efficientscale/core';
+} from '@efficientscale/core/node';
 import type { PlannedStage } from './layout.js';
 import { fromCheckpointDir } from './model.js';
 import type { TrainStage } from './plan.js';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readMetrics, readSafetensors, tf } from '@efficientscale/core';
+import { readMetrics, readSafetensors, tf } from '@efficientscale/core/node';
 import { BIN } from '../commands/spawn-cli.js';
 import { cli } from '../commands/test-util.js';
 import { writeTestPlan } from './test-plans.js';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ByteTokenizer, defaultAdamW, llamaConfig, loadModel, readSafetensors, saveModel, startRun, tf, UserError, type RunResult, type RunSpec } from '@efficientscale/core';
+import { ByteTokenizer, defaultAdamW, llamaConfig, loadModel, readSafetensors, saveModel, startRun, tf, UserError, type RunResult, type RunSpec } from '@efficientscale/core/node';
 import { layoutStages } from './layout.js';
 import { parsePlan } from './plan.js';
 import { runPipeline } from './run.js';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkpointTokenizer, getPreset, llamaConfig, mismatch, parseConfig, readText, resolveCheckpointDir, tokenizerByName, type ModelConfig } from '@efficientscale/core';
+import { checkpointTokenizer, getPreset, llamaConfig, mismatch, parseConfig, readText, resolveCheckpointDir, tokenizerByName, type ModelConfig } from '@efficientscale/core/node';
 import type { Plan, TrainStage } from './plan.js';
 
 /** The checkpoint directory a first stage's `from` names (a run directory resolves to its checkpoint/); refused unless it holds a config.json. */

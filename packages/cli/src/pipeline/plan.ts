@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
-import { backendNames, mismatch, presets, readJsonObject, tokenizerKinds } from '@efficientscale/core';
+import { backendNames, mismatch, presets, readJsonObject, tokenizerKinds } from '@efficientscale/core/node';
 import { depthMethods, widthMethods } from '@efficientscale/progressive';
 import { TRAINER_FIELDS, unknownFields } from './trainer-template.js';
 

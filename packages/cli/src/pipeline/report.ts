@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readMetrics, writeFileAtomic } from '@efficientscale/core';
+import { readMetrics, writeFileAtomic } from '@efficientscale/core/node';
 import { countLabel } from '../plot/index.js';
 import { evalPoints, writeLossCurvePlots, type LossCurve } from '../plot/loss-curves.js';
 import { trains, type PlannedStage } from './layout.js';

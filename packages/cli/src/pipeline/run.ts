@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { countParams, EMBEDDED_CORPUS, flopsPerToken, loadDefaultCorpus, loadTextCorpus, makeDirs, mismatch, tokenizerByName, writeFileAtomic, type Corpus, type Progress, type Tokenizer } from '@efficientscale/core';
+import { countParams, EMBEDDED_CORPUS, flopsPerToken, loadDefaultCorpus, loadTextCorpus, makeDirs, mismatch, tokenizerByName, writeFileAtomic, type Corpus, type Progress, type Tokenizer } from '@efficientscale/core/node';
 import { layoutStages, trains, type PlannedStage } from './layout.js';
 import type { Plan, TrainStage } from './plan.js';
 import { clearStageDir, completedStage, hasCheckpoint, writeStageRecord, type StageRecord } from './stage-dir.js';

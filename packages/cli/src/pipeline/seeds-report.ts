@@ -4,7 +4,7 @@
  * with the median and range; the plots draw every seed's pipeline and the baseline that set its bar.
  */
 import * as path from 'node:path';
-import { writeFileAtomic } from '@efficientscale/core';
+import { writeFileAtomic } from '@efficientscale/core/node';
 import { countLabel } from '../plot/index.js';
 import { writeLossCurvePlots, type LossCurve } from '../plot/loss-curves.js';
 import { layoutStages } from './layout.js';

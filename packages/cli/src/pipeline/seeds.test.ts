@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readMetrics, tf } from '@efficientscale/core';
+import { readMetrics, tf } from '@efficientscale/core/node';
 import { catchUp } from '@efficientscale/progressive';
 import { cli } from '../commands/test-util.js';
 import { evalPoints } from '../plot/loss-curves.js';

@@ -6,7 +6,7 @@
  * "per-stage" a continuing stage's cosine or WSD runs from its first step (warmup = that step, so it
  * starts at its peak) to its last.
  */
-import { defaultAdamW, wsdSchedule, type RunSpec, type ScheduleSpec } from '@efficientscale/core';
+import { defaultAdamW, wsdSchedule, type RunSpec, type ScheduleSpec } from '@efficientscale/core/node';
 import type { PlannedStage } from './layout.js';
 import type { Plan, PlanSchedule } from './plan.js';
 

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { mismatch, runPaths, writeFileAtomic } from '@efficientscale/core';
+import { mismatch, runPaths, writeFileAtomic } from '@efficientscale/core/node';
 import type { Stage } from './plan.js';
 
 export const STAGE_FORMAT = 'efficientscale-pipeline-stage-1';

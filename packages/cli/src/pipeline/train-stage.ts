@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { continueRun, mismatch, startRun, type Corpus, type Progress, type RunResult, type RunSpec, type Tokenizer } from '@efficientscale/core';
+import { continueRun, mismatch, startRun, type Corpus, type Progress, type RunResult, type RunSpec, type Tokenizer } from '@efficientscale/core/node';
 import type { PlannedStage } from './layout.js';
 import type { Plan, TrainStage } from './plan.js';
 import { fromCheckpointDir } from './model.js';

@@ -7,7 +7,7 @@ import { splitTrainVal, tf, type ModelConfig, type Tokenizer } from '@efficients
 import type { PlannedStage } from './layout.js';
 import { stagePlan, stageSummary, type TransformStage } from './transforms.js';
 import { checkpointOf, clearStageDir } from './stage-dir.js';
-import { transformCheckpoint } from '@efficientscale/core';
+import { transformCheckpoint } from '@efficientscale/core/node';
 
 export interface TransformContext {
   corpus: { text: string };

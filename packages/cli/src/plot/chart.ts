@@ -148,6 +148,6 @@ export async function lineChartSvg(chart: LineChart): Promise<string> {
 /** Renders `chart` and writes it to `path` as SVG (atomically). */
 export async function writeLineChartSvg(path: string, chart: LineChart): Promise<void> {
   const svg = await lineChartSvg(chart);
-  const { writeFileAtomic } = await import('@efficientscale/core');
+  const { writeFileAtomic } = await import('@efficientscale/core/node');
   writeFileAtomic(path, svg);
 }

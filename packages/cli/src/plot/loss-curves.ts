@@ -3,7 +3,7 @@
  * against training FLOPs, read from metrics.jsonl. One drawing code for `pipeline` and `report`.
  */
 import * as path from 'node:path';
-import type { MetricsRecord } from '@efficientscale/core';
+import type { MetricsRecord } from '@efficientscale/core/node';
 import { writeLineChartSvg, type ChartSeries } from './chart.js';
 
 export interface LossCurve {

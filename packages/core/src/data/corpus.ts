@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { mismatch } from '../errors.js';
-import { readText } from '../io/read.js';
+import { readText } from '../io/read-file.js';
 import { brownFileToParagraphs } from './brown.js';
 
 export interface Corpus {

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { mismatch } from '../errors.js';
 import type { HuggingFaceTokenizer, Tokenizer } from './tokenizer.js';
-import { GPT2_END_OF_TEXT, gpt2TokenBytes, gpt2TokenizerJson } from './byte-level-json.js';
+import { GPT2_END_OF_TEXT } from './byte-level-json.js';
+import { gpt2TokenBytes, gpt2TokenizerJson } from './gpt2-json.js';
 
 interface Encoding {
   encode(text: string): number[];

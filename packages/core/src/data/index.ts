@@ -1,5 +1,7 @@
-export { ByteTokenizer, builtInOrItself, tokenizerFromJSON, tokenizerByName, tokenizerKinds, type Tokenizer, type HuggingFaceTokenizer } from './tokenizer.js';
-export { byteTokenizerJson, gpt2TokenizerJson, builtInTokenizerOf } from './byte-level-json.js';
+export { ByteTokenizer, tokenizerKinds, type Tokenizer, type HuggingFaceTokenizer } from './tokenizer.js';
+export { builtInOrItself, tokenizerFromJSON, tokenizerByName } from './load-tokenizer.js';
+export { byteTokenizerJson } from './byte-level-json.js';
+export { gpt2TokenizerJson, builtInTokenizerOf } from './gpt2-json.js';
 export { Gpt2Tokenizer } from './gpt2-tokenizer.js';
 export { TokenizerJson, readTokenizerJson, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE } from './tokenizer-json.js';
 export { loadDefaultCorpus, loadTextCorpus, loadCorpus, loadRecordedCorpus, EMBEDDED_CORPUS, type Corpus } from './corpus.js';

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { llamaConfig } from '../model/config.js';
 import { defaultAdamW } from '../train/adamw.js';
 import { readRunInfo, continueRun, runPaths, startRun, type RunSpec } from '../train/run.js';
-import { tokenizerByName, tokenizerFromJSON } from './tokenizer.js';
+import { tokenizerByName, tokenizerFromJSON } from './load-tokenizer.js';
 import { TokenizerJson } from './tokenizer-json.js';
 import { checkpointTokenizer, tokenizerFiles } from '../hf/tokenizer-files.js';
 import { tinyBpe } from './test-tokenizers.js';

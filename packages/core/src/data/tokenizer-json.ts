@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { mismatch } from '../errors.js';
-import { describeJson, isPlainObject, readJsonObject } from '../io/read.js';
+import { describeJson, isPlainObject } from '../io/read.js';
+import { readJsonObject } from '../io/read-file.js';
 import type { HuggingFaceTokenizer, Tokenizer } from './tokenizer.js';
 
 export const TOKENIZER_FILE = 'tokenizer.json';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
 import { UserError } from '../errors.js';
-import { ByteTokenizer, tokenizerByName, tokenizerFromJSON } from './tokenizer.js';
+import { ByteTokenizer } from './tokenizer.js';
+import { tokenizerByName, tokenizerFromJSON } from './load-tokenizer.js';
 
 describe('ByteTokenizer', () => {
   const tok = new ByteTokenizer();

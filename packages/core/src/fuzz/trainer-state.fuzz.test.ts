@@ -7,7 +7,7 @@ import { tf } from '../tf.js';
 import { llamaConfig } from '../model/config.js';
 import { ByteTokenizer } from '../data/tokenizer.js';
 import { loadCheckpointFiles, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint.js';
-import { readSafetensors } from '../io/safetensors.js';
+import { readSafetensors } from '../io/safetensors-fs.js';
 import { assertFinite } from '../io/nonfinite.js';
 import { continueRun, runPaths, startRun, type RunSpec } from '../train/run.js';
 import { defaultAdamW } from '../train/adamw.js';

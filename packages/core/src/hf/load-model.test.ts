@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tf } from '../tf.js';
 import { UserError } from '../errors.js';
-import { readSafetensors } from '../io/safetensors.js';
+import { readSafetensors } from '../io/safetensors-fs.js';
 import { llamaConfig, type ModelConfig } from '../model/config.js';
 import { forward } from '../model/forward.js';
 import { initParams, type Params } from '../model/params.js';

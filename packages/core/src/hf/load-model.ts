@@ -10,7 +10,7 @@ import { mismatch } from '../errors.js';
 import { findInterruptedDirSwap } from '../io/atomic.js';
 import { CONFIG_FILE, type LoadOptions } from '../io/checkpoint.js';
 import { assertFinite } from '../io/nonfinite.js';
-import { readJsonObject } from '../io/read.js';
+import { readJsonObject } from '../io/read-file.js';
 import { dimsOf, validateConfig, type ModelConfig } from '../model/config.js';
 import { checkParams, type Params } from '../model/params.js';
 import { fromRaw } from '../model/raw.js';

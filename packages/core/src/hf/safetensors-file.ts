@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { UserError, mismatch } from '../errors.js';
-import { statRegularFile } from '../io/read.js';
+import { statRegularFile } from '../io/read-file.js';
 import { decodeSafetensorsHeader, safetensorsHeaderLength, tensorFromBytes, type Entry, type RawTensor, type SafetensorsHeader } from '../io/safetensors.js';
 
 function openForReading(file: string): number {

@@ -12,10 +12,12 @@ import { saveModel } from '../model/load.js';
 import { defaultAdamW } from '../train/adamw.js';
 import { readRunInfo, runPaths, startRun, type RunSpec } from '../train/run.js';
 import { loadDefaultCorpus } from '../data/corpus.js';
-import { ByteTokenizer, tokenizerByName, type Tokenizer } from '../data/tokenizer.js';
+import { ByteTokenizer, type Tokenizer } from '../data/tokenizer.js';
+import { tokenizerByName } from '../data/load-tokenizer.js';
 import { Gpt2Tokenizer } from '../data/gpt2-tokenizer.js';
 import { TokenizerJson } from '../data/tokenizer-json.js';
-import { builtInTokenizerOf, byteTokenizerJson, gpt2TokenizerJson } from '../data/byte-level-json.js';
+import { byteTokenizerJson } from '../data/byte-level-json.js';
+import { builtInTokenizerOf, gpt2TokenizerJson } from '../data/gpt2-json.js';
 import { tinyBpe } from '../data/test-tokenizers.js';
 import { checkpointTokenizer, checkpointTokenizerFiles, tokenizerForCheckpoint } from './tokenizer-files.js';
 

@@ -7,8 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mismatch } from '../errors.js';
-import { isPlainObject, parseJsonObject, readJsonObject, readText } from '../io/read.js';
-import { builtInOrItself, ByteTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
+import { isPlainObject, parseJsonObject } from '../io/read.js';
+import { readJsonObject, readText } from '../io/read-file.js';
+import { ByteTokenizer, type Tokenizer } from '../data/tokenizer.js';
+import { builtInOrItself, tokenizerFromJSON } from '../data/load-tokenizer.js';
 import { readTokenizerJson, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../data/tokenizer-json.js';
 
 export const GENERATION_CONFIG_FILE = 'generation_config.json';

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { loadCheckpointFiles, readCheckpointText, saveCheckpoint } from './checkpoint.js';
-import { encodeSafetensors, readSafetensors, type RawTensor } from './safetensors.js';
+import { encodeSafetensors, type RawTensor } from './safetensors.js';
+import { readSafetensors } from './safetensors-fs.js';
 
 const LLAMA_TINY = fileURLToPath(new URL('../../../../../shared/data/hf-reference/llama-tiny/', import.meta.url));
 

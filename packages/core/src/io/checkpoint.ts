@@ -12,8 +12,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mismatch } from '../errors.js';
 import { findInterruptedDirSwap, isPlainFileName, writeDirAtomic } from './atomic.js';
-import { isPlainObject, readJsonObject, readText, describeJson } from './read.js';
-import { encodeSafetensors, readSafetensors, type RawTensor } from './safetensors.js';
+import { isPlainObject, describeJson } from './read.js';
+import { readJsonObject, readText } from './read-file.js';
+import { encodeSafetensors, type RawTensor } from './safetensors.js';
+import { readSafetensors } from './safetensors-fs.js';
 import { assertFinite } from './nonfinite.js';
 import { checkpointTokenizerFiles, TOKENIZER_FILES, type TokenizerSource } from '../hf/tokenizer-files.js';
 

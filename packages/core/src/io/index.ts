@@ -3,11 +3,10 @@ export { encodeFloats } from './dtypes.js';
 export {
   encodeSafetensors,
   decodeSafetensors,
-  readSafetensors,
-  writeSafetensors,
   type RawTensor,
   type DecodedSafetensors,
 } from './safetensors.js';
+export { readSafetensors, writeSafetensors } from './safetensors-fs.js';
 export { writeFileAtomic, writeDirAtomic } from './atomic.js';
 export { assertWritableLocation, assertOutputFile, assertOutputFilesIn, assertNewOutputDir, isCheckpointDir, makeDirs, type OutputFileOptions } from './output-path.js';
 export {

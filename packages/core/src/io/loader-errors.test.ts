@@ -10,7 +10,8 @@ import { initParams } from '../model/params.js';
 import { disposeModel, loadModel, saveModel } from '../model/load.js';
 import { readTokenizerJson } from '../data/tokenizer-json.js';
 import { loadCheckpointFiles, MODEL_INDEX_FILE } from './checkpoint.js';
-import { parseJsonObject, readBytes } from './read.js';
+import { parseJsonObject } from './read.js';
+import { readBytes } from './read-file.js';
 
 /** "A loader that cannot finish says why": every case here is refused with one UserError line, fast. */
 const config = llamaConfig({ vocab: 16, hidden: 8, ffn: 16, layers: 1, heads: 2, maxPositions: 8 });

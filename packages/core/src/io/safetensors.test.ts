@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
-import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type RawTensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type RawTensor } from './safetensors.js';
+import { readSafetensors, writeSafetensors } from './safetensors-fs.js';
 
 // Shared data lives in ../shared beside the repository root (CI clones it there too).
 const LLAMA_TINY = fileURLToPath(new URL('../../../../../shared/data/hf-reference/llama-tiny/', import.meta.url));

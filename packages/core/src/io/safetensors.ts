@@ -5,9 +5,8 @@
  * loads with silently wrong shapes or offsets is worse than one that fails to load.
  */
 import { mismatch } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
 import { DTYPE_SIZE, convertToComputeType, isDType, type DType } from './dtypes.js';
-import { decodeUtf8, describeJson, isPlainObject, parseJsonObject, readBytes } from './read.js';
+import { decodeUtf8, describeJson, isPlainObject, parseJsonObject } from './read.js';
 import { checkStrictJson } from './strict-json.js';
 
 export type { DType } from './dtypes.js';
@@ -260,13 +259,4 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
     entries.map((e) => [e.name, tensorFromBytes(bytes, dataStart + e.begin, e, `${source}: tensor ${JSON.stringify(e.name)}`)]),
   );
   return { tensors, metadata };
-}
-
-export function readSafetensors(file: string): DecodedSafetensors {
-  return decodeSafetensors(readBytes(file, 'a safetensors file'), file);
-}
-
-/** Writes a safetensors file atomically (a crash leaves the previous file intact). */
-export function writeSafetensors(file: string, tensors: Record<string, RawTensor>, metadata?: Record<string, string>): void {
-  writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { mismatch, type UserError } from '../errors.js';
 import { describeJson } from '../io/read.js';
+import { envVar } from '../env.js';
 
 /** Largest size any one dimension may have; far above real models, small enough that products stay exact. */
 export const MAX_DIM = 2 ** 24;
@@ -17,7 +18,7 @@ export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 export const DEFAULT_MAX_PARAMS = 2 ** 32;
 
 export function maxParams(): number {
-  const env = Number(process.env.EFFICIENTSCALE_MAX_PARAMS);
+  const env = Number(envVar('EFFICIENTSCALE_MAX_PARAMS'));
   return Number.isSafeInteger(env) && env > 0 ? env : DEFAULT_MAX_PARAMS;
 }
 

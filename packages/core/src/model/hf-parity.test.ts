@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tf } from '../tf.js';
-import { readSafetensors } from '../io/safetensors.js';
+import { readSafetensors } from '../io/safetensors-fs.js';
 import { parseConfig } from './config.js';
 import { forward } from './forward.js';
 import { checkParams } from './params.js';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors-fs.js';
 import { llamaConfig } from './config.js';
 import { initParams } from './params.js';
 import { disposeModel, loadModel, saveModel } from './load.js';

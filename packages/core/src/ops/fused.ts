@@ -1,6 +1,7 @@
 import { tf } from '../tf.js';
 import { kernelNames, optionalKernelNames } from './kernel-names.js';
 import { registerCpuKernels } from './cpu-kernels.js';
+import { envVar } from '../env.js';
 
 /**
  * The model's fused operations. Each runs as one kernel where the active backend has it (the stock cpu
@@ -13,7 +14,7 @@ registerCpuKernels();
 const K = { ...kernelNames, ...optionalKernelNames };
 
 // EFFICIENTSCALE_FUSED=0 runs the stock-op compositions everywhere (to measure what fusion buys).
-let fusedEnabled = process.env.EFFICIENTSCALE_FUSED !== '0';
+let fusedEnabled = envVar('EFFICIENTSCALE_FUSED') !== '0';
 
 /** Turns the fused kernels off (tests compare both paths). */
 export function setFusedKernels(enabled: boolean): void {

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { llamaConfig } from '../model/config.js';
 import { loadModel, saveModel } from '../model/load.js';
 import { ByteTokenizer } from '../data/tokenizer.js';
-import { readSafetensors } from '../io/safetensors.js';
+import { readSafetensors } from '../io/safetensors-fs.js';
 import { continueRun, runPaths, startRun, type RunResult, type RunSpec } from './run.js';
 import { defaultAdamW } from './adamw.js';
 

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { llamaConfig } from '../model/config.js';
 import { loadModel } from '../model/load.js';
 import { ByteTokenizer } from '../data/tokenizer.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors-fs.js';
 import { loadCheckpointFiles } from '../io/checkpoint.js';
 import { defaultAdamW } from './adamw.js';
 import { continueRun, runPaths, startRun, truncateMetrics, type RunSpec } from './run.js';

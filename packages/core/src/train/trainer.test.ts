@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { llamaConfig } from '../model/config.js';
 import { initParams } from '../model/params.js';
 import { ByteTokenizer } from '../data/tokenizer.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors-fs.js';
 import { splitTrainVal } from '../data/batches.js';
 import { Trainer } from './trainer.js';
 import { continueRun, runPaths, startRun, type RunSpec } from './run.js';

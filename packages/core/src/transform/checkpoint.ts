@@ -13,7 +13,8 @@ import { CONFIG_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE } from '../io/checkpoin
 import { assertFinite } from '../io/nonfinite.js';
 import { assertNewOutputDir } from '../io/output-path.js';
 import type { StoredFloat } from '../io/dtypes.js';
-import { readSafetensors, type RawTensor } from '../io/safetensors.js';
+import type { RawTensor } from '../io/safetensors.js';
+import { readSafetensors } from '../io/safetensors-fs.js';
 import { CheckpointTensors } from '../hf/checkpoint-tensors.js';
 import { SafetensorsFile } from '../hf/safetensors-file.js';
 import { loadHfModel, openCheckedTensors, readHfConfig } from '../hf/load-model.js';
