@@ -16,7 +16,7 @@ export { createRng, restoreRng, type Rng, type RngState } from './data/rng.js';
 export { splitTrainVal, BatchSampler, evalBatches, type Batch, type SamplerOptions, type SamplerState } from './data/batches.js';
 export { unigramEntropy } from './data/unigram.js';
 export { float32Config } from './hf/write-config.js';
-export { copyOutput, chainPlans, cachedReader, mapsMoments, elementsOf, type PlanOutput, type TransformPlan, type ReadTensor, type MomentKind } from './transform/plan.js';
+export { copyOutput, withoutMoments, chainPlans, cachedReader, mapsMoments, elementsOf, type PlanOutput, type TransformPlan, type ReadTensor, type MomentKind } from './transform/plan.js';
 export { applyPlan, checkPlan, transformInMemory, type AppliedPlan, type InMemoryResult } from './transform/run.js';
 export { logitGap, probeTokens, type LogitGap } from './transform/probe.js';
 
