@@ -1,7 +1,8 @@
 {
   "variables": {
     "es_march%": "native",
-    "es_static_cxx%": "0"
+    "es_static_cxx%": "0",
+    "es_old_glibc%": "0"
   },
   "targets": [
     {
@@ -25,7 +26,8 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O3", "-march=<(es_march)", "-fno-math-errno", "-fexceptions"],
       "conditions": [
-        ["es_static_cxx==1", { "ldflags": ["-static-libstdc++", "-static-libgcc"] }]
+        ["es_static_cxx==1", { "ldflags": ["-static-libstdc++", "-static-libgcc"] }],
+        ["es_old_glibc==1", { "cflags_cc": ["-include", "<(module_root_dir)/src/native/glibc-compat.h"] }]
       ],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",

@@ -2,13 +2,14 @@
 // The prepack check: a tarball of this package must carry the prebuilt binaries (prebuilds/ is not in git,
 // so a pack from a fresh checkout would ship none and users without a compiler would get the 28× slower
 // stock cpu backend). Refuses, in one line, unless prebuilds/ holds a linux-x64 glibc binary for every
-// x86-64 level and SOURCES.sha256 matches the src/native about to be packed.
+// x86-64 level, each loading on glibc MAX_GLIBC (made by scripts/prebuild-old-glibc.sh, not on this
+// machine's newer glibc), and SOURCES.sha256 matches the src/native about to be packed.
 //
 //   node scripts/check-prebuilds.mjs    # exit 1 with the reason, else exit 0 and say what ships
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SOURCES_FILE, X64_LEVELS, prebuiltFile, sourcesHash } from './prebuilt.mjs';
+import { MAX_GLIBC, SOURCES_FILE, X64_LEVELS, compareVersions, glibcNeeded, prebuiltFile, sourcesHash } from './prebuilt.mjs';
 
 const BUILD_COMMAND = 'pnpm --filter @efficientscale/backend-native build:prebuilds';
 
@@ -18,6 +19,10 @@ export function prebuildsProblem(pkgDir) {
   const missing = expected.filter((f) => !existsSync(join(pkgDir, f)));
   if (missing.length === expected.length) return `expected prebuilt binaries in prebuilds/linux-x64/, found none (run ${BUILD_COMMAND})`;
   if (missing.length > 0) return `expected a prebuilt binary for every x86-64 level, found none at ${missing.join(', ')} (run ${BUILD_COMMAND})`;
+  for (const f of expected) {
+    const glibc = glibcNeeded(join(pkgDir, f));
+    if (glibc && compareVersions(glibc, MAX_GLIBC) > 0) return `expected prebuilt binaries that load on glibc ${MAX_GLIBC}, found ${f} needing glibc ${glibc} (run ${BUILD_COMMAND})`;
+  }
   const stamp = join(pkgDir, SOURCES_FILE);
   if (!existsSync(stamp)) return `expected ${SOURCES_FILE} beside the prebuilt binaries, found none (run ${BUILD_COMMAND})`;
   if (readFileSync(stamp, 'utf8').trim() !== sourcesHash(pkgDir)) {

@@ -4,20 +4,25 @@
 // so that only glibc and the OpenBLAS runtime (libopenblas.so.0) are needed where they are loaded. Each is
 // built in a scratch copy of the sources (build/ keeps the -march=native development build), loaded and
 // self-tested, then written to prebuilds/linux-x64/ with prebuilds/SOURCES.sha256. Linux x64 only.
+// The glibc a binary needs is that of the machine it is linked on (less the libm functions that
+// src/native/glibc-compat.h binds to old versions): the shipped ones are made on an old glibc by
+// scripts/prebuild-old-glibc.sh, which runs this inside a Debian root with --max-glibc.
 //
-//   node scripts/prebuild.mjs                   # every level
-//   node scripts/prebuild.mjs x86-64-v3         # some levels
+//   node scripts/prebuild.mjs                      # every level, for this machine's glibc
+//   node scripts/prebuild.mjs x86-64-v3            # some levels
+//   node scripts/prebuild.mjs --max-glibc=2.28     # fail when a binary needs a newer glibc
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SOURCES_FILE, X64_LEVELS, cpuLevels, prebuiltFile, sourcesHash } from './prebuilt.mjs';
+import { SOURCES_FILE, X64_LEVELS, compareVersions, cpuLevels, glibcNeeded, prebuiltFile, sourcesHash } from './prebuilt.mjs';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const asked = process.argv.slice(2);
+const maxGlibc = process.argv.find((a) => a.startsWith('--max-glibc='))?.slice('--max-glibc='.length);
+const asked = process.argv.slice(2).filter((a) => !a.startsWith('--max-glibc='));
 const levels = asked.length ? asked : X64_LEVELS.map((l) => l.level);
 const fail = (msg) => {
   process.stderr.write(`prebuild: ${msg}\n`);
@@ -39,9 +44,11 @@ for (const level of levels) {
     // binding.gyp resolves node-addon-api from its own folder: link this package's node_modules there.
     symlinkSync(join(pkgDir, 'node_modules'), join(scratch, 'node_modules'));
     const started = performance.now();
-    const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--jobs=max', `--es_march=${level}`, '--es_static_cxx=1'], { cwd: scratch, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--jobs=max', `--es_march=${level}`, '--es_static_cxx=1', '--es_old_glibc=1'], { cwd: scratch, encoding: 'utf8' });
     if (r.status !== 0) fail(`${level}: node-gyp failed (exit ${r.status}):\n${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-30).join('\n')}`);
     const built = join(scratch, 'build', 'Release', 'efficientscale_native.node');
+    const glibc = glibcNeeded(built);
+    if (maxGlibc && glibc && compareVersions(glibc, maxGlibc) > 0) fail(`${level}: expected a binary that loads on glibc ${maxGlibc}, found one that needs glibc ${glibc} (objdump -T ${built})`);
     if (runnable.has(level)) {
       const test = require(built).selfTest();
       if (test !== true) fail(`${level}: self-test failed: ${test}`);
@@ -49,7 +56,7 @@ for (const level of levels) {
     const dest = join(pkgDir, prebuiltFile(level));
     mkdirSync(dirname(dest), { recursive: true });
     copyFileSync(built, dest);
-    process.stderr.write(`prebuild: ${dest} (${((performance.now() - started) / 1000).toFixed(0)} s${runnable.has(level) ? ', self-test passed' : ', not run: this CPU lacks the level'})\n`);
+    process.stderr.write(`prebuild: ${dest} (${((performance.now() - started) / 1000).toFixed(0)} s, needs glibc ${glibc}${runnable.has(level) ? ', self-test passed' : ', not run: this CPU lacks the level'})\n`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -1,6 +1,9 @@
 export declare const X64_LEVELS: { level: string; flags: string[] }[];
 export declare const PREBUILDS_DIR: string;
 export declare const SOURCES_FILE: string;
+export declare const MAX_GLIBC: string;
+export declare function compareVersions(a: string, b: string): number;
+export declare function glibcNeeded(file: string): string | null;
 export declare function libc(): string;
 export declare function cpuLevels(cpuinfo?: string): string[];
 export declare function prebuiltFile(level: string, platform?: string, arch?: string, lib?: string): string;

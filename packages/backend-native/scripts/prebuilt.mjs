@@ -18,6 +18,9 @@ export const X64_LEVELS = [
 ];
 
 export const PREBUILDS_DIR = 'prebuilds';
+
+/** The oldest glibc the shipped binaries load on (Debian 10, RHEL/AlmaLinux 8); scripts/prebuild-old-glibc.sh makes them so. */
+export const MAX_GLIBC = '2.28';
 export const SOURCES_FILE = join(PREBUILDS_DIR, 'SOURCES.sha256');
 
 /** 'glibc' or 'musl' on Linux (prebuilds are for glibc only), else the platform name. */
@@ -51,6 +54,29 @@ function readCpuinfo() {
 /** The file name a prebuilt for one level has. */
 export function prebuiltFile(level, platform = process.platform, arch = process.arch, lib = libc()) {
   return join(PREBUILDS_DIR, `${platform}-${arch}`, `efficientscale_native.${lib}.${level}.node`);
+}
+
+/** -1, 0 or 1 as dotted version a is older than, the same as or newer than b ('2.9' < '2.28'). */
+export function compareVersions(a, b) {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/**
+ * The newest glibc a binary needs, e.g. '2.28': the highest GLIBC_2.N version name in its dynamic string
+ * table (what `objdump -T` lists), or null when it names none. Read from the file, so packing needs no binutils.
+ */
+export function glibcNeeded(file) {
+  let newest = null;
+  for (const m of readFileSync(file).toString('latin1').matchAll(/(?<=\0)GLIBC_(2\.\d+(?:\.\d+)?)(?=\0)/g)) {
+    if (newest === null || compareVersions(m[1], newest) > 0) newest = m[1];
+  }
+  return newest;
 }
 
 /** sha256 of the sources a binary is compiled from (binding.gyp and src/native/*), in name order. */

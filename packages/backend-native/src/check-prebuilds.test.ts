@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { prebuildsProblem } from '../scripts/check-prebuilds.mjs';
-import { SOURCES_FILE, X64_LEVELS, prebuiltFile, sourcesHash } from '../scripts/prebuilt.mjs';
-import { packageDir } from './addon.js';
+import { MAX_GLIBC, SOURCES_FILE, X64_LEVELS, compareVersions, glibcNeeded, prebuiltFile, sourcesHash } from '../scripts/prebuilt.mjs';
+import { ADDON_RELATIVE_PATH, packageDir } from './addon.js';
 
 const hasPnpm = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0;
 const levels = X64_LEVELS.map((l) => l.level);
@@ -20,10 +20,11 @@ function packageCopy(root: string): string {
   return dir;
 }
 
-function writePrebuilds(dir: string, which: string[]): void {
+/** Stand-ins for the binaries: a dynamic string table naming the glibc versions they need. */
+function writePrebuilds(dir: string, which: string[], glibc = ['2.2.5', '2.14', '2.28']): void {
   for (const level of which) {
     mkdirSync(dirname(join(dir, binary(level))), { recursive: true });
-    writeFileSync(join(dir, binary(level)), `stand-in for the ${level} binary`);
+    writeFileSync(join(dir, binary(level)), `\0libm.so.6\0${glibc.map((v) => `GLIBC_${v}`).join('\0')}\0GLIBCXX_3.4.30\0GLIBC_PRIVATE\0`);
   }
 }
 
@@ -31,11 +32,13 @@ describe('a tarball is never packed without the prebuilt binaries', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'es-check-prebuilds-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  it('names what is missing: all binaries, one level, the source stamp, or a stamp of other sources', () => {
+  it('names what is missing: all binaries, one level, an old enough glibc, the source stamp, or a stamp of other sources', () => {
     const dir = packageCopy(scratch);
     expect(prebuildsProblem(dir)).toMatch(/^expected prebuilt binaries in prebuilds\/linux-x64\/, found none \(run pnpm --filter @efficientscale\/backend-native build:prebuilds\)$/);
     writePrebuilds(dir, levels.slice(1));
     expect(prebuildsProblem(dir)).toContain(`found none at ${binary(levels[0])} (run`);
+    writePrebuilds(dir, levels, ['2.2.5', '2.29', '2.36', '2.28']);
+    expect(prebuildsProblem(dir)).toContain(`expected prebuilt binaries that load on glibc ${MAX_GLIBC}, found ${binary(levels[0])} needing glibc 2.36`);
     writePrebuilds(dir, levels);
     expect(prebuildsProblem(dir)).toContain(`expected ${SOURCES_FILE} beside the prebuilt binaries, found none`);
     writeFileSync(join(dir, SOURCES_FILE), `${'0'.repeat(64)}\n`);
@@ -65,3 +68,20 @@ describe('a tarball is never packed without the prebuilt binaries', () => {
   });
 });
 
+describe('the glibc a binary needs', () => {
+  it('compares dotted versions by number', () => {
+    expect(compareVersions('2.9', '2.28')).toBe(-1);
+    expect(compareVersions('2.28', '2.28')).toBe(0);
+    expect(compareVersions('2.2.5', '2.2')).toBe(1);
+    expect(compareVersions('2.36', '2.28')).toBe(1);
+  });
+
+  const devBuild = join(packageDir(), ADDON_RELATIVE_PATH);
+  const hasObjdump = spawnSync('objdump', ['--version'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!hasObjdump || !existsSync(devBuild))('is the newest GLIBC_ version objdump -T lists for the source build', () => {
+    const listed = spawnSync('objdump', ['-T', devBuild], { encoding: 'utf8' }).stdout.match(/GLIBC_2\.[\d.]+/g) ?? [];
+    const newest = listed.map((v) => v.slice('GLIBC_'.length)).sort(compareVersions).at(-1);
+    expect(newest).toMatch(/^2\.\d+/);
+    expect(glibcNeeded(devBuild)).toBe(newest);
+  });
+});
