@@ -77,8 +77,13 @@ export interface FfnKind {
   activeParamsPerToken(config: ModelConfig, dims: Dims, layer: number): number;
 }
 
-// The built-in kind is there from the start, whichever module asks first.
-const registry = new Map<string, FfnKind>([[denseFfn.kind, denseFfn]]);
+// One registry per process, kept on a global symbol: the ESM and CommonJS builds of core (both loaded when
+// an ESM program imports core and a CommonJS package requires it) must see the same kinds. The built-in
+// kind is there from the start, whichever module asks first.
+const REGISTRY = Symbol.for('@efficientscale/core/ffn-kinds');
+const slot = globalThis as { [REGISTRY]?: Map<string, FfnKind> };
+const registry = (slot[REGISTRY] ??= new Map<string, FfnKind>());
+if (!registry.has(denseFfn.kind)) registry.set(denseFfn.kind, denseFfn);
 
 export function registerFfnKind(kind: FfnKind): void {
   registry.set(kind.kind, kind);
