@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import {
@@ -22,6 +23,8 @@ import {
   type FittedLaw,
   type LawName,
   type LossName,
+  parseDataset,
+  type ParseOptions,
   type Point,
   type SizeChange,
   type SizeChangePolicy,
@@ -47,6 +50,7 @@ export interface DataFlags {
   fix?: string;
   prior?: string;
   sizeChanges: SizeChangePolicy;
+  format?: 'csv' | 'jsonl';
   force?: boolean;
 }
 
@@ -67,6 +71,7 @@ export function addDataOptions(cmd: Command): Command {
         .choices([...SIZE_CHANGE_POLICIES])
         .default('final'),
     )
+    .addOption(new Option('--format <format>', "the format of standard input (data file '-'); default: jsonl when it starts with '{', else csv").choices(['csv', 'jsonl']))
     .option('--plot <file.svg>', 'write a plot')
     .option('--json', 'print one JSON object');
 }
@@ -95,8 +100,20 @@ export function printWarnings(warnings: readonly string[], prefix = ''): void {
 /** Reads and concatenates the observations of every data file. */
 export function loadPoints(files: readonly string[], flags: DataFlags): Point[] {
   pointLaw(flags.law);
-  const points = files.flatMap((file) => readDataset(file, { params: flags.params, lossColumn: flags.lossColumn }));
+  const options = { params: flags.params, lossColumn: flags.lossColumn };
+  if (files.filter((file) => file === STDIN).length > 1) throw mismatch('data files', "standard input ('-') at most once", `'-' ${files.filter((f) => f === STDIN).length} times`);
+  const points = files.flatMap((file) => (file === STDIN ? readStdinPoints(flags.format, options) : readDataset(file, options)));
   return dropHighestLoss(points, flags.dropHighestLoss ?? 0);
+}
+
+/** The data file name that stands for standard input (`cat points.csv | efficientscale fit -`). */
+const STDIN = '-';
+
+/** Observations piped in: CSV or JSONL as --format says, else JSONL when the text starts with `{`. */
+function readStdinPoints(format: 'csv' | 'jsonl' | undefined, options: ParseOptions): Point[] {
+  if (process.stdin.isTTY) throw mismatch('data file -', 'CSV or JSONL piped to standard input', 'a terminal');
+  const text = readFileSync(0, 'utf8');
+  return parseDataset(text, 'standard input', format ?? (text.trimStart().startsWith('{') ? 'jsonl' : 'csv'), options);
 }
 
 /** The --law of a command that fits points (evaluate): a curve law is refused in one line. */
@@ -182,7 +199,7 @@ export function registerFit(program: Command): void {
     program
       .command('fit')
       .description('fit a scaling law to observations (CSV or JSONL with params, tokens, loss; or runs\' metrics.jsonl)')
-      .argument('<data...>', 'data files (.csv, .jsonl)'),
+      .argument('<data...>', "data files (.csv, .jsonl, run directories; '-': standard input)"),
   )
     .option('--early-fraction <x>', "drop each run's checkpoints in the first x of its tokens (default 0; 0.1 suits training curves, and is the default of curve laws)", nonNegativeNumber)
     .option('--until-fraction <x>', "curve laws: fit each run's first x of its steps only (early prediction)", positiveNumber)
