@@ -62,8 +62,14 @@ bind() { # bind SRC DEST-inside-root [ro]
 start=$(date +%s)
 if [ ! -x "$root/usr/bin/g++" ]; then
   say "debootstrap $suite into $root from $mirror"
-  debootstrap --variant=minbase --include=g++,make,python3,libopenblas-dev "$suite" "$root" "$mirror" >"$root.debootstrap.log" 2>&1 ||
-    die "debootstrap $suite failed (log: $root.debootstrap.log): $(tail -3 "$root.debootstrap.log" | tr '\n' ' ')"
+  # One retry in a root of our own: a dropped connection to the mirror should not fail a CI run.
+  for try in 1 $([ "$made_root" = 1 ] && echo 2); do
+    debootstrap --variant=minbase --include=g++,make,python3,libopenblas-dev "$suite" "$root" "$mirror" >"$root.debootstrap.log" 2>&1 && break
+    grep -q " $root/" /proc/mounts && die "debootstrap $suite failed and left mounts in $root (log: $root.debootstrap.log)"
+    [ "$try" = 1 ] && [ "$made_root" = 1 ] || die "debootstrap $suite failed (log: $root.debootstrap.log): $(tail -3 "$root.debootstrap.log" | tr '\n' ' ')"
+    say "debootstrap failed ($(tail -1 "$root.debootstrap.log")); trying once more"
+    rm -rf "${root:?}"/* && sleep 10
+  done
   rm -f "$root.debootstrap.log"
 fi
 rooted=$(date +%s)
