@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compilerFreeBin, packAll, sh, treeBytes, writeProject } from './lib.mjs';
+import { closedPipeCheck, registryCheck, typeChecks } from './packaging-checks.mjs';
 import { X64_LEVELS, prebuiltFile } from '../../packages/backend-native/scripts/prebuilt.mjs';
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
@@ -99,12 +100,8 @@ async function main() {
   const entryPoints = (out) => `${out.split('\n').filter((l) => / ok @/.test(l)).length} entry points`;
   await check('ESM import of each package', () => entryPoints(sh('node', ['imports.mjs'], { cwd: full }).stdout));
   await check('CJS require of each package', () => entryPoints(sh('node', ['imports.cjs'], { cwd: full }).stdout));
-  await check('tsc: module node16, an ESM (.mts) and a CommonJS (.cts) consumer', () => {
-    fs.copyFileSync(path.join(full, 'types.ts'), path.join(full, 'types.mts'));
-    fs.copyFileSync(path.join(full, 'types.ts'), path.join(full, 'types.cts'));
-    sh(fullBin('tsc'), ['-p', 'tsconfig.node16.json'], { cwd: full });
-  });
-  await check('tsc: moduleResolution bundler', () => void sh(fullBin('tsc'), ['-p', 'tsconfig.bundler.json'], { cwd: full }));
+  await registryCheck(check, full);
+  await typeChecks(check, full, fullBin('tsc'));
   for (const name of names) {
     await check(`attw ${name}`, () => void sh(fullBin('attw'), [tarballs[name], '--format', 'ascii'], { cwd: full }));
   }
@@ -117,6 +114,7 @@ async function main() {
     const r = sh(fullBin('efficientscale'), ['--help'], { cwd: full });
     for (const sub of ['train', 'fit', 'predict', 'grow', 'upcycle', 'lowrank']) if (!r.stdout.includes(sub)) throw new Error(`--help does not list ${sub}`);
   });
+  await closedPipeCheck(check, full, fullBin('efficientscale'));
   await check('efficientscale predict loads no tfjs', () => {
     const csv = path.join(full, 'points.csv');
     const rows = [2e7, 6e7, 2e8, 6e8, 2e9].flatMap((N) => [5, 20, 80].map((r) => `${N},${N * r},${1.7 + 400 / N ** 0.34 + 410 / (N * r) ** 0.28}`));

@@ -1,0 +1,44 @@
+// Consumer checks of how the packages are packaged (types under each resolution, one registry across the
+// ESM and CommonJS builds, the CLI's behaviour in a pipe), kept apart from run.mjs's install and training
+// checks. Each function runs its checks with run.mjs's check(name, fn).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { sh } from './lib.mjs';
+
+/** Compiler options of a consumer project under each module resolution. */
+const RESOLUTIONS = {
+  node16: { module: 'node16', moduleResolution: 'node16' },
+  bundler: { module: 'preserve', moduleResolution: 'bundler' },
+};
+
+/**
+ * tsc on types.ts as an ESM (.mts) and a CommonJS (.cts) consumer, each in a project of its own under each
+ * resolution: in one program the .cts's view of core's .d.cts would lend the .mts the chained ops' types.
+ */
+export async function typeChecks(check, dir, tsc) {
+  fs.copyFileSync(path.join(dir, 'types.ts'), path.join(dir, 'types.mts'));
+  fs.copyFileSync(path.join(dir, 'types.ts'), path.join(dir, 'types.cts'));
+  for (const [resolution, options] of Object.entries(RESOLUTIONS)) {
+    for (const ext of ['mts', 'cts']) {
+      const project = `tsconfig.${resolution}.${ext}.json`;
+      const compilerOptions = { ...options, target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] };
+      fs.writeFileSync(path.join(dir, project), `${JSON.stringify({ compilerOptions, files: [`types.${ext}`] }, null, 2)}\n`);
+      await check(`tsc: ${resolution} resolution, ${ext === 'mts' ? 'an ESM (.mts)' : 'a CommonJS (.cts)'} consumer alone`, () => void sh(tsc, ['-p', project], { cwd: dir }));
+    }
+  }
+}
+
+/** ESM core and CommonJS moe/lowrank in one process share the FFN registry and UserError. */
+export async function registryCheck(check, dir) {
+  await check('ESM core beside CommonJS moe and lowrank: one FFN registry', () => sh('node', ['registries.mjs'], { cwd: dir }).stdout.trim());
+}
+
+/** `efficientscale --help | head -1`: the reader closes the pipe early; the CLI must exit 0 without a stack trace. */
+export async function closedPipeCheck(check, dir, bin) {
+  await check('efficientscale --help | head -1 exits 0 (5 runs)', () => {
+    for (let run = 0; run < 5; run++) {
+      const r = sh('bash', ['-c', `"${bin}" --help 2>err.txt | head -1 >/dev/null; s=\${PIPESTATUS[0]}; cat err.txt; exit $s`], { cwd: dir });
+      if (r.out.trim()) throw new Error(`run ${run + 1}: expected nothing on stderr, found ${r.out.trim().split('\n')[0]}`);
+    }
+  });
+}
