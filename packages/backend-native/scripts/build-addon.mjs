@@ -74,15 +74,22 @@ if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) nodedirArgs.push(
 else if (existsSync('/usr/include/node/node_api.h')) nodedirArgs.push('--nodedir=/usr');
 else unavailable(`no Node headers: neither ${join(prefix, 'include', 'node')} nor /usr/include/node has node_api.h (install nodejs headers, e.g. apt-get install libnode-dev)`);
 
-let gypBin;
-try {
-  gypBin = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
-} catch {
-  unavailable('node-gyp is not installed (run pnpm install)');
+// node-gyp is not a dependency: every package manager brings its own. npm and pnpm name theirs in
+// npm_config_node_gyp; the workspace has it as a devDependency; else one on PATH (yarn, bun).
+function nodeGypCommand() {
+  const named = process.env.npm_config_node_gyp;
+  if (named && existsSync(named)) return [process.execPath, named];
+  try {
+    return [process.execPath, createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js')];
+  } catch {
+    if (which('node-gyp')) return ['node-gyp'];
+    return unavailable(`no node-gyp: expected the package manager's (npm_config_node_gyp), the workspace's or one on PATH, found none; ${SOURCE_BUILD_HINT}`);
+  }
 }
+const [gypCmd, ...gypArgs] = nodeGypCommand();
 
 log(`building addon with ${cxx} against ${blas.name} (${blas.lib})`);
-const r = spawnSync(process.execPath, [gypBin, 'rebuild', ...nodedirArgs, '--jobs=max'], {
+const r = spawnSync(gypCmd, [...gypArgs, 'rebuild', ...nodedirArgs, '--jobs=max'], {
   cwd: pkgDir,
   encoding: 'utf8',
   env: { ...process.env, CXX: cxx },
