@@ -1,7 +1,11 @@
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { backendNames, type BackendName } from '@efficientscale/core';
+import { backendNames, mismatch, type BackendName } from '@efficientscale/core';
+import { existsSync } from 'node:fs';
 import { numberList, useBackend } from './options.js';
+import { readAnyLawFile } from './predict.js';
+import type { Plan } from '../pipeline/plan.js';
+import type { PipelineLaw } from '../pipeline/predict.js';
 import { trainingProgress } from './progress.js';
 
 interface PipelineFlags {
@@ -11,6 +15,8 @@ interface PipelineFlags {
   out?: string;
   seeds?: number[];
   lrSweep?: number[];
+  law?: string;
+  pilots?: boolean;
 }
 
 export function registerPipeline(program: Command): void {
@@ -23,6 +29,8 @@ export function registerPipeline(program: Command): void {
     .option('--out <dir>', 'output directory instead of the plan\'s "out"')
     .option('--seeds <list>', 'run the plan (pipeline and baseline) once per seed, e.g. 0,1,2, each into OUT/seed-N; the report gives each seed\'s saving, their median and range', numberList('--seeds', (x) => Number.isSafeInteger(x) && x >= 0, 'non-negative integers'))
     .option('--lr-sweep <multipliers>', 'run the baseline at each multiple of its peak learning rate, e.g. 0.5,1,2, and measure the saving against the best', numberList('--lr-sweep', (x) => Number.isFinite(x) && x > 0, 'positive numbers'))
+    .option('--law <law.json>', 'a whole-curve law (fit --law annealing on runs of several sizes): the dry run predicts each stage\'s final eval loss, the report sets prediction beside measurement; when the file does not exist, the plan\'s "pilots" are trained first and the law fitted on them is written there')
+    .option('--pilots', 'train the plan\'s pilots, fit the law on them (to --law, default OUT/pilots/law.json) and stop')
     .option('--json', 'print one JSON object at the end')
     .action(async (planFile: string, flags: PipelineFlags) => {
       // The pipeline modules (and the technique packages behind them) load only when this command runs.
@@ -30,11 +38,16 @@ export function registerPipeline(program: Command): void {
       const loaded = p.loadPlan(planFile);
       const outPlan = flags.out ? { ...loaded, out: flags.out } : loaded;
       const plan = flags.lrSweep ? p.withLrSweep(outPlan, flags.lrSweep) : outPlan;
+      if (flags.dryRun && flags.law && !existsSync(flags.law)) {
+        throw mismatch(`--law ${flags.law}`, 'an existing law file (train the plan\'s pilots first: pipeline PLAN --pilots --law FILE)', 'no such file');
+      }
       const backend = await useBackend(flags.backend ?? (plan.backend as BackendName), flags.json);
+      const law = await pipelineLaw(plan, flags, p);
+      if (flags.pilots) return;
       if (flags.dryRun) {
         // Refused here whatever the run would refuse before training: corpus, output directory, stages on disk.
         for (const target of flags.seeds ? flags.seeds.map((seed) => p.seedPlan(plan, seed)) : [plan]) p.preflight(target);
-        const d = p.dryRun(plan, backend.name);
+        const d = p.dryRun(plan, backend.name, law);
         const seeds = flags.seeds?.length ?? 1;
         const times = seeds > 1 ? `× ${seeds} seeds: about ${p.formatSeconds(seeds * d.est_seconds)} in all\n` : '';
         process.stdout.write(flags.json ? `${JSON.stringify({ backend: backend.name, seeds, ...d })}\n` : p.formatDryRun(d) + times);
@@ -45,6 +58,7 @@ export function registerPipeline(program: Command): void {
         log: (line: string) => (flags.json ? undefined : process.stderr.write(`${line}\n`)),
         progress: () => trainingProgress(0, !flags.json),
         echo: flags.json ? undefined : (text: string) => process.stderr.write(text),
+        law,
       };
       if (flags.seeds) {
         const run = await p.runSeeds(plan, flags.seeds, options);
@@ -76,4 +90,30 @@ export function registerPipeline(program: Command): void {
           (p.equalComputeSentence(r.saving) ? `${p.equalComputeSentence(r.saving)}\n` : ''),
       );
     });
+}
+
+/**
+ * The law the pipeline predicts with: --law's file, or (when it does not exist yet, or with --pilots) one
+ * fitted on the plan's pilots, trained first. The law must span model sizes: the stages change size.
+ */
+async function pipelineLaw(plan: Plan, flags: PipelineFlags, p: typeof import('../pipeline/index.js')): Promise<PipelineLaw | undefined> {
+  if (!flags.law && !flags.pilots) return undefined;
+  p.checkPredictable(plan);
+  const file = flags.law ?? path.join(p.pilotsDir(plan), 'law.json');
+  const log = (line: string) => (flags.json ? undefined : process.stderr.write(`${line}\n`));
+  if (flags.pilots || !existsSync(file)) {
+    if (flags.dryRun) throw mismatch(`--law ${file}`, 'an existing law file (train the plan\'s pilots first: pipeline PLAN --pilots --law FILE)', 'no such file');
+    const dirs = await p.runPilots(plan, { log, progress: () => trainingProgress(0, !flags.json) });
+    const fitted = p.fitPilotLaw(dirs, file);
+    log(`law fitted on ${dirs.length} pilots (${fitted.fit.sizes} sizes, RMS error ${(fitted.fit.rmsRelativeError * 100).toFixed(2)}%) written to ${file}`);
+    if (flags.pilots) {
+      if (flags.json) process.stdout.write(`${JSON.stringify({ lawFile: file, pilots: dirs, fitted })}\n`);
+      return undefined;
+    }
+  }
+  const law = readAnyLawFile(file);
+  if (law.kind !== 'curve' || !law.joint) {
+    throw mismatch(`--law ${file}`, 'a whole-curve law fitted on runs of several model sizes (the stages change size)', law.kind === 'curve' ? 'a law of one model size' : `a ${law.file.law} law`);
+  }
+  return { estimate: law, source: file };
 }

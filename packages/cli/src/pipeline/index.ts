@@ -6,3 +6,5 @@ export { baselineSweepSentence, equalComputeSentence, savingSentence, type Basel
 export { firstReach, flopSaving, type CurvePoint, type Saving } from './saving.js';
 export { runSeeds, seedPlan, seedResult, summarizeSavings, withLrSweep, type SavingSummary, type SeedResult } from './seeds.js';
 export { summarySentence, writeSeedsReport } from './seeds-report.js';
+export { predictStages, checkPredictable, type PipelineLaw, type StagePrediction } from './predict.js';
+export { runPilots, fitPilotLaw, pilotsDir } from './pilots.js';

@@ -134,6 +134,19 @@ const baselineStage = z.strictObject({
   ...lrFields,
 });
 
+/**
+ * A pilot: a small model the plan trains first, from scratch, to fit the whole-curve law its stages are
+ * predicted with (`pipeline --law`). Its schedule kind defaults to the plan's; its LR to the plan's.
+ */
+const pilotSchema = z.strictObject({
+  name: stageName.optional(),
+  model: modelShape,
+  steps: positiveInt.optional(),
+  tokens: positiveInt.optional(),
+  schedule: oneOf(['cosine', 'wsd', 'constant'] as const).optional(),
+  lr: positive.optional(),
+});
+
 export const stageTypes = ['train', 'grow', 'upcycle', 'lowrank', 'baseline'] as const;
 
 const stageSchema = z.discriminatedUnion('type', [trainStage, growStage, upcycleStage, lowrankStage, baselineStage], {
@@ -162,6 +175,7 @@ export const planSchema = z.strictObject({
   evalBatches: positiveInt.default(8),
   checkpointsPerStage: positiveInt.default(4),
   stages: z.array(stageSchema, { error: 'a list of stages' }).min(1, { error: 'at least one stage' }),
+  pilots: z.array(pilotSchema, { error: 'a list of pilot runs' }).optional(),
 });
 
 export type Plan = z.infer<typeof planSchema> & { /** Directory of the plan file (relative paths inside it resolve from there). */ baseDir: string };

@@ -13,6 +13,8 @@ import type { Plan } from './plan.js';
 import { catchUp } from '@efficientscale/progressive';
 import { firstReach, flopSaving, type CurvePoint, type Saving } from './saving.js';
 import type { StageRecord } from './stage-dir.js';
+import { measuredStarts, predictStages, type PipelineLaw } from './predict.js';
+import { predictionMarkdown, predictionResult, predictionRows, writePredictionPlot, type PredictionResult } from './predict-report.js';
 
 /** One baseline run (several with a learning-rate sweep); the one with the lowest final eval loss is the bar. */
 export interface BaselineResult {
@@ -51,6 +53,8 @@ export interface PipelineReport {
   pipelineFlops: number;
   pipelineTokens: number;
   wallSeconds: number;
+  /** With a law (`pipeline --law`): each stage's predicted final eval loss beside the measured one. */
+  prediction?: PredictionResult;
 }
 
 const sci = (x: number) => x.toExponential(2);
@@ -141,7 +145,16 @@ function stageTable(records: readonly StageRecord[]): string {
   ].join('\n');
 }
 
-export async function writePipelineReport(plan: Plan, layout: readonly PlannedStage[], records: readonly StageRecord[]): Promise<PipelineReport> {
+/** Predictions made before training beside what the stages measured, with their plot (`pipeline --law`). */
+async function predictionPart(plan: Plan, layout: readonly PlannedStage[], records: readonly StageRecord[], law: PipelineLaw): Promise<PredictionResult> {
+  const predicted = predictStages(plan, layout, law.estimate);
+  const measured = (p: PlannedStage) => records.find((r) => r.label === p.label)?.eval_loss;
+  const conditional = predictStages(plan, layout, law.estimate, measuredStarts(layout, measured));
+  const plot = await writePredictionPlot(path.join(plan.out, 'prediction.svg'), layout, predicted, plan.batch * plan.seq * plan.accumulation, `${plan.name ?? 'pipeline'}: predicted beside measured`);
+  return predictionResult(law.source, predictionRows(predicted, conditional, records), plot);
+}
+
+export async function writePipelineReport(plan: Plan, layout: readonly PlannedStage[], records: readonly StageRecord[], law?: PipelineLaw): Promise<PipelineReport> {
   const { curves, baselineRuns, best } = readCurves(layout);
   const baseline = best?.curve;
   const baselines: BaselineResult[] = baselineRuns.map(({ p, curve }) => ({
@@ -162,8 +175,10 @@ export async function writePipelineReport(plan: Plan, layout: readonly PlannedSt
   const files = await writeLossCurvePlots(plan.out, [...curves, ...baselineRuns.map((b) => b.curve)], title, 'legend: stage, parameters; tokens and FLOPs carry across stages; dots are evaluations', saving ? [{ name: 'baseline final loss', y: saving.targetLoss }] : []);
   const wallSeconds = records.reduce((s, r) => s + r.wall_s, 0);
   const catchUps = baseline ? catchUpAfterTransforms(layout, records, evalPoints(baseline.records, 'tokens')) : [];
+  const prediction = law ? await predictionPart(plan, layout, records, law) : undefined;
   const report: PipelineReport = {
-    files,
+    files: prediction?.plot ? [...files, prediction.plot] : files,
+    ...(prediction ? { prediction } : {}),
     saving,
     baselines,
     catchUp: catchUps,
@@ -191,6 +206,7 @@ export async function writePipelineReport(plan: Plan, layout: readonly PlannedSt
     'FLOPs are training FLOPs (3 × forward, attention included) counted at each step by the model that ran it (an MoE counts its active experts); the FLOPs to reach a loss are interpolated linearly between the two evaluations around the crossing; the transforms\' own compute (one probe forward pass) is not counted.',
     '',
     ...(catchUps.length ? ['## Catch-up after each transform', '', catchUpSentence(catchUps), ''] : []),
+    ...(prediction ? [predictionMarkdown(prediction)] : []),
     '## Stages',
     '',
     stageTable(records),

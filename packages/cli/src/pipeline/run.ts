@@ -14,6 +14,7 @@ import { runExternalStage } from './external-stage.js';
 import { stageSpec } from './spec.js';
 import { runTransformStage } from './transform-stage.js';
 import { writePipelineReport, type PipelineReport } from './report.js';
+import type { PipelineLaw } from './predict.js';
 
 export interface RunOptions {
   /** One line per stage (stderr in the CLI). */
@@ -26,6 +27,8 @@ export interface RunOptions {
   interrupt?: { stage: number; steps: number };
   /** An external trainer's own output as it comes (the CLI's stderr); it always goes to the stage's trainer.log. */
   echo?: (text: string) => void;
+  /** A whole-curve law (fitted on the plan's pilots) whose predictions the report sets beside the measurements. */
+  law?: PipelineLaw;
 }
 
 export interface PipelineResult {
@@ -43,7 +46,7 @@ export function loadPlanCorpus(plan: Plan): Corpus {
  * schedule, the length of the curve (later stages' steps set it).
  */
 function stageInputs(plan: Plan, p: PlannedStage): object {
-  const { baseDir: _baseDir, stages, $schema: _schema, name: _name, description: _description, out: _out, backend: _backend, ...settings } = plan;
+  const { baseDir: _baseDir, stages, $schema: _schema, name: _name, description: _description, out: _out, backend: _backend, pilots: _pilots, ...settings } = plan;
   return { settings, stages: stages.slice(0, p.index + 1), ...(plan.schedule.kind === 'per-stage' ? {} : { scheduleSteps: p.scheduleSteps }) };
 }
 
@@ -166,6 +169,6 @@ export async function runPipeline(plan: Plan, o: RunOptions): Promise<PipelineRe
       return { complete: false, stages: records };
     }
   }
-  const report = await writePipelineReport(plan, layout, records);
+  const report = await writePipelineReport(plan, layout, records, o.law);
   return { complete: true, stages: records, report };
 }

@@ -10,7 +10,7 @@ import { writeLossCurvePlots, type LossCurve } from '../plot/loss-curves.js';
 import { layoutStages } from './layout.js';
 import type { Plan } from './plan.js';
 import { readCurves } from './report.js';
-import { summarizeSavings, type SavingSummary, type SeedResult } from './seeds.js';
+import { summarizeSavings, type PredictedFinal, type SavingSummary, type SeedResult } from './seeds.js';
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'not reached' : `${(100 * x).toFixed(1)}%`);
 const sci = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toExponential(2));
@@ -29,6 +29,35 @@ function seedCurves(plan: Plan, seeds: readonly SeedResult[]): LossCurve[] {
     const pipeline = { name: `seed ${r.seed} pipeline`, records: curves.flatMap((c) => c.records).sort((a, b) => a.step - b.step) };
     return best ? [pipeline, { name: `seed ${r.seed} baseline`, records: best.curve.records, dashed: true }] : [pipeline];
   });
+}
+
+/** Predicted beside measured final losses over the seeds (the prediction is the same for every seed; the measurement is not). */
+function predictionLines(seeds: readonly SeedResult[]): string[] {
+  const withPrediction = seeds.filter((s) => s.prediction);
+  if (withPrediction.length === 0) return [];
+  const cell = (f: PredictedFinal | undefined) => (f ? `${f.predicted.toFixed(3)} / ${loss(f.measured)} (${f.error === null ? '-' : `${f.error >= 0 ? '+' : ''}${(100 * f.error).toFixed(2)}%`})` : '-');
+  const rows = withPrediction.map((s) => `| ${s.seed} | ${cell(s.prediction?.baseline)} | ${cell(s.prediction?.pipeline)} |`);
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const summary = (key: 'baseline' | 'pipeline') => {
+    const measured = withPrediction.map((s) => s.prediction?.[key]?.measured).filter((x): x is number => typeof x === 'number');
+    const predicted = withPrediction[0].prediction?.[key]?.predicted;
+    if (!measured.length || predicted === undefined) return '';
+    const m = median(measured);
+    return `${key}: predicted ${predicted.toFixed(3)}, median measured ${m.toFixed(3)} (${(100 * (predicted / m - 1)).toFixed(2)}%; range ${Math.min(...measured).toFixed(3)}–${Math.max(...measured).toFixed(3)})`;
+  };
+  return [
+    '## Predicted beside measured',
+    '',
+    `Final eval losses predicted before training by the law fitted on the pilots (the same prediction for every seed): ${[summary('baseline'), summary('pipeline')].filter(Boolean).join('; ')}. Each seed's report has every stage and the plot.`,
+    '',
+    '| seed | baseline: predicted / measured (error) | pipeline: predicted / measured (error) |',
+    '| ---: | ---: | ---: |',
+    ...rows,
+    '',
+  ];
 }
 
 export async function writeSeedsReport(plan: Plan, seeds: readonly SeedResult[], lrSweep?: readonly number[]): Promise<{ files: string[]; summary: SavingSummary }> {
@@ -55,6 +84,7 @@ export async function writeSeedsReport(plan: Plan, seeds: readonly SeedResult[],
     '| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
     ...rows,
     '',
+    ...predictionLines(seeds),
     'Each seed\'s own report (stages, plots, every baseline): ' + seeds.map((s) => `[seed ${s.seed}](${path.relative(plan.out, path.join(s.out, 'report.md'))})`).join(', ') + '.',
     '',
     '## Plots',

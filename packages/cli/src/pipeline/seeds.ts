@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { mismatch } from '@efficientscale/core';
 import type { BaselineStage, Plan } from './plan.js';
 import { runPipeline, type PipelineResult, type RunOptions } from './run.js';
+import type { PredictionRow } from './predict-report.js';
 
 /** The plan with its baseline stage replaced by one baseline per LR multiplier (named `baseline-x0.5`, ...). */
 export function withLrSweep(plan: Plan, multipliers: readonly number[]): Plan {
@@ -17,6 +18,13 @@ export function withLrSweep(plan: Plan, multipliers: readonly number[]): Plan {
   const base = baselines[0] as BaselineStage;
   const swept = multipliers.map((m) => ({ ...base, name: `${base.name ?? 'baseline'}-x${m}`, lr: (base.lr ?? plan.lr) * m }));
   return { ...plan, stages: [...plan.stages.slice(0, i), ...swept, ...plan.stages.slice(i + 1)] };
+}
+
+/** A final eval loss as predicted before training and as measured. */
+export interface PredictedFinal {
+  predicted: number;
+  measured: number | null;
+  error: number | null;
 }
 
 /** What one seed measured (`pipeline --json` lists one per seed). */
@@ -35,9 +43,13 @@ export interface SeedResult {
   baselineLr?: number;
   /** Every baseline's peak learning rate and final eval loss (one without a sweep). */
   baselines: Array<{ label: string; lr: number; finalLoss: number | null }>;
+  /** With a law: the predicted and measured final eval loss of the baseline and of the pipeline, and the errors. */
+  prediction?: { baseline?: PredictedFinal; pipeline?: PredictedFinal };
   /** Tokens after each transform until the pipeline was back at or below the baseline's curve (null: not within the next stage). */
   catchUp: Array<{ stage: string; atTokens: number; tokens: number | null }>;
 }
+
+const finalOf = (r: PredictionRow | undefined): PredictedFinal | undefined => (r ? { predicted: r.predicted, measured: r.measured, error: r.error } : undefined);
 
 export function seedResult(seed: number, out: string, r: PipelineResult): SeedResult {
   const report = r.report;
@@ -55,6 +67,7 @@ export function seedResult(seed: number, out: string, r: PipelineResult): SeedRe
     baselineLr: best?.lr,
     baselines: (report?.baselines ?? []).map((b) => ({ label: b.label, lr: b.lr, finalLoss: b.finalLoss ?? null })),
     catchUp: (report?.catchUp ?? []).map((c) => ({ stage: c.stage, atTokens: c.atTokens, tokens: c.tokens ?? null })),
+    ...(report?.prediction ? { prediction: { baseline: finalOf(report.prediction.baseline), pipeline: finalOf(report.prediction.pipeline) } } : {}),
   };
 }
 
