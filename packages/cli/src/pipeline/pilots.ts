@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { countParams, defaultAdamW, llamaConfig, mismatch, startRun, tokenizerByName, writeFileAtomic, type Progress, type RunSpec } from '@efficientscale/core';
 import { bootstrapCurveFit, fitCurveLaw, toCurveLawFile, type CurveLawFile } from '@efficientscale/scaling-laws';
 import { readRunCurve } from '@efficientscale/scaling-laws/node';
-import type { Plan } from './plan.js';
+import { PILOTS_DIR, type Plan } from './plan.js';
 import { loadPlanCorpus } from './run.js';
 import { planCurve } from './spec.js';
 
@@ -27,7 +27,7 @@ export function pilotName(plan: Plan, pilot: Pilot, i: number): string {
   return pilot.name ?? `${i + 1}-h${pilot.model.hidden}-l${pilot.model.layers}-${pilotKind(plan, pilot)}`;
 }
 
-export const pilotsDir = (plan: Plan) => path.join(plan.out, 'pilots');
+export const pilotsDir = (plan: Plan) => path.join(plan.out, PILOTS_DIR);
 
 function pilotSpec(plan: Plan, pilot: Pilot, corpus: string): RunSpec {
   const tokensPerStep = plan.batch * plan.seq * plan.accumulation;

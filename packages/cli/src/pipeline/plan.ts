@@ -134,6 +134,9 @@ const baselineStage = z.strictObject({
   ...lrFields,
 });
 
+/** The pilots' directory inside the plan's out (pipeline --pilots). */
+export const PILOTS_DIR = 'pilots';
+
 /**
  * A pilot: a small model the plan trains first, from scratch, to fit the whole-curve law its stages are
  * predicted with (`pipeline --law`). Its schedule kind defaults to the plan's; its LR to the plan's.

@@ -4,9 +4,11 @@
  * and for a stage after a transform also the prediction from the loss the stage really started at (which
  * isolates the effective-LR-area model of the transform from the errors of the stages before it).
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { readMetrics } from '@efficientscale/core';
 import { writeLineChartSvg, type ChartSeries } from '../plot/index.js';
-import { evalPoints, readMetricsFile } from '../plot/loss-curves.js';
+import { evalPoints } from '../plot/loss-curves.js';
 import type { PlannedStage } from './layout.js';
 import type { StagePrediction } from './predict.js';
 import type { StageRecord } from './stage-dir.js';
@@ -93,12 +95,9 @@ export async function writePredictionPlot(file: string, layout: readonly Planned
   const series: ChartSeries[] = predicted.flatMap((p) => {
     const stage = layout.find((l) => l.index === p.index)!;
     const name = p.kind === 'baseline' ? `${p.label} (baseline)` : p.label;
-    let measured: ChartSeries[] = [];
-    try {
-      measured = [{ name, mark: 'point', points: evalPoints(readMetricsFile(path.join(stage.dir, 'metrics.jsonl')), 'tokens') }];
-    } catch {
-      measured = []; // a stage not run (dry run): the prediction alone
-    }
+    const metrics = path.join(stage.dir, 'metrics.jsonl');
+    // A stage not run yet (dry run) shows the prediction alone.
+    const measured: ChartSeries[] = existsSync(metrics) ? [{ name, mark: 'point', points: evalPoints(readMetrics(metrics), 'tokens') }] : [];
     return [...measured, { name, mark: 'line' as const, points: p.curve.map((c) => ({ x: c.step * tokensPerStep, y: c.loss })) }];
   });
   await writeLineChartSvg(file, {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { countParams, EMBEDDED_CORPUS, flopsPerToken, loadDefaultCorpus, loadTextCorpus, makeDirs, mismatch, tokenizerByName, writeFileAtomic, type Corpus, type Progress, type Tokenizer } from '@efficientscale/core/node';
 import { layoutStages, trains, type PlannedStage } from './layout.js';
-import type { Plan, TrainStage } from './plan.js';
+import { PILOTS_DIR, type Plan, type TrainStage } from './plan.js';
 import { clearStageDir, completedStage, hasCheckpoint, writeStageRecord, type StageRecord } from './stage-dir.js';
 import { assertSameSpec, runTrainStage } from './train-stage.js';
 import { runExternalStage } from './external-stage.js';
@@ -51,14 +51,15 @@ function stageInputs(plan: Plan, p: PlannedStage): object {
 }
 
 /**
- * The output directory: new, empty, or an earlier output of a pipeline (its plan.json) whose finished
- * stages a re-run skips. Anything else (a train run's directory, a checkpoint) would be mixed into.
+ * The output directory: new, empty (but for the plan's pilots), or an earlier output of a pipeline (its
+ * plan.json) whose finished stages a re-run skips. Anything else (a train run's directory, a checkpoint) would be mixed into.
  */
 function assertPipelineOut(out: string): void {
   if (!fs.existsSync(out)) return;
   const what = `the plan's out ${out}`;
   if (!fs.statSync(out).isDirectory()) throw mismatch(what, 'a directory', 'a file');
-  const entries = fs.readdirSync(out).sort();
+  // pilots/ is the pipeline's own: the plan's pilot runs (pipeline --pilots) trained before its stages.
+  const entries = fs.readdirSync(out).filter((e) => !(e === PILOTS_DIR && fs.statSync(path.join(out, e)).isDirectory())).sort();
   if (entries.length === 0 || entries.includes('plan.json')) return;
   const kind = entries.includes('metrics.jsonl') || entries.includes('checkpoint') ? 'a training run\'s directory' : entries.includes('config.json') ? 'a checkpoint directory' : `${entries.length} other entries (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''})`;
   throw mismatch(what, 'a new or empty directory, or an earlier output of a pipeline (with plan.json)', kind);
