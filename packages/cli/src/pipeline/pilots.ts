@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { countParams, defaultAdamW, llamaConfig, mismatch, startRun, tokenizerByName, writeFileAtomic, type Progress, type RunSpec } from '@efficientscale/core';
+import { countParams, defaultAdamW, llamaConfig, mismatch, startRun, tokenizerByName, writeFileAtomic, type Progress, type RunSpec } from '@efficientscale/core/node';
 import { bootstrapCurveFit, fitCurveLaw, toCurveLawFile, type CurveLawFile } from '@efficientscale/scaling-laws';
 import { readRunCurve } from '@efficientscale/scaling-laws/node';
 import { PILOTS_DIR, type Plan } from './plan.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { readMetrics } from '@efficientscale/core';
+import { readMetrics } from '@efficientscale/core/node';
 import { writeLineChartSvg, type ChartSeries } from '../plot/index.js';
 import { evalPoints } from '../plot/loss-curves.js';
 import type { PlannedStage } from './layout.js';
