@@ -42,3 +42,18 @@ export async function closedPipeCheck(check, dir, bin) {
     }
   });
 }
+
+/** vega and vega-lite are optional peers (npm leaves them out): a requested plot is refused in one line, before any work. */
+export async function optionalPlotsCheck(check, dir, bin) {
+  await check('without vega: fit --plot refused in one line, nothing written', () => {
+    if (fs.existsSync(path.join(dir, 'node_modules', 'vega'))) return { skip: 'vega is installed here' };
+    const rows = [2e7, 6e7, 2e8, 6e8, 2e9].flatMap((N) => [5, 20, 80].map((r) => `${N},${N * r},${1.7 + 400 / N ** 0.34 + 410 / (N * r) ** 0.28}`));
+    fs.writeFileSync(path.join(dir, 'plot-points.csv'), `params,tokens,loss\n${rows.join('\n')}\n`);
+    const r = sh('bash', ['-c', `"${bin}" fit plot-points.csv --out plot-law.json --plot plot.svg; echo "status=$?"`], { cwd: dir });
+    const expected = 'error: --plot: expected the optional packages vega and vega-lite (npm i vega vega-lite) to draw plots, found them not installed';
+    if (!r.stdout.includes('status=1')) throw new Error(`expected exit 1, found ${r.stdout.trim()}`);
+    if (r.stderr.trim() !== expected) throw new Error(`expected "${expected}", found "${r.stderr.trim()}"`);
+    if (fs.existsSync(path.join(dir, 'plot-law.json'))) throw new Error('expected no law written, found plot-law.json');
+    return 'refused before fitting';
+  });
+}

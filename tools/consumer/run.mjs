@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compilerFreeBin, packAll, sh, treeBytes, writeProject } from './lib.mjs';
-import { closedPipeCheck, registryCheck, typeChecks } from './packaging-checks.mjs';
+import { closedPipeCheck, optionalPlotsCheck, registryCheck, typeChecks } from './packaging-checks.mjs';
 import { X64_LEVELS, prebuiltFile } from '../../packages/backend-native/scripts/prebuilt.mjs';
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
@@ -115,6 +115,7 @@ async function main() {
     for (const sub of ['train', 'fit', 'predict', 'grow', 'upcycle', 'lowrank']) if (!r.stdout.includes(sub)) throw new Error(`--help does not list ${sub}`);
   });
   await closedPipeCheck(check, full, fullBin('efficientscale'));
+  await optionalPlotsCheck(check, full, fullBin('efficientscale'));
   await check('efficientscale predict loads no tfjs', () => {
     const csv = path.join(full, 'points.csv');
     const rows = [2e7, 6e7, 2e8, 6e8, 2e9].flatMap((N) => [5, 20, 80].map((r) => `${N},${N * r},${1.7 + 400 / N ** 0.34 + 410 / (N * r) ** 0.28}`));

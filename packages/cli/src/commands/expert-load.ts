@@ -53,7 +53,8 @@ export function registerExpertLoad(program: Command): void {
     .option('--window <n>', 'steps to average each point over', positiveInt, 10)
     .option('--json', 'print one JSON object')
     .action(async (dirs: string[], flags: ExpertLoadFlags) => {
-      const { writeLineChartSvg } = await import('../plot/chart.js');
+      const { assertPlotting, writeLineChartSvg } = await import('../plot/chart.js');
+      await assertPlotting('expert-load');
       // A pipeline output's dense stages log no expert load: its MoE stages are the curves.
       const runs = dirs.flatMap((dir) => {
         const withLoad = metricsFilesOf(dir).map((r) => ({ ...r, points: expertLoadOverTime(readMetrics(r.file)) })).filter((r) => r.points.length > 0);

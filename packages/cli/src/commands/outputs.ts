@@ -21,6 +21,8 @@ export function addForceOption<C extends Command>(cmd: C): C {
 export async function checkOutputFiles(files: ReadonlyArray<readonly [flag: string, file: string | undefined]>, force?: boolean): Promise<void> {
   const named = files.filter((f): f is readonly [string, string] => f[1] !== undefined);
   if (named.length === 0) return;
+  // A plot the user asked for needs the optional vega packages: refuse before any work, not after it.
+  if (named.some(([flag]) => flag === '--plot')) await (await import('../plot/chart.js')).assertPlotting('--plot');
   const { assertOutputFile } = await import('@efficientscale/core/node');
   for (const [what, file] of named) assertOutputFile(file, { force, what });
 }

@@ -24,6 +24,7 @@ export function registerReport(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (dirs: string[], flags: ReportFlags) => {
       const { writeLossCurvePlots, evalPoints, LOSS_CURVE_FILES } = await import('../plot/loss-curves.js');
+      await (await import('../plot/chart.js')).assertPlotting('report');
       // One pipeline output: its stages are named alone (the legend cuts long names off).
       const runs = dirs.flatMap((d) => metricsFilesOf(d, { prefix: dirs.length > 1 })).map((r) => ({ ...r, records: readMetrics(r.file) }));
       const empty = runs.find((r) => r.records.length === 0);

@@ -173,7 +173,7 @@ export function registerTrain(program: Command): void {
         tokenizer: result.tokenizer,
         tokens_per_s: result.tokensPerSecond,
         wall_s: result.wallSeconds,
-        plot,
+        plot: plot ?? null,
         ...(pilot ? { pilot: { steps: pilot.steps, grew_at: pilot.grewAt, catch_up_steps: pilot.catchUpSteps ?? null, grow_step: pilot.growStep ?? null, flops: pilot.flops, note: pilot.note } } : {}),
       };
       if (flags.json) process.stdout.write(JSON.stringify(summary) + '\n');
@@ -182,7 +182,7 @@ export function registerTrain(program: Command): void {
           `done: ${result.steps} steps, ${result.tokens.toLocaleString('en')} tokens, ${result.flops.toExponential(2)} FLOPs\n` +
             `train loss ${result.trainLoss.toFixed(3)}, eval loss ${result.evalLoss.toFixed(3)} nats/token ` +
             `(corpus unigram entropy ${unigram.toFixed(3)})\n` +
-            `${Math.round(result.tokensPerSecond)} tokens/s on ${backend.name}; checkpoint in ${result.checkpointDir}; loss curve in ${plot}\n`,
+            `${Math.round(result.tokensPerSecond)} tokens/s on ${backend.name}; checkpoint in ${result.checkpointDir}${plot ? `; loss curve in ${plot}` : ''}\n`,
         );
       }
     });

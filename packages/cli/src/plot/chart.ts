@@ -2,6 +2,46 @@ import type { TopLevelSpec } from 'vega-lite';
 
 // vega, vega-lite and core are loaded when a chart is drawn, not when the CLI starts: they take most of its
 // start-up time, and vega's top-level await would keep `require('@efficientscale/cli')` from loading.
+// vega and vega-lite are optional peer dependencies (30 MB, 76 packages, for a few charts): without them
+// a requested plot is refused in one line before any work, and automatic plots are skipped with one line.
+
+/** What to install to draw plots. */
+const PLOT_PACKAGES = 'the optional packages vega and vega-lite (npm i vega vega-lite)';
+
+type Vega = { vega: typeof import('vega'); compile: typeof import('vega-lite').compile };
+let vegaLoaded: Promise<Vega | undefined> | undefined;
+/** The note about missing plots is said once per process. */
+let noted = false;
+
+/** vega and vega-lite, or undefined when either is not installed. */
+function loadVega(): Promise<Vega | undefined> {
+  vegaLoaded ??= Promise.all([import('vega'), import('vega-lite')]).then(
+    ([vega, { compile }]) => ({ vega, compile }),
+    (err: NodeJS.ErrnoException) => {
+      if ((err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') && /vega/.test(err.message)) return undefined;
+      throw err;
+    },
+  );
+  return vegaLoaded;
+}
+
+/** Refuses, in one line, a plot the user asked for (`what`: the flag or command) when vega is not installed. */
+export async function assertPlotting(what: string): Promise<void> {
+  if (await loadVega()) return;
+  const { mismatch } = await import('@efficientscale/core');
+  throw mismatch(what, `${PLOT_PACKAGES} to draw plots`, 'them not installed');
+}
+
+/** An automatic plot: draws it when vega is installed, else says in one line on stderr that it did not. */
+export async function writeLineChartSvgIfPlotting(path: string, chart: LineChart): Promise<boolean> {
+  if (!(await loadVega())) {
+    if (!noted) process.stderr.write(`note: plots are not drawn (${path}, …): they need ${PLOT_PACKAGES}\n`);
+    noted = true;
+    return false;
+  }
+  await writeLineChartSvg(path, chart);
+  return true;
+}
 
 export interface ChartPoint {
   x: number;
@@ -136,7 +176,12 @@ export async function lineChartSvg(chart: LineChart): Promise<string> {
     data: { values: rows },
     layer: (['band', 'line', 'point'] as const).filter((m) => chart.series.some((s) => s.mark === m)).map(layer),
   } as TopLevelSpec;
-  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
+  const loaded = await loadVega();
+  if (!loaded) {
+    await assertPlotting('plot');
+    throw new Error('unreachable: assertPlotting refuses without vega');
+  }
+  const { vega, compile } = loaded;
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import type { MetricsRecord } from '@efficientscale/core/node';
-import { writeLineChartSvg, type ChartSeries } from './chart.js';
+import { writeLineChartSvgIfPlotting, type ChartSeries } from './chart.js';
 
 export interface LossCurve {
   name: string;
@@ -24,7 +24,6 @@ function spansDecades(values: number[]): boolean {
   return pos.length > 1 && Math.max(...pos) / Math.min(...pos) > 30;
 }
 
-/** Writes loss-vs-tokens.svg and loss-vs-flops.svg into `outDir`; returns their paths. */
 /** A horizontal dashed line across the data, e.g. the baseline's final loss the pipeline has to reach. */
 export interface ReferenceLine {
   name: string;
@@ -34,6 +33,7 @@ export interface ReferenceLine {
 /** The files writeLossCurvePlots writes into its directory. */
 export const LOSS_CURVE_FILES = ['loss-vs-tokens.svg', 'loss-vs-flops.svg'] as const;
 
+/** Writes loss-vs-tokens.svg and loss-vs-flops.svg into `outDir`; returns the paths drawn (none without vega). */
 export async function writeLossCurvePlots(outDir: string, curves: readonly LossCurve[], title: string, subtitle?: string, references: readonly ReferenceLine[] = []): Promise<string[]> {
   const written: string[] = [];
   const withTrain = curves.some((c) => c.train);
@@ -51,7 +51,7 @@ export async function writeLossCurvePlots(outDir: string, curves: readonly LossC
     const span = evalXs.length ? [Math.min(...evalXs), Math.max(...evalXs)] : [];
     for (const ref of references) series.push({ name: ref.name, points: span.map((x) => ({ x, y: ref.y })), mark: 'line', dashed: true });
     const file = path.join(outDir, `loss-vs-${axis}.svg`);
-    await writeLineChartSvg(file, {
+    const drawn = await writeLineChartSvgIfPlotting(file, {
       title: `${title}: ${withTrain ? 'loss' : 'eval loss'} against ${axis === 'tokens' ? 'training tokens' : 'training compute'}`,
       subtitle: subtitle ?? (withTrain ? 'solid with dots: held-out loss at each evaluation; dashed: training loss' : 'lines and dots: held-out loss at each evaluation'),
       xLabel: axis === 'tokens' ? 'training tokens (cumulative)' : 'training FLOPs (cumulative)',
@@ -60,7 +60,7 @@ export async function writeLossCurvePlots(outDir: string, curves: readonly LossC
       countAxes: axis === 'tokens' ? { x: true } : undefined,
       series,
     });
-    written.push(file);
+    if (drawn) written.push(file);
   }
   return written;
 }
