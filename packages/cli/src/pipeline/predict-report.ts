@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { readMetrics } from '@efficientscale/core/node';
-import { writeLineChartSvg, type ChartSeries } from '../plot/index.js';
+import { writeLineChartSvgIfPlotting, type ChartSeries } from '../plot/chart.js';
 import { evalPoints } from '../plot/loss-curves.js';
 import type { PlannedStage } from './layout.js';
 import type { StagePrediction } from './predict.js';
@@ -91,7 +91,7 @@ export function predictionMarkdown(result: PredictionResult): string {
 }
 
 /** Measured eval losses (dots) and the predicted curves (lines) of every predicted stage, against tokens. */
-export async function writePredictionPlot(file: string, layout: readonly PlannedStage[], predicted: readonly StagePrediction[], tokensPerStep: number, title: string): Promise<string> {
+export async function writePredictionPlot(file: string, layout: readonly PlannedStage[], predicted: readonly StagePrediction[], tokensPerStep: number, title: string): Promise<string | undefined> {
   const series: ChartSeries[] = predicted.flatMap((p) => {
     const stage = layout.find((l) => l.index === p.index)!;
     const name = p.kind === 'baseline' ? `${p.label} (baseline)` : p.label;
@@ -100,7 +100,7 @@ export async function writePredictionPlot(file: string, layout: readonly Planned
     const measured: ChartSeries[] = existsSync(metrics) ? [{ name, mark: 'point', points: evalPoints(readMetrics(metrics), 'tokens') }] : [];
     return [...measured, { name, mark: 'line' as const, points: p.curve.map((c) => ({ x: c.step * tokensPerStep, y: c.loss })) }];
   });
-  await writeLineChartSvg(file, {
+  const drawn = await writeLineChartSvgIfPlotting(file, {
     title,
     subtitle: 'lines: predicted before training (law fitted on the pilots); dots: measured eval loss',
     width: 640,
@@ -108,5 +108,5 @@ export async function writePredictionPlot(file: string, layout: readonly Planned
     yLabel: 'eval loss (nats/token)',
     series,
   });
-  return file;
+  return drawn ? file : undefined;
 }
