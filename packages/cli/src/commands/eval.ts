@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
+  assertHeldOutBatch,
   averageFfnMetrics,
   crossEntropy,
   disposeModel,
@@ -51,7 +52,9 @@ export function registerEval(program: Command): void {
       const info = readRunInfo(dir, flags.tokenizer === undefined ? undefined : tokenizerByName(flags.tokenizer));
       const { tokenizer, valFraction } = info;
       const corpus = flags.corpus ? loadTextCorpus(flags.corpus) : loadRecordedCorpus(info.corpus, `${dir}: trainer_state.json "spec.corpus"`);
-      const { val } = splitTrainVal(tokenizer.encode(corpus.text), valFraction);
+      const ids = tokenizer.encode(corpus.text);
+      assertHeldOutBatch(ids.length, valFraction, flags.batch, flags.seq, corpus.name);
+      const { val } = splitTrainVal(ids, valFraction);
       const batches = evalBatches(val, flags.batch, flags.seq, flags.batches);
       let sum = 0;
       const metrics: FfnMetrics[] = [];

@@ -18,11 +18,13 @@ import {
   tokenizerKinds,
   readHfConfig,
   type BackendName,
+  type CheckedTrainerState,
   type RunResult,
   type RunSpec,
 } from '@efficientscale/core/node';
 import { backendOption, nonNegativeInt, positiveInt, positiveNumber, useBackend } from './options.js';
 import { trainingProgress } from './progress.js';
+import { refuseSettingFlags, resumeStepsNote } from './train-resume.js';
 import { writeLossPlot } from './loss-plot.js';
 import type { PilotResult } from '@efficientscale/progressive';
 import { addLowrankTrainOptions, lowrankBetweenSteps, lowrankTrainConfig } from './train-lowrank.js';
@@ -98,10 +100,10 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--preset <name>', 'model and run settings to start from').choices(Object.keys(presets)).default('tiny'))
     .option('--config <file>', 'a Hugging Face config.json (LlamaForCausalLM) instead of the preset model')
     .option('--corpus <file>', 'a UTF-8 text file instead of the embedded Brown Corpus (a resumed run reads the one it recorded)')
-    .option('--steps <n>', 'optimizer steps', positiveInt)
+    .option('--steps <n>', 'optimizer steps (with --resume: the total to reach, counting the steps already done)', positiveInt)
     .option('--tokens <n>', 'training tokens (sets --steps from batch × seq)', positiveInt)
     .option('--out <dir>', 'run directory (default runs/<preset>-<time>)')
-    .option('--resume <dir>', 'continue a run from its checkpoint (its settings are reused)')
+    .option('--resume <dir>', 'continue a run from its checkpoint with the settings it was started with (flags that would change them are refused)')
     .option('--init-from <dir>', 'start a new run from a checkpoint\'s weights (and AdamW moments when it has them), counters at 0: a run, a grow/upcycle/lowrank/export output or a Hugging Face directory')
     .addOption(backendOption())
     .option('--seed <n>', 'seed for weights and data order', nonNegativeInt)
@@ -114,7 +116,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-batches <n>', 'batches in each held-out evaluation', positiveInt)
     .option('--tokenizer <name>', `${tokenizerKinds.join(' or ')} (byte: vocabulary 256; gpt2: GPT-2 BPE, 50,257), or a tokenizer.json (or a directory holding one); default byte, or with --init-from the checkpoint's own`)
     .option('--json', 'print one JSON object with the results at the end')
-    .action(async (flags: TrainFlags) => {
+    .action(async (flags: TrainFlags, command: Command) => {
       if (flags.steps !== undefined && flags.tokens !== undefined) {
         throw new UserError('--steps and --tokens: expected at most one of them, found both');
       }
@@ -129,7 +131,12 @@ export function registerTrain(program: Command): void {
       try {
         if (flags.resume) {
           const outDir = flags.out ?? flags.resume;
-          result = await continueRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps, betweenSteps: lowrankBetweenSteps, grow: progressiveGrow });
+          const onState = (state: CheckedTrainerState) => {
+            refuseSettingFlags(command, state);
+            const note = resumeStepsNote(state, flags.steps);
+            if (note) process.stderr.write(`${note}\n`);
+          };
+          result = await continueRun({ outDir, from: flags.resume, text: corpus.text, onProgress, totalSteps: flags.steps, betweenSteps: lowrankBetweenSteps, grow: progressiveGrow, onState });
         } else if (flags.initFrom !== undefined) {
           const initFrom = resolveCheckpointDir(flags.initFrom);
           lowrankTrainConfig(flags, readHfConfig(initFrom)); // refuses --rank & co. without --ffn lowrank

@@ -3,6 +3,7 @@ import { checkpointTokenizer, loadDefaultCorpus, loadTextCorpus, readHfConfig, r
 import { defaultCalibration, planUpcycle, upcycleStats, type RouterInit, type UpcyclePlanOptions, type UpcyclePlanReport } from '@efficientscale/moe';
 import { backendOption, nonNegativeInt, nonNegativeNumber, positiveInt, useBackend } from './options.js';
 import { addTransformFlags, refuseWithStream, runFields, runLine, runTransform, type TransformFlags, type TransformRun } from './transform-run.js';
+import { decimal } from './numbers.js';
 
 interface UpcycleFlags extends TransformFlags {
   experts: number;
@@ -21,7 +22,7 @@ interface UpcycleFlags extends TransformFlags {
 /** `all`, `even` or a comma-separated list of layer indices. */
 function layersFlag(value: string): UpcyclePlanOptions['layers'] {
   if (value === 'all' || value === 'even') return value;
-  const list = value.split(',').map((s) => Number(s.trim()));
+  const list = value.split(',').map((s) => decimal(s.trim()));
   if (list.length === 0 || list.some((n) => !Number.isSafeInteger(n) || n < 0)) {
     throw new InvalidArgumentError(`Expected all, even or layer indices like 0,2,5, found "${value}".`);
   }
@@ -29,7 +30,7 @@ function layersFlag(value: string): UpcyclePlanOptions['layers'] {
 }
 
 function fraction(value: string): number {
-  const n = Number(value);
+  const n = decimal(value);
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`Expected a number in [0, 1], found "${value}".`);
   return n;
 }

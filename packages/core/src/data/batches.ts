@@ -39,6 +39,30 @@ export function splitTrainVal(ids: Int32Array, valFraction: number): { train: In
   return { train: ids.subarray(0, trainLength), val: ids.subarray(trainLength) };
 }
 
+/** Fewest corpus tokens whose held-out split (the last `valFraction`, as splitTrainVal cuts it) holds one evaluation batch. */
+export function minCorpusTokens(valFraction: number, batchSize: number, seqLen: number): number {
+  if (!(valFraction > 0)) return Infinity;
+  const need = batchSize * seqLen + 1;
+  let n = Math.ceil(need / valFraction);
+  while (Math.floor(n * valFraction) < need) n++;
+  while (Math.floor((n - 1) * valFraction) >= need) n--;
+  return n;
+}
+
+/**
+ * Refuses a corpus too small for one held-out batch (its loss would be the mean of nothing: NaN), naming
+ * the minimum size. `corpusTokens` is the whole corpus, tokenized.
+ */
+export function assertHeldOutBatch(corpusTokens: number, valFraction: number, batchSize: number, seqLen: number, corpus: string): void {
+  const min = minCorpusTokens(valFraction, batchSize, seqLen);
+  if (corpusTokens >= min) return;
+  const held = `${Number((valFraction * 100).toPrecision(4))}%`;
+  const expected = Number.isFinite(min)
+    ? `at least ${min} tokens, so that its held-out ${held} holds one batch of ${batchSize} × ${seqLen} + 1 tokens`
+    : 'a held-out fraction above 0 to evaluate on';
+  throw mismatch(`corpus ${corpus}`, expected, `${corpusTokens} tokens`);
+}
+
 /** Copies the window starting at `start` into row `row` of the batch. */
 function fillRow(batch: Batch, ids: Int32Array, row: number, start: number, seqLen: number): void {
   batch.inputs.set(ids.subarray(start, start + seqLen), row * seqLen);
@@ -100,7 +124,7 @@ export function evalBatches(ids: Int32Array, batchSize: number, seqLen: number, 
   checkPositiveInteger('number of evaluation batches', maxBatches);
   const windows = Math.floor((ids.length - 1) / seqLen);
   const batchCount = Math.min(maxBatches, Math.floor(windows / batchSize));
-  if (batchCount === 0) {
+  if (batchCount <= 0) {
     throw mismatch('evaluation tokens', `at least batchSize × seqLen + 1 = ${batchSize * seqLen + 1} tokens for one batch`, `${ids.length} tokens`);
   }
   const needed = batchCount * batchSize;

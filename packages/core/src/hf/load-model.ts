@@ -7,8 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
-import { findInterruptedDirSwap } from '../io/atomic.js';
-import { CONFIG_FILE, type LoadOptions } from '../io/checkpoint.js';
+import { CONFIG_FILE, interruptedSaveHint, type LoadOptions } from '../io/checkpoint.js';
 import { assertFinite } from '../io/nonfinite.js';
 import { readJsonObject } from '../io/read-file.js';
 import { dimsOf, validateConfig, type ModelConfig } from '../model/config.js';
@@ -26,14 +25,10 @@ function unused(name: string, tied: boolean): boolean {
 }
 
 export function readHfConfig(dir: string): ModelConfig {
-  if (!fs.existsSync(dir)) {
-    const leftover = findInterruptedDirSwap(dir)[0];
-    const hint = leftover ? ` (an interrupted save left the previous checkpoint in ${leftover})` : '';
-    throw mismatch(dir, 'a checkpoint directory', `nothing at that path${hint}`);
-  }
+  if (!fs.existsSync(dir)) throw mismatch(dir, 'a checkpoint directory', `nothing at that path${interruptedSaveHint(dir)}`);
   if (!fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a checkpoint directory', 'a file');
   const file = path.join(dir, CONFIG_FILE);
-  if (!fs.existsSync(file)) throw mismatch(dir, `a checkpoint directory containing ${CONFIG_FILE}`, `no ${CONFIG_FILE}`);
+  if (!fs.existsSync(file)) throw mismatch(dir, `a checkpoint directory containing ${CONFIG_FILE}`, `no ${CONFIG_FILE}${interruptedSaveHint(dir)}`);
   return validateConfig(readJsonObject(file), file);
 }
 

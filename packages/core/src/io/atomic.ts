@@ -13,6 +13,9 @@ function randomSuffix(): string {
   return randomBytes(6).toString('hex');
 }
 
+/** What writeFileAtomic appends to a temporary file's name. */
+const TEMP_SUFFIX = /\.tmp-[0-9a-f]{12}$/;
+
 /** Writes and fsyncs a new file; fails if `file` already exists ('wx'), so temp names never clobber. */
 function writeNewFileSynced(file: string, data: Uint8Array | string): void {
   if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
@@ -104,6 +107,22 @@ export function recoverInterruptedDirSwap(dir: string): string | undefined {
   fs.renameSync(leftovers[0], target);
   fsyncDir(parent);
   return leftovers[0];
+}
+
+/**
+ * Removes the temporary files a killed writeFileAtomic left directly in `dir` (`<name>.tmp-<12 hex>`, e.g.
+ * a plot interrupted mid-write). Only for a directory this process is about to own (a run being resumed).
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const stale = names.filter((name) => TEMP_SUFFIX.test(name) && fs.lstatSync(path.join(dir, name)).isFile());
+  for (const name of stale) fs.rmSync(path.join(dir, name), { force: true });
+  return stale;
 }
 
 /**

@@ -43,7 +43,10 @@ describe('saveCheckpoint / loadCheckpointFiles', () => {
     expect(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).toBe('{\n  "model_type": "llama",\n  "hidden_size": 2\n}\n');
     expect(readSafetensors(path.join(dir, 'model.safetensors')).metadata).toEqual({ format: 'pt' });
     const loaded = loadCheckpointFiles(dir);
-    expect(loaded).toEqual({ config: { model_type: 'llama', hidden_size: 2 }, params, optimizer, trainerState: { step: 7, rng: [1, 2, 3, 4] } });
+    // Moments a weight lacks are written as zeros (what AdamW starts from), so that a resume can require them all.
+    const zeros = (shape: number[]) => ({ dtype: 'F32' as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+    const allMoments = { ...optimizer, 'v.model.norm.weight': zeros([2]), 'm.model.embed_tokens.weight': zeros([4, 2]), 'v.model.embed_tokens.weight': zeros([4, 2]) };
+    expect(loaded).toEqual({ config: { model_type: 'llama', hidden_size: 2 }, params, optimizer: allMoments, trainerState: { step: 7, rng: [1, 2, 3, 4] } });
     expect(readCheckpointText(dir, 'notes.txt')).toBe('{"kind":"byte"}');
     expect(readCheckpointText(dir, 'absent.txt')).toBeUndefined();
   });

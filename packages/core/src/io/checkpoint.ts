@@ -45,6 +45,20 @@ export interface LoadedCheckpoint {
 
 const prettyJson = (value: object): string => `${JSON.stringify(value, null, 2)}\n`;
 
+/**
+ * Every weight's AdamW moments: the ones given, and zeros (what AdamW starts from) for a weight that has
+ * none (a transform added it, or could not carry them). A resume then refuses any missing moment.
+ */
+function withAllMoments(optimizer: Record<string, RawTensor>, params: Record<string, RawTensor>): Record<string, RawTensor> {
+  const out = { ...optimizer };
+  for (const [name, p] of Object.entries(params)) {
+    for (const key of [`m.${name}`, `v.${name}`]) {
+      if (!Object.hasOwn(out, key)) out[key] = { dtype: 'F32', shape: [...p.shape], data: new Float32Array(p.data.length) };
+    }
+  }
+  return out;
+}
+
 /** Writes a checkpoint atomically: `dir` holds either the previous checkpoint or this one. */
 export function saveCheckpoint(dir: string, contents: CheckpointContents): void {
   const files: Record<string, Uint8Array | string> = {
@@ -52,7 +66,7 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents): void 
     // transformers refuses safetensors files whose metadata lacks format: 'pt'.
     [MODEL_FILE]: encodeSafetensors(contents.params, { format: 'pt' }),
   };
-  if (contents.optimizer) files[OPTIMIZER_FILE] = encodeSafetensors(contents.optimizer, { format: 'pt' });
+  if (contents.optimizer) files[OPTIMIZER_FILE] = encodeSafetensors(withAllMoments(contents.optimizer, contents.params), { format: 'pt' });
   if (contents.trainerState) files[TRAINER_STATE_FILE] = prettyJson(contents.trainerState);
   Object.assign(files, checkpointTokenizerFiles(contents.tokenizer, contents.config));
   for (const [name, text] of Object.entries(contents.extraFiles ?? {})) {
@@ -89,6 +103,22 @@ function readShardedParams(dir: string): Record<string, RawTensor> {
   return Object.fromEntries(params);
 }
 
+/** The checkpoint directory inside a run directory (runPaths in train/run.ts names it too). */
+export const RUN_CHECKPOINT_DIR = 'checkpoint';
+
+/**
+ * Where a kill between the two renames of a checkpoint save left the previous checkpoint, said the same
+ * way whether `dir` is the checkpoint or its run directory (empty when there is no such leftover).
+ */
+export function interruptedSaveHint(dir: string): string {
+  const own = fs.existsSync(dir) ? undefined : findInterruptedDirSwap(dir)[0];
+  const leftover = own ?? findInterruptedDirSwap(path.join(dir, RUN_CHECKPOINT_DIR))[0];
+  if (!leftover) return '';
+  // A run's checkpoint is restored by resuming the run; another directory's leftover is only pointed at.
+  const run = !own ? dir : path.basename(path.resolve(dir)) === RUN_CHECKPOINT_DIR ? path.dirname(dir) : undefined;
+  return ` (an interrupted save left the previous checkpoint in ${leftover}${run === undefined ? '' : `; train --resume ${run} restores it`})`;
+}
+
 /** existsSync says false for a dangling or looping symlink; say that instead of "no such file". */
 function refuseBrokenLink(file: string): void {
   let isLink = false;
@@ -112,20 +142,12 @@ const NONFINITE_HINT = ' (pass --allow-nonfinite / allowNonfinite to load it any
  * Tensors holding NaN or Inf are refused with their name unless `allowNonfinite`.
  */
 export function loadCheckpointFiles(dir: string, options: LoadOptions = {}): LoadedCheckpoint {
-  if (!fs.existsSync(dir)) {
-    const leftover = findInterruptedDirSwap(dir)[0];
-    const hint = leftover ? ` (an interrupted save left the previous checkpoint in ${leftover})` : '';
-    throw mismatch(dir, 'a checkpoint directory', `nothing at that path${hint}`);
-  }
+  if (!fs.existsSync(dir)) throw mismatch(dir, 'a checkpoint directory', `nothing at that path${interruptedSaveHint(dir)}`);
   if (!fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a checkpoint directory', 'a file');
   const at = (name: string) => path.join(dir, name);
   for (const name of [CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE]) refuseBrokenLink(at(name));
-  if (!fs.existsSync(at(CONFIG_FILE))) {
-    // A run directory whose checkpoint/ a kill left renamed aside mid-save (resume repairs it).
-    const leftover = findInterruptedDirSwap(path.join(dir, 'checkpoint'))[0];
-    const hint = leftover ? ` (an interrupted save left the last checkpoint in ${leftover}; --resume restores it)` : '';
-    throw mismatch(dir, `a checkpoint directory containing ${CONFIG_FILE}`, `no ${CONFIG_FILE}${hint}`);
-  }
+  // A run directory whose checkpoint/ a kill left renamed aside mid-save says so (resume repairs it).
+  if (!fs.existsSync(at(CONFIG_FILE))) throw mismatch(dir, `a checkpoint directory containing ${CONFIG_FILE}`, `no ${CONFIG_FILE}${interruptedSaveHint(dir)}`);
   const config = readJsonObject(at(CONFIG_FILE));
 
   let params: Record<string, RawTensor>;

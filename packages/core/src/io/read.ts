@@ -31,6 +31,17 @@ export function describeJson(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
+/**
+ * A JSON value as a field's "found": numbers and strings as written, objects and arrays by kind. A number
+ * past float64's range (1e400 in the file) parses as ±Infinity, which JSON.stringify would print as null.
+ */
+export function describeFound(value: unknown): string {
+  if (value === undefined) return 'nothing (missing)';
+  if (value !== null && typeof value === 'object') return describeJson(value);
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${value} (a number beyond float64's range, e.g. 1e400)`;
+  return JSON.stringify(value);
+}
+
 /** Parses `text` as JSON that must be an object. */
 export function parseJsonObject(text: string, source: string): Record<string, unknown> {
   let value: unknown;

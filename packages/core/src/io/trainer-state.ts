@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { mismatch } from '../errors.js';
-import { describeJson } from './read.js';
+import { describeFound } from './read.js';
 import { createRng } from '../data/rng.js';
 
 export const TRAINER_STATE_FORMAT = 'efficientscale-trainer-1';
@@ -79,7 +79,6 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
   return v;
 }
 
-const describe = (v: unknown) => (v === undefined ? 'nothing (missing)' : v !== null && typeof v === 'object' ? describeJson(v) : JSON.stringify(v));
 
 /** Validates a parsed trainer_state.json field by field and for internal consistency; `source` names the file. */
 export function checkTrainerState(json: unknown, source: string): CheckedTrainerState {
@@ -87,7 +86,7 @@ export function checkTrainerState(json: unknown, source: string): CheckedTrainer
   if (!result.success) {
     const issue = result.error.issues[0];
     const expected = /^(Invalid|Too)/.test(issue.message) ? issue.message.replace(/^Invalid input: expected /, 'a ') : issue.message;
-    throw mismatch(`${source}: "${issue.path.map(String).join('.')}"`, expected, describe(valueAt(json, issue.path)));
+    throw mismatch(`${source}: "${issue.path.map(String).join('.')}"`, expected, describeFound(valueAt(json, issue.path)));
   }
   const s = result.data;
   const t = s.spec.trainer;
@@ -106,11 +105,12 @@ export function checkTrainerState(json: unknown, source: string): CheckedTrainer
 }
 
 /**
- * The moments in a checkpoint's optimizer.safetensors: only m.<weight> and v.<weight>, shaped like the
- * weight, v >= 0. A weight may lack them (a transform added it; AdamW starts its moments at zero).
+ * The moments in a checkpoint's optimizer.safetensors: exactly m.<weight> and v.<weight> for every weight
+ * (saveCheckpoint writes zeros for the ones a transform could not carry), floating point, shaped like the
+ * weight, v >= 0. A missing moment is refused, not recreated at zero: the resume would silently differ.
  */
 export function checkOptimizerTensors(
-  optimizer: Record<string, { shape: number[]; data: ArrayLike<number> }>,
+  optimizer: Record<string, { dtype?: string; shape: number[]; data: ArrayLike<number> }>,
   paramShapes: Record<string, number[]>,
   source: string,
 ): void {
@@ -118,7 +118,9 @@ export function checkOptimizerTensors(
     const dot = key.indexOf('.');
     const kind = key.slice(0, dot);
     const shape = Object.hasOwn(paramShapes, key.slice(dot + 1)) ? paramShapes[key.slice(dot + 1)] : undefined;
-    if (dot < 0 || (kind !== 'm' && kind !== 'v') || !shape) throw mismatch(source, 'only tensors "m.<weight>" and "v.<weight>" of the model\'s weights', `tensor ${JSON.stringify(key)}`);
+    if (dot < 0 || (kind !== 'm' && kind !== 'v') || !shape) throw mismatch(`${source}: tensor ${JSON.stringify(key)}`, 'only tensors "m.<weight>" and "v.<weight>" of the model\'s weights', 'a tensor of no weight');
+    // Integer moments would reach tfjs's assign as int32 and throw there; F16/BF16/F64 are read as float32.
+    if (t.dtype !== undefined && t.dtype !== 'F32') throw mismatch(`${source}: tensor ${JSON.stringify(key)}`, 'a floating-point moment (F32, or F16/BF16/F64)', `an integer tensor (${t.dtype} as read)`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw mismatch(`${source}: tensor ${JSON.stringify(key)}`, `shape [${shape}] (its weight's)`, `[${t.shape}]`);
     }
@@ -126,6 +128,14 @@ export function checkOptimizerTensors(
     if (kind === 'v') {
       for (let i = 0; i < t.data.length; i++) {
         if (t.data[i] < 0) throw mismatch(`${source}: tensor ${JSON.stringify(key)} element ${i}`, 'a second moment >= 0', String(t.data[i]));
+      }
+    }
+  }
+  for (const weight of Object.keys(paramShapes)) {
+    for (const kind of ['m', 'v']) {
+      const key = `${kind}.${weight}`;
+      if (!Object.hasOwn(optimizer, key)) {
+        throw mismatch(`${source}: tensor ${JSON.stringify(key)}`, `the ${kind === 'm' ? 'first' : 'second'} moment of weight ${JSON.stringify(weight)} (every weight has both)`, 'no such tensor');
       }
     }
   }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { mismatch, type UserError } from '../errors.js';
-import { describeJson } from '../io/read.js';
+import { describeFound, describeJson } from '../io/read.js';
 import { envVar } from '../env.js';
 
 /** Largest size any one dimension may have; far above real models, small enough that products stay exact. */
@@ -80,7 +80,6 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
   return v;
 }
 
-const describe = (v: unknown) => (v === undefined ? 'nothing (missing)' : v !== null && typeof v === 'object' ? describeJson(v) : JSON.stringify(v));
 
 /** Checks the fields core reads; throws one UserError naming the first bad field. */
 export function checkConfigFields(json: unknown): void {
@@ -90,5 +89,5 @@ export function checkConfigFields(json: unknown): void {
   const issue = result.error.issues[0];
   const field = issue.path.map(String).join('.');
   const found = valueAt(json, issue.path);
-  throw mismatch(`"${field}"`, expectation(issue), describe(found)) as UserError;
+  throw mismatch(`"${field}"`, expectation(issue), describeFound(found)) as UserError;
 }

@@ -1,4 +1,5 @@
 import { tf } from '../tf.js';
+import { mismatch } from '../errors.js';
 import { dimsOf, type ModelConfig } from './config.js';
 import { forward } from './forward.js';
 import type { Params } from './params.js';
@@ -41,6 +42,7 @@ export function eosTokens(config: ModelConfig): number[] {
 
 export function generate(config: ModelConfig, params: Params, prompt: ArrayLike<number>, o: GenerateOptions): number[] {
   checkSampling(o);
+  if (prompt.length === 0) throw mismatch('prompt', 'at least one token to continue', 'an empty prompt');
   const d = dimsOf(config);
   const rng = createRng(o.seed);
   const ids = Array.from(prompt);

@@ -7,8 +7,9 @@ import { UserError } from '../errors.js';
 import { llamaConfig } from '../model/config.js';
 import { loadModel } from '../model/load.js';
 import { ByteTokenizer } from '../data/tokenizer.js';
+import type { RawTensor } from '../io/safetensors.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors-fs.js';
-import { loadCheckpointFiles } from '../io/checkpoint.js';
+import { loadCheckpointFiles, saveCheckpoint } from '../io/checkpoint.js';
 import { defaultAdamW } from './adamw.js';
 import { continueRun, runPaths, startRun, truncateMetrics, type RunSpec } from './run.js';
 
@@ -53,8 +54,17 @@ describe('kill and resume', () => {
     const ckpt = runPaths(dir).checkpoint;
     fs.renameSync(ckpt, `${ckpt}.old-0a1b2c`); // as writeDirAtomic leaves it after its first rename
     fs.mkdirSync(`${ckpt}.tmp-3d4e5f`); // and a half-written new one
-    expect(() => loadCheckpointFiles(dir)).toThrow(/no config\.json \(an interrupted save left the last checkpoint in .*checkpoint\.old-0a1b2c; --resume restores it\)$/);
+    const hint = `(an interrupted save left the previous checkpoint in ${ckpt}.old-0a1b2c; train --resume ${dir} restores it)`;
+    // The run directory and its checkpoint path say the same, whichever loader reads them (eval goes through loadModel).
+    expect(() => loadCheckpointFiles(dir)).toThrow(`found no config.json ${hint}`);
+    expect(() => loadModel(dir)).toThrow(`found no config.json ${hint}`);
+    expect(() => loadModel(ckpt)).toThrow(`found nothing at that path ${hint}`);
+    expect(() => loadCheckpointFiles(ckpt)).toThrow(`found nothing at that path ${hint}`);
+    // A kill while a plot or metrics.jsonl was being replaced leaves a temporary file that resume removes.
+    fs.writeFileSync(path.join(dir, 'loss.svg.tmp-0123456789ab'), '<svg');
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl.tmp-ba9876543210'), '');
     await continueRun({ outDir: dir, text });
+    expect(fs.readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
     expect(loggedSteps(dir)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('checkpoint')).sort()).toEqual(['checkpoint']);
     const straight = tmp();
@@ -114,6 +124,42 @@ describe('non-finite values', () => {
     moments['v.model.norm.weight'].data[0] = -1;
     writeSafetensors(file, moments, { format: 'pt' });
     await expect(continueRun({ outDir: dir, text })).rejects.toThrowError(/"v\.model\.norm\.weight" element 0: expected a second moment >= 0, found -1/);
+  });
+
+  it('refuses a missing, extra, mis-shaped or integer moment, naming the tensor, and leaves the checkpoint as it was', async () => {
+    const dir = tmp();
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(2, 1), stopAfter: 1 });
+    const file = path.join(runPaths(dir).checkpoint, 'optimizer.safetensors');
+    const clean = readSafetensors(file).tensors;
+    const v = clean['v.model.norm.weight'];
+    const cases: Array<[string, Record<string, RawTensor>, RegExp]> = [
+      ['missing', Object.fromEntries(Object.entries(clean).filter(([k]) => k !== 'v.model.norm.weight')), /optimizer\.safetensors: tensor "v\.model\.norm\.weight": expected the second moment of weight "model\.norm\.weight" \(every weight has both\), found no such tensor$/],
+      ['extra', { ...clean, 'm.model.extra.weight': v }, /optimizer\.safetensors: tensor "m\.model\.extra\.weight": expected only tensors "m\.<weight>" and "v\.<weight>" of the model's weights, found a tensor of no weight$/],
+      ['mis-shaped', { ...clean, 'v.model.norm.weight': { ...v, shape: [2, 4] } }, /tensor "v\.model\.norm\.weight": expected shape \[8\] \(its weight's\), found \[2,4\]$/],
+      ['integer', { ...clean, 'v.model.norm.weight': { dtype: 'I32', shape: v.shape, data: new Int32Array(v.data.length) } }, /tensor "v\.model\.norm\.weight": expected a floating-point moment \(F32, or F16\/BF16\/F64\), found an integer tensor \(I32 as read\)$/],
+    ];
+    for (const [what, moments, message] of cases) {
+      writeSafetensors(file, moments, { format: 'pt' });
+      const written = fs.readFileSync(file);
+      await expect(continueRun({ outDir: dir, text }), what).rejects.toThrowError(message);
+      await expect(continueRun({ outDir: dir, text }), what).rejects.toThrowError(UserError);
+      expect(fs.readFileSync(file).equals(written), what).toBe(true);
+      expect(loggedSteps(dir), what).toEqual([1]);
+    }
+  });
+
+  it('a checkpoint written with some moments left out gets zeros for them: it resumes like AdamW starting them at zero', async () => {
+    const dir = tmp();
+    await startRun({ outDir: dir, text, tokenizer: new ByteTokenizer(), config, spec: spec(2, 1), stopAfter: 1 });
+    const ckpt = runPaths(dir).checkpoint;
+    const files = loadCheckpointFiles(ckpt);
+    const kept = Object.fromEntries(Object.entries(files.optimizer!).filter(([k]) => !k.endsWith('model.norm.weight')));
+    saveCheckpoint(ckpt, { config: files.config, params: files.params, optimizer: kept, trainerState: files.trainerState, tokenizer: new ByteTokenizer() });
+    const written = readSafetensors(path.join(ckpt, 'optimizer.safetensors')).tensors;
+    expect(Object.keys(written).sort()).toEqual(Object.keys(files.optimizer!).sort());
+    expect(Array.from(written['v.model.norm.weight'].data)).toEqual(new Array(8).fill(0));
+    await continueRun({ outDir: dir, text });
+    expect(loggedSteps(dir)).toEqual([1, 2]);
   });
 
   it('refuses a sampler RNG state that the seed and the batches drawn do not give (it would resume on other batches)', async () => {

@@ -5,13 +5,13 @@ import { mismatch } from '../errors.js';
 import { parseJsonObject } from '../io/read.js';
 import { dimsOf, validateConfig, type ModelConfig } from '../model/config.js';
 import { checkParams, countParams, paramShapes } from '../model/params.js';
-import { checkOptimizerTensors, checkSamplerReplay, checkTrainerState } from '../io/trainer-state.js';
+import { checkOptimizerTensors, checkSamplerReplay, checkTrainerState, type CheckedTrainerState } from '../io/trainer-state.js';
 import { fromRaw, mapValues, prefetchToHost, toRaw } from '../model/raw.js';
-import { loadCheckpointFiles, readCheckpointText, saveCheckpoint } from '../io/checkpoint.js';
+import { loadCheckpointFiles, readCheckpointText, RUN_CHECKPOINT_DIR, saveCheckpoint } from '../io/checkpoint.js';
 import { assertFinite } from '../io/nonfinite.js';
-import { recoverInterruptedDirSwap, writeFileAtomic } from '../io/atomic.js';
+import { recoverInterruptedDirSwap, removeStaleTempFiles, writeFileAtomic } from '../io/atomic.js';
 import { assertNewOutputDir, makeDirs } from '../io/output-path.js';
-import { splitTrainVal } from '../data/batches.js';
+import { assertHeldOutBatch, splitTrainVal } from '../data/batches.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { tokenizerFromJSON } from '../data/load-tokenizer.js';
 import { checkpointTokenizer, tokenizerForCheckpoint } from '../hf/tokenizer-files.js';
@@ -60,7 +60,7 @@ export interface RunResult {
 /** The layout of a run directory: an append-only metrics log and one atomically replaced checkpoint. */
 export const runPaths = (outDir: string) => ({
   metrics: path.join(outDir, 'metrics.jsonl'),
-  checkpoint: path.join(outDir, 'checkpoint'),
+  checkpoint: path.join(outDir, RUN_CHECKPOINT_DIR),
 });
 
 /**
@@ -163,6 +163,8 @@ export interface ContinueOptions {
   betweenSteps?: BetweenSteps;
   /** Applies the stored growth schedule's stages (needed when growths are still to come). */
   grow?: GrowFn;
+  /** Called with the validated trainer_state.json before anything loads (e.g. to refuse settings it keeps). */
+  onState?: (state: CheckedTrainerState) => void;
 }
 
 /**
@@ -214,6 +216,7 @@ export async function startRun(o: StartOptions): Promise<RunResult> {
   const { maxPositions } = dimsOf(config);
   if (o.spec.trainer.seqLen > maxPositions) throw mismatch('sequence length (--seq)', `at most the config's max_position_embeddings (${maxPositions})`, String(o.spec.trainer.seqLen));
   const ids = tokenizer.encode(o.text);
+  assertHeldOutBatch(ids.length, o.spec.valFraction, o.spec.trainer.batchSize, o.spec.trainer.seqLen, o.spec.corpus);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
   const growth = o.growth && { record: startGrowth(o.growth.schedule, o.spec.totalSteps), grow: o.growth.grow };
   let trainer: Trainer;
@@ -248,18 +251,25 @@ function checkSameDataPosition(stored: RunSpec, next: RunSpec, stateFile: string
  * schedule unless `spec` gives the next leg's.
  */
 export async function continueRun(o: ContinueOptions): Promise<RunResult> {
+  for (const dir of new Set([o.outDir, o.from ?? o.outDir])) {
+    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a run directory (or a checkpoint directory) to resume', 'a file');
+  }
   recoverInterruptedDirSwap(runPaths(o.outDir).checkpoint); // a kill mid-save left checkpoint/ renamed aside
+  removeStaleTempFiles(o.outDir); // a kill mid-write left loss.svg.tmp-* or metrics.jsonl.tmp-*
   const dir = resolveCheckpointDir(o.from ?? o.outDir);
   const files = loadCheckpointFiles(dir);
   const stateFile = path.join(dir, 'trainer_state.json');
   const weightsOnly = ' (to start a new run from its weights: --init-from)';
   if (!files.trainerState) throw mismatch(stateFile, `a trainer state written by efficientscale train${weightsOnly}`, 'no such file');
-  const stored = checkTrainerState(files.trainerState, stateFile) as unknown as StoredTrainerState;
+  const checked = checkTrainerState(files.trainerState, stateFile);
+  o.onState?.(checked);
+  const stored = checked as unknown as StoredTrainerState;
   if (!files.optimizer && !o.spec) throw mismatch(dir, `optimizer.safetensors to resume from${weightsOnly}`, 'no such file');
   const config = validateConfig(files.config, path.join(dir, 'config.json'));
   checkParams(config, files.params, `${dir}/model.safetensors`);
+  // A new leg without moments (after a transform that could not carry them) starts them at zero on purpose.
   const moments = files.optimizer ?? {};
-  checkOptimizerTensors(moments, paramShapes(config), path.join(dir, 'optimizer.safetensors'));
+  if (files.optimizer) checkOptimizerTensors(moments, paramShapes(config), path.join(dir, 'optimizer.safetensors'));
   const growth = checkGrowthRecord(stored.growth, stored.step, stateFile);
   if (growth && growth.done.length < growth.schedule.length && !o.grow) throw mismatch(`${stateFile}: "growth"`, 'no growths to come (or a grow function to apply them)', `${growth.schedule.length - growth.done.length} to come`);
   const { maxPositions } = dimsOf(config);

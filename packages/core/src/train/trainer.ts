@@ -83,6 +83,8 @@ export class Trainer {
     resume?: { state: TrainerState; optimizer: Record<string, tf.Tensor>; optimizerStep: number },
   ) {
     checkParams(config, params, 'params');
+    // One token has nothing to predict (and tfjs's one-hot refuses a depth below 2 deep in the backward pass).
+    if (config.vocab_size < 2) throw new UserError(`vocab_size: expected at least 2 tokens to train on, found ${config.vocab_size}`);
     this.adopt(config, params);
     this.optimizer = new AdamW(options.adamw);
     const samplerOpts = { batchSize: options.batchSize, seqLen: options.seqLen, seed: options.seed };
