@@ -48,6 +48,13 @@ describe('train --resume refuses flags it would ignore, naming the stored value'
     await refused(args, pattern);
   });
 
+  it('a flag that repeats the stored value passes', async () => {
+    const copy = path.join(tmp, 'same-flags');
+    fs.cpSync(run, copy, { recursive: true });
+    const r = await cli('train', '--resume', copy, ...quick, '--lr', '0.002', '--batch', '2', '--seed', '3', '--steps', '5', '--json');
+    expect(r.code, r.stderr).toBe(0);
+  });
+
   it('--steps at or below the steps done is refused: on a resume it is the total', async () => {
     await refused(['--steps', '2'], /^error: steps to train to \(--steps\): expected more than the checkpoint's 4 steps, found 2$/);
     await refused([], /^error: steps to train to \(--steps\): expected more than the checkpoint's 4 steps, found 4$/);

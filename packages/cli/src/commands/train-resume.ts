@@ -12,7 +12,7 @@ const RESUME_FLAGS = new Set(['resume', 'out', 'steps', 'corpus', 'backend', 'js
 const flagName = (attribute: string) => `--${attribute.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** The stored setting a flag would change, in words. */
-function stored(attribute: string, state: CheckedTrainerState): string {
+function storedText(attribute: string, state: CheckedTrainerState): string {
   const t = state.spec.trainer;
   switch (attribute) {
     case 'lr':
@@ -36,15 +36,23 @@ function stored(attribute: string, state: CheckedTrainerState): string {
   }
 }
 
-/** Refuses every flag given on the command line that a resumed run would ignore. */
+/** The stored value a flag would set, where the run stores one to compare with. */
+function storedValue(attribute: string, state: CheckedTrainerState): unknown {
+  const t = state.spec.trainer;
+  const values: Record<string, unknown> = { lr: t.schedule.lr, batch: t.batchSize, seq: t.seqLen, accumulation: t.accumulation, seed: t.seed, schedule: t.schedule.kind };
+  return values[attribute];
+}
+
+/** Refuses every flag given on the command line that would change what a resumed run keeps (one that repeats the stored value passes). */
 export function refuseSettingFlags(command: Command, state: CheckedTrainerState): void {
   for (const option of command.options) {
     const attribute = option.attributeName();
     if (RESUME_FLAGS.has(attribute) || command.getOptionValueSource(attribute) !== 'cli') continue;
     const flag = option.long ?? flagName(attribute);
     const value = command.getOptionValue(attribute) as unknown;
+    if (value === storedValue(attribute, state)) continue;
     const given = typeof value === 'boolean' ? flag : `${flag} ${String(value)}`;
-    throw mismatch(`${given} with --resume`, `no ${flag}: a resumed run keeps ${stored(attribute, state)}`, given);
+    throw mismatch(`${given} with --resume`, `no ${flag}: a resumed run keeps ${storedText(attribute, state)}`, given);
   }
 }
 

@@ -175,11 +175,12 @@ export function transformCheckpoint<R extends object>(from: string, to: string, 
       const compute = new Map<string, () => Float32Array>();
       for (const kind of ['m', 'v'] as const) {
         const read = source.moments!(kind);
+        // Every weight gets both moments (zeros, where AdamW starts, for one the plan cannot map): a resume refuses a missing one.
         for (const o of plan.outputs) {
-          if (!o.moment) continue;
           const name = `${kind}.${o.name}`;
+          const zeros = () => new Float32Array(o.shape.reduce((a, b) => a * b, 1));
           moments.push({ name, shape: o.shape, dtype: 'F32' });
-          compute.set(name, () => checked(o, o.moment!(read, kind) ?? new Float32Array(o.shape.reduce((a, b) => a * b, 1))));
+          compute.set(name, () => (o.moment ? checked(o, o.moment(read, kind) ?? zeros()) : zeros()));
         }
       }
       writeSafetensorsStreamed(path.join(staging, OPTIMIZER_FILE), moments, (t) => compute.get(t.name)!(), progress);
