@@ -25,7 +25,9 @@ export { registerFfnKind, getFfnKind, registeredFfnKinds, averageFfnMetrics, rea
 export { denseFfn } from './model/dense-ffn.js';
 export { weightTable, residualWriters, type WeightInfo, type WeightRole, type WeightSpec } from './model/weights.js';
 export { paramShapes, checkParams, countParams, initParams, layerPrefix, type Params } from './model/params.js';
-export { forward, forwardWithAux, type ForwardResult, type ForwardTap, type ForwardOptions } from './model/forward.js';
+export { forward, forwardWithAux, type ForwardResult, type ForwardTap, type ForwardOptions, type ForwardPoint } from './model/forward.js';
+export { locateNonfinite, describePoint } from './model/diagnose.js';
+export { trainingMemory, formatBytes, type MemoryEstimate } from './model/memory.js';
 export { flopsPerToken, type FlopCount } from './model/flops.js';
 export { generate, eosTokens, type GenerateOptions } from './model/generate.js';
 export { toRaw, fromRaw, mapValues, prefetchToHost } from './model/raw.js';

@@ -11,3 +11,4 @@ export { loadModel, saveModel, disposeModel, type LoadedModel } from './model/lo
 export { startRun, continueRun, assertNewRunDir, truncateMetrics, readRunInfo, runPaths, resolveCheckpointDir, type RunSpec, type RunResult, type Progress, type StartOptions, type ContinueOptions } from './train/run.js';
 export { loadStartingPoint, disposeStartingPoint, type StartingPoint } from './train/init-from.js';
 export { readMetrics, appendMetrics, type MetricsRecord } from './train/metrics.js';
+export { assertTrainingFits, availableMemory, MEMORY_ENV } from './train/memory-check.js';

@@ -28,6 +28,7 @@ const ids = at('ids.safetensors');
 const law = at('law.json');
 const interrupted = at('interrupted-run');
 const moeRun = at('moe-run');
+const overflow = at('overflow-ckpt');
 const plan = (name: string) => at(`${name}.plan.json`);
 const B = '--backend';
 const CPU = 'cpu';
@@ -55,6 +56,11 @@ beforeAll(async () => {
   const weights = readSafetensors(path.join(at('nan-ckpt'), 'model.safetensors')).tensors;
   weights['model.norm.weight'].data[0] = NaN;
   writeSafetensors(path.join(at('nan-ckpt'), 'model.safetensors'), weights, { format: 'pt' });
+  // A checkpoint whose finite weights overflow float32 in layer 0's FFN.
+  fs.cpSync(path.join(run, 'checkpoint'), overflow, { recursive: true });
+  const big = readSafetensors(path.join(overflow, 'model.safetensors')).tensors;
+  big['model.layers.0.post_attention_layernorm.weight'].data.fill(3e38);
+  writeSafetensors(path.join(overflow, 'model.safetensors'), big, { format: 'pt' });
   fs.mkdirSync(moeRun);
   const record = (step: number) => ({ step, tokens: 64 * step, flops: 1e6 * step, loss: 3, ffn_metrics: { expert_load: { 0: [0.5, 0.5] } } });
   fs.writeFileSync(path.join(moeRun, 'metrics.jsonl'), [1, 2].map((s) => `${JSON.stringify(record(s))}\n`).join(''));
@@ -94,6 +100,7 @@ const rows: Row[] = [
   ['train --out below a file', ['train', '--config', config, '--corpus', corpus, '--steps', '2', '--out', path.join(file, 'sub'), B, CPU], /a file$/],
   ['train --out /proc/x', ['train', '--config', config, '--corpus', corpus, '--steps', '1', '--out', '/proc/x', B, CPU], /under \/proc/],
   ['train --out an existing run', ['train', '--config', config, '--corpus', corpus, '--steps', '1', '--out', run, B, CPU], /use --resume/],
+  ['train --batch 100000 --steps 1', ['train', '--batch', '100000', '--steps', '1', '--corpus', corpus, '--out', at('never'), B, CPU], /^error: memory: expected a run that fits in the .* available .*, found one that needs about [\d.]+ GiB at its peak/],
   ['train --ffn lowrank without a rank', ['train', '--config', config, '--corpus', corpus, '--ffn', 'lowrank', '--out', at('never'), B, CPU]],
   ['train --progressive --grow-at 1.5', ['train', '--progressive', '--grow-at', '1.5', B, CPU]],
   ['train --resume a missing directory', ['train', '--resume', at('missing-run'), '--corpus', corpus, B, CPU]],
@@ -111,7 +118,9 @@ const rows: Row[] = [
   ['eval --batch 0', ['eval', run, '--batch', '0']],
   ['eval --seq past max_position_embeddings', ['eval', run, '--corpus', corpus, '--seq', '64', '--batch', '1', B, CPU], /max_position_embeddings \(32\)/],
   ['eval NaN weights', ['eval', at('nan-ckpt'), '--corpus', corpus, B, CPU], /expected a finite number/],
+  ['eval an overflowing checkpoint', ['eval', overflow, '--corpus', corpus, '--batch', '1', '--seq', '8', '--batches', '1', B, CPU], /eval loss: expected a finite number, found .* \(the output of layer 0's FFN \(model\.layers\.0\.mlp\) went non-finite first\)$/],
   // generate
+  ['generate with an overflowing checkpoint', ['generate', overflow, '--prompt', 'It', '--tokens', '2', B, CPU], /next-token logits: expected finite numbers, found NaN or Inf \(the output of layer 0's FFN/],
   ['generate an empty prompt', ['generate', run, '--prompt', '', '--tokens', '3', B, CPU], /prompt: expected at least one token to continue, found an empty prompt/],
   ['generate without --prompt', ['generate', run]],
   ['generate --tokens 0', ['generate', run, '--prompt', 'x', '--tokens', '0']],
@@ -128,6 +137,7 @@ const rows: Row[] = [
   ['forward --out an existing file', ['forward', run, '--input', ids, '--out', file, B, CPU], /pass --force/],
   ['forward --out /proc/x', ['forward', run, '--input', ids, '--out', '/proc/x', B, CPU], /under \/proc/],
   ['forward --out below a file', ['forward', run, '--input', ids, '--out', path.join(file, 'x'), B, CPU], /a file$/],
+  ['forward with an overflowing checkpoint', ['forward', overflow, '--input', ids, '--out', at('logits-7'), B, CPU], /logits: expected finite numbers, found NaN or Inf \(the output of layer 0's FFN/],
   ['forward without --input', ['forward', run, '--out', at('logits-6')]],
   // import, grow, upcycle, lowrank, export, streaming
   ['import a missing directory', ['import', at('missing'), '--out', at('imported')]],
@@ -149,12 +159,13 @@ const rows: Row[] = [
   ['export without --dense', ['export', run, '--out', at('exported'), B, CPU]],
   ['export a missing directory', ['export', at('missing'), '--dense', '--out', at('exported'), B, CPU]],
   ['upcycle --stream a missing directory', ['upcycle', at('missing'), '--stream', '--out', at('s1'), '--experts', '2', '--top-k', '1']],
-  ['grow --stream to fewer layers', ['grow', path.join(run, 'checkpoint'), '--stream', '--out', at('s2'), '--layers', '1']],
+  ['grow --stream to fewer layers', ['grow', path.join(run, 'checkpoint'), '--stream', '--out', at('s2'), '--layers', '0']],
   ['upcycle --stream --out /proc/x', ['upcycle', path.join(run, 'checkpoint'), '--stream', '--out', '/proc/x', '--experts', '2', '--top-k', '1'], /under \/proc/],
   // bench
   ['bench --vocab 1', ['bench', '--vocab', '1', '--layers', '1', '--hidden', '8', '--heads', '2', '--ffn', '8', '--seq', '4', '--batch', '1', '--steps', '1', '--warmup', '0', B, CPU], /vocab_size: expected at least 2 tokens to train on, found 1/],
   ['bench --heads not dividing --hidden', ['bench', '--hidden', '8', '--heads', '3', '--layers', '1', '--steps', '1', '--warmup', '0', B, CPU]],
   ['bench --steps 0', ['bench', '--steps', '0']],
+  ['bench --batch 100000', ['bench', '--batch', '100000', '--seq', '128', B, CPU], /^error: memory: /],
   // scaling laws
   ['fit a missing file', ['fit', at('missing.csv')]],
   ['fit a file that is not a dataset', ['fit', file]],

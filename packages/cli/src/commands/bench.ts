@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Trainer, flopsPerToken, countParams, llamaConfig, tf, type BackendName } from '@efficientscale/core';
+import { assertTrainingFits, Trainer, flopsPerToken, countParams, llamaConfig, tf, type BackendName } from '@efficientscale/core';
 import { backendOption, nonNegativeInt, positiveInt, useBackend } from './options.js';
 
 interface BenchFlags {
@@ -44,6 +44,7 @@ export function registerBench(program: Command): void {
         vocab: flags.vocab, hidden: flags.hidden, ffn: flags.ffn, layers: flags.layers, heads: flags.heads,
         maxPositions: flags.seq,
       });
+      assertTrainingFits(config, flags.batch, flags.seq);
       const tokensPerStep = flags.batch * flags.seq;
       const ids = syntheticTokens(Math.max(tokensPerStep * 4, 4096) + 1, flags.vocab);
       const trainer = Trainer.fresh(config, ids, ids.subarray(0, tokensPerStep + 1), {

@@ -10,6 +10,8 @@ import {
   loadModel,
   loadRecordedCorpus,
   loadTextCorpus,
+  locateNonfinite,
+  mismatch,
   readRunInfo,
   tokenizerByName,
   resolveCheckpointDir,
@@ -59,11 +61,16 @@ export function registerEval(program: Command): void {
       let sum = 0;
       const metrics: FfnMetrics[] = [];
       for (const b of batches) {
-        sum += tf.tidy(() => {
+        const batchLoss = tf.tidy(() => {
           const out = forwardWithAux(model.config, model.params, tf.tensor2d(b.inputs, [flags.batch, flags.seq], 'int32'));
           metrics.push(out.ffnMetrics);
           return crossEntropy(out.logits, tf.tensor2d(b.targets, [flags.batch, flags.seq], 'int32')).dataSync()[0];
         });
+        if (!Number.isFinite(batchLoss)) {
+          const where = tf.tidy(() => locateNonfinite(model.config, model.params, tf.tensor2d(b.inputs, [flags.batch, flags.seq], 'int32')));
+          throw mismatch('eval loss', 'a finite number', `${batchLoss}${where ? ` (${where})` : ''}`);
+        }
+        sum += batchLoss;
       }
       disposeModel(model);
       const loss = sum / batches.length;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { disposeModel, forward, loadModel, mismatch, readSafetensors, resolveCheckpointDir, tf, toRaw, writeSafetensors, type BackendName } from '@efficientscale/core/node';
+import { disposeModel, forward, loadModel, locateNonfinite, mismatch, readSafetensors, resolveCheckpointDir, tf, toRaw, writeSafetensors, type BackendName } from '@efficientscale/core/node';
 import { backendOption, useBackend } from './options.js';
 import { addForceOption, checkOutputFiles } from './outputs.js';
 
@@ -34,7 +34,13 @@ export function registerForward(program: Command): void {
       const vocab = model.config.vocab_size;
       const bad = (ids.data as Int32Array).findIndex((v) => v < 0 || v >= vocab);
       if (bad >= 0) throw mismatch(`${flags.input}: input_ids[${bad}]`, `a token id in [0, ${vocab})`, String(ids.data[bad]));
-      const logits = tf.tidy(() => forward(model.config, model.params, tf.tensor2d(ids.data as Int32Array, ids.shape as [number, number], 'int32')));
+      const tokens = tf.tensor2d(ids.data as Int32Array, ids.shape as [number, number], 'int32');
+      const logits = tf.tidy(() => forward(model.config, model.params, tokens));
+      if (!tf.tidy(() => tf.all(tf.isFinite(logits)).dataSync()[0] === 1)) {
+        const where = locateNonfinite(model.config, model.params, tokens);
+        throw mismatch('logits', 'finite numbers', `NaN or Inf${where ? ` (${where})` : ''}`);
+      }
+      tokens.dispose();
       writeSafetensors(flags.out, { logits: toRaw(logits) }, { format: 'pt' });
       const shape = logits.shape;
       logits.dispose();

@@ -42,8 +42,16 @@ function attention(x: tf.Tensor2D, p: (s: string) => tf.Tensor, d: Dims, batch: 
  */
 export type ForwardTap = (layer: number, ffnInput: tf.Tensor2D) => void;
 
+/** A point of the forward pass whose output `trace` sees: the residual stream after each part, then the logits. */
+export interface ForwardPoint {
+  part: 'embedding' | 'attention' | 'ffn' | 'norm' | 'logits';
+  layer?: number;
+}
+
 export interface ForwardOptions {
   tap?: ForwardTap;
+  /** Called with each part's output, inside the pass's tidy scope (diagnostics: which part went non-finite first). */
+  trace?: (point: ForwardPoint, output: tf.Tensor) => void;
 }
 
 /** The decoder: tokens [batch, seq] (int32) → logits [batch, seq, vocab], plus the FFN slots' aux loss. */
@@ -61,6 +69,7 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
   return tf.tidy(() => {
     const angles = ropeTables(config, d, 0, seq);
     let h = embeddingLookup(need('model.embed_tokens.weight') as tf.Tensor2D, tf.reshape(tokens, [batch * seq]) as tf.Tensor1D);
+    options.trace?.({ part: 'embedding' }, h);
     let aux: tf.Scalar = tf.scalar(0);
     const ffnMetrics: FfnMetrics = {};
     const ffnDeviceMetrics: FfnDeviceMetrics = {};
@@ -68,18 +77,22 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
       const prefix = layerPrefix(i);
       const p = (suffix: string) => need(prefix + suffix);
       h = tf.add(h, attention(rmsNorm(h, p('input_layernorm.weight'), d.eps), p, d, batch, seq, angles));
+      options.trace?.({ part: 'attention', layer: i }, h);
       const ctx: FfnContext = { config, dims: d, layer: i, name: (s) => prefix + s, param: p };
       const ffnInput = rmsNorm(h, p('post_attention_layernorm.weight'), d.eps);
       options.tap?.(i, ffnInput);
       const out = kinds[i].forward(ctx, ffnInput);
       h = tf.add(h, out.y);
+      options.trace?.({ part: 'ffn', layer: i }, h);
       if (out.auxLoss) aux = tf.add(aux, out.auxLoss);
       for (const [name, values] of Object.entries(out.metrics ?? {})) (ffnMetrics[name] ??= {})[i] = values;
       for (const [name, t] of Object.entries(out.deviceMetrics ?? {})) (ffnDeviceMetrics[name] ??= {})[i] = t;
     }
     const normed = rmsNorm(h, need('model.norm.weight'), d.eps);
+    options.trace?.({ part: 'norm' }, normed);
     const head = d.tied ? need('model.embed_tokens.weight') : need('lm_head.weight');
     const logits = tf.reshape(tf.matMul(normed, head as tf.Tensor2D, false, true), [batch, seq, d.vocab]) as tf.Tensor3D;
+    options.trace?.({ part: 'logits' }, logits);
     return { logits, auxLoss: aux, ffnMetrics, ffnDeviceMetrics };
   });
 }

@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
-import { mismatch } from '../errors.js';
+import { mismatch, type UserError } from '../errors.js';
+import { locateNonfinite } from './diagnose.js';
 import { dimsOf, type ModelConfig } from './config.js';
 import { forward } from './forward.js';
 import type { Params } from './params.js';
@@ -40,6 +41,17 @@ export function eosTokens(config: ModelConfig): number[] {
   return list.filter((t): t is number => Number.isInteger(t));
 }
 
+/** The error for non-finite logits, naming what went non-finite first on the window that gave them. */
+function nonfiniteLogits(config: ModelConfig, params: Params, window: number[]): UserError {
+  const tokens = tf.tensor2d(window, [1, window.length], 'int32');
+  try {
+    const where = locateNonfinite(config, params, tokens);
+    return mismatch('next-token logits', 'finite numbers', `NaN or Inf${where ? ` (${where})` : ''}`);
+  } finally {
+    tokens.dispose();
+  }
+}
+
 export function generate(config: ModelConfig, params: Params, prompt: ArrayLike<number>, o: GenerateOptions): number[] {
   checkSampling(o);
   if (prompt.length === 0) throw mismatch('prompt', 'at least one token to continue', 'an empty prompt');
@@ -57,6 +69,7 @@ export function generate(config: ModelConfig, params: Params, prompt: ArrayLike<
         logits = windowLogits(config, params, ids.slice(-d.maxPositions), d.vocab);
       }
       const usable = o.vocabLimit !== undefined && o.vocabLimit < logits.length ? logits.subarray(0, o.vocabLimit) : logits;
+      if (!usable.every(Number.isFinite)) throw nonfiniteLogits(config, params, ids.slice(-d.maxPositions));
       const next = pickToken(usable, o, rng.nextFloat());
       ids.push(next);
       o.onToken?.(next);

@@ -11,6 +11,7 @@ import { loadCheckpointFiles, readCheckpointText, RUN_CHECKPOINT_DIR, saveCheckp
 import { assertFinite } from '../io/nonfinite.js';
 import { recoverInterruptedDirSwap, removeStaleTempFiles, writeFileAtomic } from '../io/atomic.js';
 import { assertNewOutputDir, makeDirs } from '../io/output-path.js';
+import { assertTrainingFits } from './memory-check.js';
 import { assertHeldOutBatch, splitTrainVal } from '../data/batches.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { tokenizerFromJSON } from '../data/load-tokenizer.js';
@@ -215,6 +216,7 @@ export async function startRun(o: StartOptions): Promise<RunResult> {
   // Refused here, not at the first step's forward pass ("input tokens: ..."), as resume does.
   const { maxPositions } = dimsOf(config);
   if (o.spec.trainer.seqLen > maxPositions) throw mismatch('sequence length (--seq)', `at most the config's max_position_embeddings (${maxPositions})`, String(o.spec.trainer.seqLen));
+  assertTrainingFits(config, o.spec.trainer.batchSize, o.spec.trainer.seqLen);
   const ids = tokenizer.encode(o.text);
   assertHeldOutBatch(ids.length, o.spec.valFraction, o.spec.trainer.batchSize, o.spec.trainer.seqLen, o.spec.corpus);
   const { train, val } = splitTrainVal(ids, o.spec.valFraction);
@@ -288,6 +290,7 @@ export async function continueRun(o: ContinueOptions): Promise<RunResult> {
   }
   // Nothing to train would leave no metrics and no checkpoint in the run directory.
   if (spec.totalSteps <= stored.step) throw mismatch('steps to train to (--steps)', `more than the checkpoint's ${stored.step} steps`, String(spec.totalSteps));
+  assertTrainingFits(config, spec.trainer.batchSize, spec.trainer.seqLen);
   const ids = tokenizer.encode(o.text);
   const { train, val } = splitTrainVal(ids, spec.valFraction);
   if (stored.trainTokens !== undefined && stored.trainTokens !== train.length) {

@@ -4,6 +4,7 @@ import type { ModelConfig } from '../model/config.js';
 import { averageFfnMetrics, readDeviceMetrics, type FfnDeviceMetrics, type FfnMetrics } from '../model/ffn-slot.js';
 import { checkParams, initParams, paramShapes, type Params } from '../model/params.js';
 import { forwardWithAux } from '../model/forward.js';
+import { locateNonfinite } from '../model/diagnose.js';
 import { flopsPerToken } from '../model/flops.js';
 import { BatchSampler, evalBatches, type SamplerState } from '../data/batches.js';
 import { AdamW, type AdamWOptions } from './adamw.js';
@@ -145,7 +146,7 @@ export class Trainer {
   }
 
   /** Forward and backward over `accumulation` micro-batches: loss terms per micro-batch (on the device) and summed grads. */
-  private forwardBackward(): { ce: tf.Scalar[]; aux: tf.Scalar[]; grads: Record<string, tf.Tensor>; microMetrics: FfnMetrics[]; deviceMetrics: FfnDeviceMetrics[] } {
+  private forwardBackward(): { ce: tf.Scalar[]; aux: tf.Scalar[]; grads: Record<string, tf.Tensor>; microMetrics: FfnMetrics[]; deviceMetrics: FfnDeviceMetrics[]; inputs: Int32Array[] } {
     const { batchSize, seqLen, accumulation } = this.options;
     const varList = Object.values(this.vars);
     let summed: Record<string, tf.Tensor> | undefined;
@@ -153,8 +154,10 @@ export class Trainer {
     const auxList: tf.Scalar[] = [];
     const microMetrics: FfnMetrics[] = [];
     const deviceMetrics: FfnDeviceMetrics[] = [];
+    const microInputs: Int32Array[] = []; // kept (not copied) to diagnose a non-finite loss
     for (let micro = 0; micro < accumulation; micro++) {
       const batch = this.sampler.next();
+      microInputs.push(batch.inputs);
       const inputs = tf.tensor2d(batch.inputs, [batchSize, seqLen], 'int32');
       const targets = tf.tensor2d(batch.targets, [batchSize, seqLen], 'int32');
       const { value, grads } = tf.variableGrads(() => {
@@ -183,11 +186,28 @@ export class Trainer {
       if (g) grads[name] = accumulation > 1 ? tf.tidy(() => tf.div(g, accumulation)) : g;
       if (g && accumulation > 1) g.dispose();
     }
-    return { ce: ceList, aux: auxList, grads, microMetrics, deviceMetrics };
+    return { ce: ceList, aux: auxList, grads, microMetrics, deviceMetrics, inputs: microInputs };
   }
 
-  private static nonFinite(step: number, loss: number): UserError {
-    return new UserError(`training loss at step ${step}: expected a finite number, found ${loss} (lower the learning rate or check the data)`);
+  /**
+   * The error for a non-finite training loss, naming what went non-finite first on the first micro-batch
+   * whose loss did (a diagnostic pass: it runs only here, never on a finite step).
+   */
+  private nonFinite(step: number, loss: number, microLosses: number[], inputs: Int32Array[]): UserError {
+    const bad = microLosses.findIndex((x) => !Number.isFinite(x));
+    const where = bad >= 0 ? this.diagnose(inputs[bad]) : undefined;
+    return new UserError(`training loss at step ${step}: expected a finite number, found ${loss} (${where ? `${where}; ` : ''}lower the learning rate or check the data)`);
+  }
+
+  /** What went non-finite first on these inputs (weights or a layer's output). */
+  private diagnose(inputs: Int32Array): string | undefined {
+    const { batchSize, seqLen } = this.options;
+    const tokens = tf.tensor2d(inputs, [batchSize, seqLen], 'int32');
+    try {
+      return locateNonfinite(this.config, this.vars, tokens);
+    } finally {
+      tokens.dispose();
+    }
   }
 
   /** Advances step, tokens and FLOPs after an update; returns what the metrics need. */
@@ -210,20 +230,20 @@ export class Trainer {
   step(): StepMetrics {
     const started = performance.now();
     const { accumulation, clipNorm } = this.options;
-    const { ce, aux, grads, microMetrics, deviceMetrics } = this.forwardBackward();
+    const { ce, aux, grads, microMetrics, deviceMetrics, inputs } = this.forwardBackward();
     deviceMetrics.forEach((d, i) => {
       for (const [name, layers] of Object.entries(d)) {
         for (const [layer, t] of Object.entries(layers)) ((microMetrics[i][name] ??= {})[layer] = Array.from(t.dataSync()));
         tf.dispose(Object.values(layers));
       }
     });
-    const sum = (xs: tf.Scalar[]) => xs.reduce((s, x) => s + x.dataSync()[0], 0);
-    const loss = sum(ce) / accumulation;
-    const auxLoss = sum(aux) / accumulation;
+    const microLosses = ce.map((x) => x.dataSync()[0]);
+    const loss = microLosses.reduce((s, x) => s + x, 0) / accumulation;
+    const auxLoss = aux.reduce((s, x) => s + x.dataSync()[0], 0) / accumulation;
     tf.dispose([...ce, ...aux]);
     if (!Number.isFinite(loss)) {
       tf.dispose(Object.values(grads));
-      throw Trainer.nonFinite(this.state.step + 1, loss);
+      throw this.nonFinite(this.state.step + 1, loss, microLosses, inputs);
     }
     const clipped = clipByGlobalNorm(grads, clipNorm);
     const lr = learningRate(this.options.schedule, this.state.step);
@@ -241,7 +261,7 @@ export class Trainer {
   stepDeferred(): PendingStep {
     const started = performance.now();
     const { accumulation, clipNorm } = this.options;
-    const { ce, aux, grads, microMetrics, deviceMetrics } = this.forwardBackward();
+    const { ce, aux, grads, microMetrics, deviceMetrics, inputs } = this.forwardBackward();
     const clipped = clipByGlobalNormOnDevice(grads, clipNorm);
     const lr = learningRate(this.options.schedule, this.state.step);
     this.applyUpdate(clipped.grads, lr);
@@ -259,7 +279,8 @@ export class Trainer {
         tf.dispose(held);
         const a = accumulation;
         const loss = values.slice(0, a).reduce((s, x) => s + x, 0) / a;
-        if (!Number.isFinite(loss)) throw Trainer.nonFinite(step, loss);
+        // The weights have moved on since (the update was queued): the diagnosis looks at them as they are now.
+        if (!Number.isFinite(loss)) throw this.nonFinite(step, loss, values.slice(0, a), inputs);
         const auxLoss = values.slice(a, 2 * a).reduce((s, x) => s + x, 0) / a;
         return { step, loss, auxLoss, lr, gradNorm: values[2 * a], tokens, flops, stepSeconds: queuedSeconds, ffnMetrics: averageFfnMetrics(microMetrics) };
       },
@@ -294,22 +315,31 @@ export class Trainer {
     );
     const values = await Promise.all(losses.map(async (t) => (await t.data())[0]));
     tf.dispose(losses);
+    const bad = values.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw this.nonFiniteEval(values[bad], evalBatches(this.valIds, batchSize, seqLen, n)[bad].inputs);
     return values.reduce((s, x) => s + x, 0) / values.length;
   }
 
-  /** Mean cross-entropy (nats/token) on fixed windows of the held-out split. */
+  /** Mean cross-entropy (nats/token) on fixed windows of the held-out split; a non-finite one is an error naming where it came from. */
   evaluate(): number {
     const { batchSize, seqLen, evalBatches: n } = this.options;
     const batches = evalBatches(this.valIds, batchSize, seqLen, n);
     let sum = 0;
     for (const b of batches) {
-      sum += tf.tidy(() => {
+      const loss = tf.tidy(() => {
         const inputs = tf.tensor2d(b.inputs, [batchSize, seqLen], 'int32');
         const targets = tf.tensor2d(b.targets, [batchSize, seqLen], 'int32');
         return this.lossOf(inputs, targets).ce.dataSync()[0];
       });
+      if (!Number.isFinite(loss)) throw this.nonFiniteEval(loss, b.inputs);
+      sum += loss;
     }
     return sum / batches.length;
+  }
+
+  private nonFiniteEval(loss: number, inputs: Int32Array): UserError {
+    const where = this.diagnose(inputs);
+    return new UserError(`eval loss at step ${this.state.step}: expected a finite number, found ${loss}${where ? ` (${where})` : ''}`);
   }
 
   /**
