@@ -38,7 +38,10 @@ export function registerForward(program: Command): void {
       const logits = tf.tidy(() => forward(model.config, model.params, tokens));
       if (!tf.tidy(() => tf.all(tf.isFinite(logits)).dataSync()[0] === 1)) {
         const where = locateNonfinite(model.config, model.params, tokens);
-        throw mismatch('logits', 'finite numbers', `NaN or Inf${where ? ` (${where})` : ''}`);
+        const found = `NaN or Inf${where ? ` (${where})` : ''}`;
+        // --allow-nonfinite asked for the logits of a model known to hold NaN/Inf: write them, and say so.
+        if (!flags.allowNonfinite) throw mismatch('logits', 'finite numbers', found);
+        process.stderr.write(`warning: logits hold ${found}; written as they are (--allow-nonfinite)\n`);
       }
       tokens.dispose();
       writeSafetensors(flags.out, { logits: toRaw(logits) }, { format: 'pt' });

@@ -338,8 +338,10 @@ export class Trainer {
   }
 
   private nonFiniteEval(loss: number, inputs: Int32Array): UserError {
-    const where = this.diagnose(inputs);
-    return new UserError(`eval loss at step ${this.state.step}: expected a finite number, found ${loss}${where ? ` (${where})` : ''}`);
+    const step = this.state.step;
+    // After a training step, weights gone non-finite mean that step diverged (its loss was still finite).
+    const cause = [this.diagnose(inputs), step > 0 ? `step ${step} diverged: lower the learning rate or check the data` : undefined].filter(Boolean).join('; ');
+    return new UserError(`eval loss at step ${step}: expected a finite number, found ${loss}${cause ? ` (${cause})` : ''}`);
   }
 
   /**
