@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { assertTrainingFits, Trainer, flopsPerToken, countParams, llamaConfig, tf, type BackendName } from '@efficientscale/core';
+import { assertTrainingFits, Trainer, flopsPerToken, countParams, llamaConfig, tf, type BackendName } from '@efficientscale/core/node';
 import { backendOption, nonNegativeInt, positiveInt, useBackend } from './options.js';
 
 interface BenchFlags {

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { llamaConfig, MEMORY_ENV, tf } from '@efficientscale/core';
+import { llamaConfig, MEMORY_ENV, tf } from '@efficientscale/core/node';
 import { cli } from './test-util.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-memory-'));

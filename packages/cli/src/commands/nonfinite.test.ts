@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { llamaConfig, readSafetensors, tf, writeSafetensors } from '@efficientscale/core';
+import { llamaConfig, readSafetensors, tf, writeSafetensors } from '@efficientscale/core/node';
 import { cli } from './test-util.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-nonfinite-'));
