@@ -1,16 +1,20 @@
 /**
  * Every command's error path under one harness: a table of bad command lines, each run through the CLI
  * (as typed, and again with --json). Each must end with exit 1 or 2 and one clear line (`error: ...`, or
- * one JSON object `{"error": ...}` without a stack), never a stack trace. The summary line counts the
- * command lines tried and how many got their one clear line.
+ * one JSON object `{"error": ...}` without a stack), never a stack trace. Every registered command has
+ * rows. One row per command also runs as a real process (the built dist/bin.js: a fresh start-up, its
+ * own exit path); EFFICIENTSCALE_BAD_INPUT_SPAWN=all spawns every row, both forms. The summary line
+ * counts the command lines tried and how many got their one clear line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { llamaConfig, readSafetensors, tf, writeSafetensors } from '@efficientscale/core';
+import { llamaConfig, readSafetensors, tf, writeSafetensors } from '@efficientscale/core/node';
 import { cli } from './test-util.js';
+import { spawnCli } from './spawn-cli.js';
+import { buildProgram } from '../program.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHINCHILLA = path.resolve(here, '../../../../../shared/data/chinchilla/svg_extracted_data.csv');
@@ -37,6 +41,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   fs.writeFileSync(file, 'just text\n');
   fs.mkdirSync(emptyDir);
+  fs.symlinkSync('/proc', at('proc-link'));
   fs.writeFileSync(corpus, 'It was the best of times, it was the worst of times.\n'.repeat(80));
   fs.writeFileSync(tinyCorpus, 'hi\n');
   fs.writeFileSync(config, JSON.stringify(llamaConfig({ vocab: 256, hidden: 16, ffn: 32, layers: 1, heads: 2, maxPositions: 32 })));
@@ -99,6 +104,8 @@ const rows: Row[] = [
   ['train --tokenizer bogus', ['train', '--tokenizer', 'bogus', '--out', at('never'), B, CPU]],
   ['train --out below a file', ['train', '--config', config, '--corpus', corpus, '--steps', '2', '--out', path.join(file, 'sub'), B, CPU], /a file$/],
   ['train --out /proc/x', ['train', '--config', config, '--corpus', corpus, '--steps', '1', '--out', '/proc/x', B, CPU], /under \/proc/],
+  ['train --out /sys/x', ['train', '--config', config, '--corpus', corpus, '--steps', '1', '--out', '/sys/x', B, CPU], /--out \/sys\/x: expected a path outside \/proc and \/sys, found a path under \/sys$/],
+  ['train --out through a link to /proc', ['train', '--config', config, '--corpus', corpus, '--steps', '1', '--out', path.join(at('proc-link'), 'x'), B, CPU], /expected a path outside \/proc and \/sys, found a path through \S*proc-link, which is \/proc under \/proc$/],
   ['train --out an existing run', ['train', '--config', config, '--corpus', corpus, '--steps', '1', '--out', run, B, CPU], /use --resume/],
   ['train --batch 100000 --steps 1', ['train', '--batch', '100000', '--steps', '1', '--corpus', corpus, '--out', at('never'), B, CPU], /^error: memory: expected a run that fits in the .* available .*, found one that needs about [\d.]+ GiB at its peak/],
   ['train --ffn lowrank without a rank', ['train', '--config', config, '--corpus', corpus, '--ffn', 'lowrank', '--out', at('never'), B, CPU]],
@@ -136,6 +143,7 @@ const rows: Row[] = [
   ['forward --out a checkpoint weight', ['forward', run, '--input', ids, '--out', path.join(run, 'checkpoint', 'model.safetensors'), '--force', B, CPU], /inside the checkpoint/],
   ['forward --out an existing file', ['forward', run, '--input', ids, '--out', file, B, CPU], /pass --force/],
   ['forward --out /proc/x', ['forward', run, '--input', ids, '--out', '/proc/x', B, CPU], /under \/proc/],
+  ['forward --out /sys/kernel/x', ['forward', run, '--input', ids, '--out', '/sys/kernel/x', B, CPU], /found a path under \/sys$/],
   ['forward --out below a file', ['forward', run, '--input', ids, '--out', path.join(file, 'x'), B, CPU], /a file$/],
   ['forward with an overflowing checkpoint', ['forward', overflow, '--input', ids, '--out', at('logits-7'), B, CPU], /logits: expected finite numbers, found NaN or Inf \(the output of layer 0's FFN/],
   ['forward without --input', ['forward', run, '--out', at('logits-6')]],
@@ -174,6 +182,8 @@ const rows: Row[] = [
   ['fit --out an existing file', ['fit', CHINCHILLA, '--out', file], /pass --force/],
   ['fit --out /proc/x', ['fit', CHINCHILLA, '--out', '/proc/x'], /under \/proc/],
   ['fit --plot below a file', ['fit', CHINCHILLA, '--plot', path.join(file, 'fit.svg')], /a file$/],
+  ['fit --plot under /sys', ['fit', CHINCHILLA, '--plot', '/sys/fit.svg'], /found a path under \/sys$/],
+  ['evaluate --plot under /proc', ['evaluate', CHINCHILLA, '--plot', '/proc/plots'], /found a path under \/proc$/],
   ['fit --fix alpha=x', ['fit', CHINCHILLA, '--fix', 'alpha=x']],
   ['predict --law missing', ['predict', '--law', at('missing.json'), '--params', '1e9', '--tokens', '1e10']],
   ['predict --law not a law', ['predict', '--law', file, '--params', '1e9', '--tokens', '1e10']],
@@ -197,11 +207,43 @@ const rows: Row[] = [
   ['expert-load --out a file', ['expert-load', moeRun, '--out', file], /expected a directory, found a file/],
 ];
 
+/** The rows that also run as a real process in every test run: one per command, each reaching the command's own checks. */
+const SPAWNED = new Set([
+  'an unknown command',
+  'train --out /sys/x',
+  'train --resume a file',
+  'eval an overflowing checkpoint',
+  'generate an empty prompt',
+  'forward --out a checkpoint weight',
+  'import --out /proc/x',
+  'grow --out a non-empty directory',
+  'upcycle --layers past the model',
+  'lowrank without a rank',
+  'export without --dense',
+  'bench --vocab 1',
+  'fit --plot below a file',
+  'predict --law not a law',
+  'plan --flops 0',
+  'evaluate a file that is not a dataset',
+  'pipeline out under /proc',
+  'report --out a file',
+  'expert-load a dense run',
+]);
+const spawnAll = process.env.EFFICIENTSCALE_BAD_INPUT_SPAWN === 'all';
+
 /** Lines that are not the error: which backend runs, what starts, progress, the usage hint. */
 const INFO = /^(backend: |training |step \d+\/|\(run with --help for usage\)|\(Did you mean .*\?\)$|schedule (extended|shortened): )/;
 const STACK = /^\s+at \S|^\w*Error\b|node:internal|\.ts:\d+:\d+/;
 
-const tally = { tried: 0, clear: 0, failures: [] as string[] };
+const tally = { tried: 0, clear: 0, spawned: 0, failures: [] as string[] };
+
+/** The built CLI as a process; a hang (60 s) or a signal is a failure of its own. */
+async function spawnOnce(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await spawnCli(argv, { timeoutMs: 60_000 });
+  if (r.timedOut) throw new Error(`still running after 60 s`);
+  if (r.code === null) throw new Error(`killed by ${r.signal}`);
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+}
 
 /** The one clear line, or why there is none. */
 function oneClearLine(r: { code: number; stdout: string; stderr: string }, json: boolean): string {
@@ -221,17 +263,41 @@ function oneClearLine(r: { code: number; stdout: string; stderr: string }, json:
 }
 
 afterAll(() => {
-  console.log(`bad input: ${tally.tried} command lines tried (${rows.length} as typed and with --json), ${tally.clear} got one clear line and a non-zero exit${tally.failures.length ? `; no clear line: ${tally.failures.join('; ')}` : ''}`);
+  console.log(`bad input: ${tally.tried} command lines tried (${rows.length} as typed and with --json in process, ${tally.spawned} of them again as a real process), ${tally.clear} got one clear line and a non-zero exit${tally.failures.length ? `; no clear line: ${tally.failures.join('; ')}` : ''}`);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+describe('every command has bad-input rows', () => {
+  it('each registered command has rows here, and one of them runs as a real process', async () => {
+    const commands = (await buildProgram()).commands.map((c) => c.name());
+    expect(commands.length).toBeGreaterThan(10);
+    const spawnedCommands = rows.filter(([what]) => SPAWNED.has(what)).map(([, args]) => args[0]);
+    for (const name of commands) {
+      expect(rows.filter(([, args]) => args[0] === name).length, `rows for ${name}`).toBeGreaterThan(1);
+      expect(spawnedCommands, `a spawned row for ${name}`).toContain(name);
+    }
+    expect(rows.filter(([what]) => SPAWNED.has(what)).length, 'every SPAWNED name is a row').toBe(SPAWNED.size);
+  });
+});
+
+type Case = readonly [what: string, args: string[], message: RegExp | undefined, json: boolean, spawned: boolean];
+const cases: Case[] = rows.flatMap(([what, args, message]) => {
+  const forms: Case[] = [[what, args, message, false, false], [`${what} --json`, args, message, true, false]];
+  if (spawnAll) forms.push([`${what} (process)`, args, message, false, true], [`${what} --json (process)`, args, message, true, true]);
+  else if (SPAWNED.has(what)) forms.push([`${what} (process)`, args, message, false, true]);
+  return forms;
+});
+
 describe('bad input gets one clear line and a non-zero exit, never a stack trace', () => {
-  it.each(rows.flatMap(([what, args, message]) => [[what, args, message, false], [`${what} --json`, args, message, true]] as const))('%s', async (what, args, message, json) => {
+  it.each(cases)('%s', async (what, args, message, json, spawned) => {
     tally.tried++;
+    if (spawned) tally.spawned++;
     let line: string;
     try {
-      // A throw out of runCli is an exception the CLI would print with its stack.
-      const r = await cli(...args, ...(json ? ['--json'] : []));
+      // In process, a throw out of runCli is an exception the CLI would print with its stack. As a
+      // process, whatever start-up, the backends or the exit path print is on stderr too.
+      const argv = [...args, ...(json ? ['--json'] : [])];
+      const r = spawned ? await spawnOnce(argv) : await cli(...argv);
       line = oneClearLine(r, json);
       if (message && !message.test(line)) throw new Error(`"${line}" does not match ${message}`);
       // A renamed or removed command would otherwise pass every row that names it.
