@@ -3,10 +3,9 @@
 // installs the tarballs with npm into scratch projects outside the workspace, and prints a Markdown
 // section for BENCHMARKS.md. Run alone: `node tools/bench/install.mjs` (needs the npm registry).
 //
-// "Before" is measured in the same run, so that a busy machine distorts the ratio least:
-// - install size: the same install plus @tensorflow/tfjs 4.22.0, which core depended on (to register
-//   gradients) before it vendored tfjs-core's gradient definitions;
-// - start-up: `efficientscale predict` with the modules every command loaded before the scaling-law
+// Install sizes: npm i of the cli, of core + backend-native (targets 70 MB and 80 MB), of core, of
+// scaling-laws, and of the cli with the optional vega packages; with the package count and the largest.
+// Start-up, "before" measured in the same run so that a busy machine distorts the ratio least: `efficientscale predict` with the modules every command loaded before the scaling-law
 //   commands were split off preloaded (core, moe, progressive, lowrank, vega, vega-lite), against the
 //   same command as it now runs, and against scaling-laws alone (the floor).
 import { spawnSync } from 'node:child_process';
@@ -14,6 +13,32 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { packAll, sh, treeBytes, writeProject } from '../consumer/lib.mjs';
+
+/** Packages in a node_modules tree (each folder holding a package.json, nested node_modules included). */
+function packageCount(modules) {
+  let count = 0;
+  for (const entry of fs.readdirSync(modules, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const dir = path.join(modules, entry.name);
+    if (entry.name.startsWith('@')) count += packageCount(dir);
+    else if (fs.existsSync(path.join(dir, 'package.json'))) {
+      count += 1;
+      if (fs.existsSync(path.join(dir, 'node_modules'))) count += packageCount(path.join(dir, 'node_modules'));
+    }
+  }
+  return count;
+}
+
+/** The n largest top-level packages of a node_modules tree: [name, bytes]. */
+function largestPackages(modules, n) {
+  const sizes = [];
+  for (const entry of fs.readdirSync(modules, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const names = entry.name.startsWith('@') ? fs.readdirSync(path.join(modules, entry.name)).map((s) => `${entry.name}/${s}`) : [entry.name];
+    for (const name of names) sizes.push([name, treeBytes(path.join(modules, name))]);
+  }
+  return sizes.sort((a, b) => b[1] - a[1]).slice(0, n);
+}
 
 const RUNS = 10;
 /** 339 MB, 4.2 MB, 180 kB. */
@@ -23,34 +48,31 @@ try {
   const tarballDir = path.join(scratch, 'tarballs');
   fs.mkdirSync(tarballDir);
   const { tarballs } = packAll(tarballDir);
-  const tfjs = { '@tensorflow/tfjs': '4.22.0' };
-
-  /** node_modules bytes of an npm install of the given tarballs (plus registry packages). */
+  /** node_modules bytes and package count of an npm install of the given tarballs (plus registry packages). */
   function installed(name, packages, extra = {}) {
     const dir = writeProject(path.join(scratch, name), packages, tarballs, {}, extra);
     sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env: { EFFICIENTSCALE_NATIVE_SKIP_BUILD: '1' } });
-    return { dir, bytes: treeBytes(path.join(dir, 'node_modules')) };
+    const modules = path.join(dir, 'node_modules');
+    return { dir, bytes: treeBytes(modules), packages: packageCount(modules), largest: largestPackages(modules, 4) };
   }
+  const vega = { vega: '^6.2.0', 'vega-lite': '^6.4.1' };
   const rows = [];
   const sizes = {};
-  for (const [label, packages] of [
-    ['@efficientscale/core', ['@efficientscale/core']],
-    ['@efficientscale/cli (everything)', ['@efficientscale/cli']],
-    ['@efficientscale/scaling-laws', ['@efficientscale/scaling-laws']],
+  for (const [label, packages, target, extra] of [
+    ['npm i @efficientscale/cli', ['@efficientscale/cli'], 70e6],
+    ['npm i @efficientscale/core @efficientscale/backend-native', ['@efficientscale/core', '@efficientscale/backend-native'], 80e6],
+    ['npm i @efficientscale/core', ['@efficientscale/core']],
+    ['npm i @efficientscale/scaling-laws', ['@efficientscale/scaling-laws']],
+    ['npm i @efficientscale/cli vega vega-lite (plots drawn)', ['@efficientscale/cli'], undefined, vega],
   ]) {
-    const key = label.replace(/\W+/g, '-');
-    const after = installed(`${key}-after`, packages);
-    sizes[label] = after;
-    if (label === '@efficientscale/scaling-laws') {
-      rows.push(`| ${label} | (never needed tfjs) | ${size(after.bytes)} | |`);
-      continue;
-    }
-    const before = installed(`${key}-before`, packages, tfjs);
-    rows.push(`| ${label} | ${size(before.bytes)} | ${size(after.bytes)} | ${(after.bytes / before.bytes).toFixed(2)} |`);
+    const got = installed(label.replace(/\W+/g, '-'), packages, extra);
+    sizes[label] = got;
+    const verdict = target === undefined ? '' : `≤ ${size(target)}: ${got.bytes <= target ? 'met' : `missed by ${size(got.bytes - target)}`}`;
+    rows.push(`| \`${label}\` | ${size(got.bytes)} | ${got.packages} | ${verdict} | ${got.largest.map(([n, b]) => `${n} ${size(b)}`).join(', ')} |`);
   }
 
   // Start-up: median wall time of RUNS runs (after one warm-up) of each command line, interleaved.
-  const cliDir = sizes['@efficientscale/cli (everything)'].dir;
+  const cliDir = sizes['npm i @efficientscale/cli vega vega-lite (plots drawn)'].dir;
   const bin = path.join(cliDir, 'node_modules', '@efficientscale', 'cli', 'dist', 'bin.js');
   const csv = path.join(cliDir, 'points.csv');
   const points = [2e7, 6e7, 2e8, 6e8, 2e9].flatMap((N) => [5, 20, 80].map((r) => `${N},${N * r},${1.7 + 400 / N ** 0.34 + 410 / (N * r) ** 0.28}`));
@@ -86,11 +108,11 @@ try {
 with npm ${sh('npm', ['--version']).stdout.trim()} into scratch projects outside the workspace, Node ${process.version}, ${os.cpus().length} × ${cpu}
 (shared machine: compare the ratios, measured in the same run).
 
-node_modules of a consumer install (before: the same install plus \`@tensorflow/tfjs\` 4.22.0, which core
-depended on to register gradients until it vendored tfjs-core's own gradient definitions):
+node_modules of a consumer install from the packed tarballs (the native binaries are the tarball's prebuilt
+ones; vega and vega-lite are optional peers, installed only where plots are wanted):
 
-| install | before | after | after / before |
-| --- | ---: | ---: | ---: |
+| install | node_modules | packages | target | largest packages |
+| --- | ---: | ---: | --- | --- |
 ${rows.join('\n')}
 
 \`efficientscale predict --law law.json --params 1e9 --tokens 2e10\`, median of ${RUNS} runs each (interleaved,
