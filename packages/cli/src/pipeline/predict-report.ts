@@ -94,15 +94,18 @@ export function predictionMarkdown(result: PredictionResult): string {
 export async function writePredictionPlot(file: string, layout: readonly PlannedStage[], predicted: readonly StagePrediction[], tokensPerStep: number, title: string): Promise<string | undefined> {
   const series: ChartSeries[] = predicted.flatMap((p) => {
     const stage = layout.find((l) => l.index === p.index)!;
-    const name = p.kind === 'baseline' ? `${p.label} (baseline)` : p.label;
+    const name = p.label;
     const metrics = path.join(stage.dir, 'metrics.jsonl');
     // A stage not run yet (dry run) shows the prediction alone.
     const measured: ChartSeries[] = existsSync(metrics) ? [{ name, mark: 'point', points: evalPoints(readMetrics(metrics), 'tokens') }] : [];
-    return [...measured, { name, mark: 'line' as const, points: p.curve.map((c) => ({ x: c.step * tokensPerStep, y: c.loss })) }];
+    // A run from scratch starts far above where anything is compared: its first 10% would flatten the rest.
+    const from = p.startStep === 0 ? 0.1 * p.endStep : 0;
+    const line = p.curve.filter((c) => c.step >= from).map((c) => ({ x: c.step * tokensPerStep, y: c.loss }));
+    return [...measured, { name, mark: 'line' as const, points: line }];
   });
   const drawn = await writeLineChartSvgIfPlotting(file, {
     title,
-    subtitle: 'lines: predicted before training (law fitted on the pilots); dots: measured eval loss',
+    subtitle: 'lines: predicted before training (law fitted on the pilots; a run from scratch past its first 10%); dots: measured eval loss',
     width: 640,
     xLabel: 'tokens (cumulative across stages; the baseline its own)',
     yLabel: 'eval loss (nats/token)',
