@@ -57,3 +57,55 @@ export async function optionalPlotsCheck(check, dir, bin) {
     return 'refused before fitting';
   });
 }
+
+/** Tools the browser project installs, pinned. */
+const BROWSER_TOOLS = { vite: '7.3.8', 'playwright-core': '1.65.2' };
+const CHROMIUM = '/usr/bin/chromium';
+// Headless Chromium with networking switched off (as the browser page of the webgpu backend is tested).
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+
+/**
+ * core's main entry bundled for a browser by Vite as a user's page would, and a forward pass of the tiny preset
+ * run in headless Chromium: its logits must equal Node's from the same tarball.
+ */
+export async function browserCheck(check, dir, tarballs, writeProject, fixturesDir) {
+  const project = writeProject(dir, ['@efficientscale/core'], tarballs, BROWSER_TOOLS);
+  for (const f of fs.readdirSync(fixturesDir)) fs.copyFileSync(path.join(fixturesDir, f), path.join(project, f));
+  await check('npm install of core + vite + playwright-core', () => void sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project }));
+  await check('Vite bundles core for the browser', () => {
+    sh(path.join(project, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: project });
+    const assets = fs.readdirSync(path.join(project, 'dist', 'assets')).filter((f) => f.endsWith('.js'));
+    const bytes = assets.reduce((s, f) => s + fs.statSync(path.join(project, 'dist', 'assets', f)).size, 0);
+    return `${(bytes / 1024).toFixed(0)} KiB of JavaScript`;
+  });
+  await check('headless Chromium: a forward pass of the tiny preset equals Node\'s', async () => {
+    if (!fs.existsSync(CHROMIUM)) return { skip: `no ${CHROMIUM} (apt-get install chromium)` };
+    const expected = JSON.parse(sh('node', ['node-forward.mjs'], { cwd: project }).stdout);
+    const http = await import('node:http');
+    const root = path.join(project, 'dist');
+    const types = { '.html': 'text/html', '.js': 'text/javascript' };
+    const server = http.createServer((req, res) => {
+      const file = path.join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname === '/' ? '/index.html' : new URL(req.url, 'http://x').pathname));
+      if (!file.startsWith(root) || !fs.existsSync(file)) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { chromium } = await import(path.join(project, 'node_modules', 'playwright-core', 'index.mjs'));
+    const userDataDir = fs.mkdtempSync(path.join(dir, 'chromium-profile-'));
+    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${server.address().port}/`);
+      await page.waitForFunction(() => window.result !== undefined, null, { timeout: 120_000 });
+      const got = await page.evaluate(() => window.result);
+      if (got.error) throw new Error(`in the browser: ${got.error.split('\n')[0]}`);
+      if (JSON.stringify(got.shape) !== JSON.stringify(expected.shape)) throw new Error(`expected logits of shape ${expected.shape}, found ${got.shape}`);
+      const maxDiff = got.values.reduce((m, v, i) => Math.max(m, Math.abs(v - expected.values[i])), 0);
+      if (!(maxDiff <= 1e-6)) throw new Error(`expected the browser's logits within 1e-6 of Node's, found a difference of ${maxDiff}`);
+      return `logits [${got.shape}], max difference from Node ${maxDiff}`;
+    } finally {
+      await context.close();
+      server.close();
+    }
+  });
+}

@@ -7,6 +7,7 @@
 //   node tools/consumer/run.mjs            # every check; exit 1 when one fails
 //   node tools/consumer/run.mjs --keep     # keep the scratch folder (its path is printed)
 //   node tools/consumer/run.mjs --no-pnpm  # skip the pnpm 10 project
+//   node tools/consumer/run.mjs --no-browser  # skip the Vite + headless Chromium project
 //
 // Projects: `full` (npm: all packages + typescript, vitest, attw), `laws` (npm: scaling-laws alone, no
 // tfjs, + esbuild) and `pnpm` (pnpm 10: core + backend-native + cli, build scripts not approved, as pnpm
@@ -17,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compilerFreeBin, packAll, sh, treeBytes, writeProject } from './lib.mjs';
-import { closedPipeCheck, optionalPlotsCheck, registryCheck, typeChecks } from './packaging-checks.mjs';
+import { browserCheck, closedPipeCheck, optionalPlotsCheck, registryCheck, typeChecks } from './packaging-checks.mjs';
 import { X64_LEVELS, prebuiltFile } from '../../packages/backend-native/scripts/prebuilt.mjs';
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
@@ -148,6 +149,10 @@ async function main() {
     sh(path.join(laws, 'node_modules', '.bin', 'esbuild'), ['browser.mjs', '--bundle', '--platform=browser', '--format=esm', '--outfile=browser.bundle.js', '--log-level=warning'], { cwd: laws });
     return `${(fs.statSync(path.join(laws, 'browser.bundle.js')).size / 1024).toFixed(0)} KiB`;
   });
+
+  // --- browser: core bundled by Vite, a forward pass in headless Chromium ---------------------------
+  if (args.includes('--no-browser')) record('browser project', 'skip', '--no-browser');
+  else await browserCheck(check, path.join(scratch, 'browser'), tarballs, writeProject, path.join(path.dirname(fileURLToPath(import.meta.url)), 'browser'));
 
   // --- pnpm 10: core + backend-native + cli -----------------------------------------------------------
   if (!withPnpm) record('pnpm 10 project', 'skip', '--no-pnpm');
