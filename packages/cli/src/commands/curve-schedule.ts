@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { mismatch, type CurveRun } from '@efficientscale/scaling-laws';
 import { readRunCurve } from '@efficientscale/scaling-laws/node';
+import { curveRunsOf } from './curve-runs.js';
 
 /** The schedules `predict --schedule` names; anything else is a run directory. */
 export const NAMED_SCHEDULES = ['constant', 'cosine', 'wsd'] as const;
@@ -61,11 +62,20 @@ function storedSpec(dir: string): StoredSpec | undefined {
   }
 }
 
+/** A run directory as it is; a pipeline output with one stage trained from scratch, that stage; with several, a one-line refusal naming them. */
+function oneRunOf(dir: string): string {
+  if (!existsSync(dir) || !statSync(dir).isDirectory() || existsSync(join(dir, 'metrics.jsonl'))) return dir;
+  const runs = curveRunsOf(dir, () => undefined).map((r) => dirname(r.path));
+  if (runs.length === 1) return runs[0];
+  throw mismatch(dir, `one run's schedule (a pipeline output holds ${runs.length} runs from scratch: name one, e.g. ${runs.join(', ')})`, 'a pipeline output');
+}
+
 /**
  * A run's schedule: the LRs its metrics.jsonl logged and, for a run still training (or `steps` beyond
  * its log), the rest of the schedule its trainer_state.json plans.
  */
-export async function runSchedule(dir: string, steps?: number, lossColumn?: 'eval_loss' | 'loss'): Promise<PredictSchedule> {
+export async function runSchedule(dirIn: string, steps?: number, lossColumn?: 'eval_loss' | 'loss'): Promise<PredictSchedule> {
+  const dir = oneRunOf(dirIn);
   const run = readRunCurve(dir, { lossColumn });
   const isDir = existsSync(dir) && statSync(dir).isDirectory();
   const spec = isDir ? storedSpec(dir) : undefined;

@@ -16,6 +16,7 @@ import {
   type LossName,
 } from '@efficientscale/scaling-laws';
 import { readRunCurve } from '@efficientscale/scaling-laws/node';
+import { curveRunsOf } from './curve-runs.js';
 import { writeLineChartSvg, type ChartSeries } from '../plot/index.js';
 import { estimateText, fmt, printWarnings, progressBar } from './fit.js';
 import { readAnyLawFile } from './predict.js';
@@ -48,13 +49,15 @@ export function curveLossColumn(flag: string | undefined): 'eval_loss' | 'loss' 
   throw mismatch('--loss-column', 'eval_loss or loss for a curve law', JSON.stringify(flag));
 }
 
-/** Each run directory (or metrics.jsonl) as a curve, cut to its first `untilFraction` of steps when given. */
+/** Each run directory (or metrics.jsonl, or pipeline output) as curves, cut to their first `untilFraction` of steps when given. */
 export function loadRuns(files: readonly string[], flags: Pick<CurveFitFlags, 'params' | 'lossColumn' | 'untilFraction'>): CurveRun[] {
   const lossColumn = curveLossColumn(flags.lossColumn);
-  return files.map((file) => {
-    const run = readRunCurve(file, { params: flags.params, lossColumn });
-    return flags.untilFraction === undefined ? run : truncateCurve(run, Math.max(1, Math.floor(flags.untilFraction * run.lr.length)));
-  });
+  return files.flatMap((file) =>
+    curveRunsOf(file).map(({ name, path }) => {
+      const run = readRunCurve(path, { params: flags.params, lossColumn, ...(name ? { name } : {}) });
+      return flags.untilFraction === undefined ? run : truncateCurve(run, Math.max(1, Math.floor(flags.untilFraction * run.lr.length)));
+    }),
+  );
 }
 
 /** Held parameters: --fix, and --prior's annealing shape (or the --fix names) when a curve law is the prior. */

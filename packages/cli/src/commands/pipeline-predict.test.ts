@@ -18,7 +18,7 @@ const plan = {
   batch: 4,
   seq: 16,
   lr: 0.01,
-  evalsPerStage: 4,
+  evalsPerStage: 8,
   evalBatches: 2,
   checkpointsPerStage: 1,
   stages: [
@@ -93,6 +93,25 @@ describe('pipeline --law: a plan that predicts its own outcome', () => {
     expect(md).toContain('## Predicted beside measured');
     expect(md).toMatch(/\| 4 baseline \| [\d.]+ \([\d.]+–[\d.]+\) \| [\d.]+ \| [+-]\d+\.\d\d% \|/);
     expect(fs.readFileSync(path.join(root, 'out', 'prediction.svg'), 'utf8')).toMatch(/^<svg/);
+  }, 120_000);
+
+  it('fit --law annealing reads the pipeline output (its runs from scratch: the pilots, the first stage, the baseline); predict --schedule takes one of its stages', async () => {
+    const out = path.join(root, 'out');
+    const fitted = path.join(root, 'from-output.json');
+    const r = await cli('fit', out, '--law', 'annealing', '--out', fitted, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^out\/03-grown: left out \(it continues a transformed model from step 61; a curve law follows runs from step 1\)$/m);
+    const runs = (JSON.parse(fs.readFileSync(fitted, 'utf8')) as { fit: { runs: { name: string }[] } }).fit.runs.map((x) => x.name);
+    expect([...runs].sort()).toEqual(['out/01-dense', 'out/04-baseline', 'out/pilots/1-h8-l1-wsd', 'out/pilots/2-h16-l1-wsd', 'out/pilots/3-h16-l1-constant', 'out/pilots/4-h24-l1-wsd']);
+    const p = await cli('predict', '--law', fitted, '--schedule', path.join(out, '04-baseline'), '--json');
+    expect(p.code, p.stderr).toBe(0);
+    const pred = JSON.parse(p.stdout) as { steps: number; params: number; final: { loss: number }; measured: { loss: number; error: number } };
+    expect(pred.steps).toBe(60 + 40);
+    expect(pred.measured.error).toBeCloseTo(pred.final.loss / pred.measured.loss - 1, 12);
+    // The whole output is several runs: one line naming them.
+    const several = await cli('predict', '--law', fitted, '--schedule', out);
+    expect(several.code).toBe(1);
+    expect(several.stderr).toMatch(/^error: .*out: expected one run's schedule \(a pipeline output holds 6 runs from scratch: name one, e\.g\. .*01-dense, .*04-baseline, .*\), found a pipeline output\n$/);
   }, 120_000);
 
   it('refuses a dry run whose law file does not exist yet, in one line', async () => {
