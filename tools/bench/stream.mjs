@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Streaming transforms on a synthetic 1B+ parameter Llama checkpoint (bfloat16, sharded as transformers
-// writes it): `efficientscale stream-grow-depth` and `stream-upcycle`, wall time and peak RSS of each (the
-// command's own process.resourceUsage().maxRSS), against the size of the largest tensor; and `generate`
-// loading the whole model (float32 in tfjs) from the bf16 shards, against the model's float32 size. Prints a Markdown
-// section for BENCHMARKS.md. Needs the built CLI (pnpm build) and ~20 GB of free disk under the OS temp dir
-// (removed at the end). Run alone: `node tools/bench/stream.mjs`; BENCH_LAYERS, BENCH_EXPERTS change the size.
+// Streamed transforms (`--stream`) on a synthetic 1B+ parameter Llama checkpoint (bfloat16, sharded as
+// transformers writes it): width growth, depth growth, upcycling and the low-rank conversion, wall time and
+// peak RSS of each (the command's own process.resourceUsage().maxRSS) against the 1.5 GiB target and the size
+// of the largest tensor; and `generate` loading the whole model (float32 in tfjs) from the bf16 shards,
+// against the model's float32 size. Prints a Markdown section for BENCHMARKS.md. Needs the built CLI
+// (pnpm build) and ~20 GB of free disk under the OS temp dir (removed at the end). Run alone:
+// `node tools/bench/stream.mjs`; BENCH_LAYERS, BENCH_EXPERTS, BENCH_RANK change the size.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,7 @@ if (!fs.existsSync(cli)) {
 }
 const layers = Number(process.env.BENCH_LAYERS ?? 20);
 const experts = Number(process.env.BENCH_EXPERTS ?? 4);
+const rank = Number(process.env.BENCH_RANK ?? 128);
 const shape = { vocab: 32000, hidden: 2048, heads: 16, kvHeads: 4, ffn: 5632, layers };
 const headDim = shape.hidden / shape.heads;
 const work = fs.mkdtempSync(join(os.tmpdir(), 'es-stream-bench-'));
@@ -120,9 +122,17 @@ function run(args) {
     return { error: `exited with ${r.status}: ${(r.stderr ?? '').trim().split('\n').pop().slice(0, 200)}` };
   }
 }
-const deep = run(['stream-grow-depth', source, '--out', join(work, 'deep'), '--layers', String(layers + layers / 5), '--shard-mb', '2048']);
-fs.rmSync(join(work, 'deep'), { recursive: true, force: true });
-const moe = run(['stream-upcycle', source, '--out', join(work, 'moe'), '--experts', String(experts), '--top-k', '2', '--shard-mb', '2048']);
+const transforms = [
+  // Width: hidden 2048 → 3072 with heads 16 → 24 and KV heads 4 → 6 (head_dim 128 kept), function-preserving (fpi).
+  ['grow --hidden 3072 --heads 24 --kv-heads 6', ['grow', source, '--out', join(work, 'wide'), '--hidden', '3072', '--heads', '24', '--kv-heads', '6', '--stream', '--shard-mb', '2048']],
+  [`grow --layers ${layers + layers / 5} --depth-method copy`, ['grow', source, '--out', join(work, 'deep'), '--layers', String(layers + layers / 5), '--depth-method', 'copy', '--stream', '--shard-mb', '2048']],
+  [`upcycle --experts ${experts} --top-k 2`, ['upcycle', source, '--out', join(work, 'moe'), '--experts', String(experts), '--top-k', '2', '--stream', '--shard-mb', '2048']],
+  [`lowrank --rank ${rank}`, ['lowrank', source, '--out', join(work, 'lowrank'), '--rank', String(rank), '--stream', '--shard-mb', '2048']],
+].map(([label, args]) => {
+  const r = run(args);
+  fs.rmSync(args[3], { recursive: true, force: true });
+  return [label, r];
+});
 // Loading the whole model for use (tensor by tensor into tfjs, float32) and one greedy token.
 const loadStarted = performance.now();
 const gen = run(['generate', source, '--prompt', 'a', '--tokens', '1', '--temperature', '0']);
@@ -130,21 +140,21 @@ if (!gen.error) gen.wall_s = (performance.now() - loadStarted) / 1000;
 fs.rmSync(work, { recursive: true, force: true });
 
 const gb = (b) => (b / 2 ** 30).toFixed(2);
+const target = 1.5;
 const row = (label, r) => r.error
-  ? `| ${label} | not measured: ${r.error.replace(/\|/g, '/')} | | | | |`
-  : `| ${label} | ${(r.paramsBefore / 1e9).toFixed(2)}B → ${(r.paramsAfter / 1e9).toFixed(2)}B | ${r.shards} | ${gb(r.bytes)} | ${r.wall_s.toFixed(1)} | ${(r.peak_rss_mb / 1024).toFixed(2)} |`;
+  ? `| ${label} | not measured: ${r.error.replace(/\|/g, '/')} | | | | | |`
+  : `| ${label} --stream | ${(r.paramsBefore / 1e9).toFixed(2)}B → ${(r.paramsAfter / 1e9).toFixed(2)}B | ${r.dtype} | ${r.shards} | ${gb(r.bytes)} | ${r.wall_s.toFixed(1)} | ${(r.peak_rss_mb / 1024).toFixed(2)} ${r.peak_rss_mb / 1024 < target ? '(met)' : '(**missed**)'} |`;
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`## Streaming transforms on a ${(params / 1e9).toFixed(2)}B-parameter checkpoint
+console.log(`## Streamed transforms on a ${(params / 1e9).toFixed(2)}B-parameter checkpoint
 
-\`node tools/bench/stream.mjs\` (BENCH_LAYERS=${layers}, BENCH_EXPERTS=${experts}); ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, shared machine.
-Source: synthetic Llama (${layers} layers, hidden ${shape.hidden}, ${shape.heads} heads / ${shape.kvHeads} KV, FFN ${shape.ffn}, vocab ${shape.vocab}), bfloat16 in ${shards.length} shards (${gb(sourceBytes)} GiB), as transformers writes it; outputs float32 in shards of at most 2 GiB. Largest tensor: ${(largest * 4 / 2 ** 20).toFixed(0)} MiB as float32.
-Peak RSS is the command's own \`process.resourceUsage().maxRSS\` (Node, tfjs loaded, everything).
+\`node tools/bench/stream.mjs\` (BENCH_LAYERS=${layers}, BENCH_EXPERTS=${experts}, BENCH_RANK=${rank}); ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, shared machine (load average ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} at the end).
+Source: synthetic Llama (${layers} layers, hidden ${shape.hidden}, ${shape.heads} heads / ${shape.kvHeads} KV, FFN ${shape.ffn}, vocab ${shape.vocab}), bfloat16 in ${shards.length} shards (${gb(sourceBytes)} GiB), as transformers writes it; outputs keep bfloat16, in shards of at most 2 GiB. Largest tensor: ${(largest * 4 / 2 ** 20).toFixed(0)} MiB as float32.
+Peak RSS is the command's own \`process.resourceUsage().maxRSS\` (Node, tfjs and its backend loaded, everything); target: under ${target} GiB for the width growth and the low-rank conversion (issue 21). Wall times are on a shared machine: memory, not speed, is what this section measures.
 
-| command | parameters | shards written | GiB written | wall s | peak RSS GiB |
-| --- | --- | ---: | ---: | ---: | ---: |
-${row(`stream-grow-depth --layers ${layers + layers / 5}`, deep)}
-${row(`stream-upcycle --experts ${experts} --top-k 2`, moe)}
-${gen.error ? `| generate --tokens 1 | not measured: ${gen.error.replace(/\|/g, '/')} | | | | |` : `| generate --tokens 1 (loads all ${(params / 1e9).toFixed(2)}B as float32: ${gb(params * 4)} GiB) | ${(params / 1e9).toFixed(2)}B | | 0 | ${gen.wall_s.toFixed(1)} | ${(gen.peak_rss_mb / 1024).toFixed(2)} |`}
+| command | parameters | stored | shards written | GiB written | wall s | peak RSS GiB |
+| --- | --- | --- | ---: | ---: | ---: | ---: |
+${transforms.map(([label, r]) => row(label, r)).join('\n')}
+${gen.error ? `| generate --tokens 1 | not measured: ${gen.error.replace(/\|/g, '/')} | | | | | |` : `| generate --tokens 1 (loads all ${(params / 1e9).toFixed(2)}B as float32: ${gb(params * 4)} GiB) | ${(params / 1e9).toFixed(2)}B | F32 in memory | | 0 | ${gen.wall_s.toFixed(1)} | ${(gen.peak_rss_mb / 1024).toFixed(2)} |`}
 
 Commands: ${commands.map((c) => `\`${c}\``).join('; ')} ($TMP: a scratch directory under the OS temp dir).
 `);

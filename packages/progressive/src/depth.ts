@@ -114,7 +114,7 @@ export function planDepth(config: ModelConfig, options: DepthPlanOptions): Trans
         const outStd = method === 'zero' ? 0 : std / Math.sqrt(2 * target);
         r = newWeight(shape, (_i, rng) => (isNorm ? 1 : isOutput ? outStd * rng.normal() : std * rng.normal()));
       } else if (isOutput && exact) {
-        r = { shape, terms: [{ from: layerPrefix(slot.sources[0]) + w, rows: fresh(shape[0]) }], fill: () => 0 };
+        r = { shape, terms: [{ from: layerPrefix(slot.sources[0]) + w, rows: fresh(shape[0]) }], fill: 0 };
       } else {
         const share = 1 / slot.sources.length;
         r = { shape, terms: slot.sources.flatMap((s) => sameAs(layerPrefix(s) + w, shape, share).terms) };

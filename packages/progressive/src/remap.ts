@@ -22,7 +22,8 @@ export interface Term {
 export interface Recipe {
   shape: number[];
   terms: Term[];
-  fill?: (flatIndex: number, rng: Rng) => number;
+  /** A constant, or a draw per entry; absent or 0: new entries are zero (no bookkeeping of which entries are new). */
+  fill?: number | ((flatIndex: number, rng: Rng) => number);
 }
 
 export type Recipes = Record<string, Recipe>;
@@ -35,13 +36,14 @@ export const sameAs = (from: string, shape: number[], scale = 1): Recipe => ({
   shape,
   terms: [{ from, rows: identity(shape[0]).map((s) => ({ ...s, scale })), cols: shape.length > 1 ? identity(shape[1]) : undefined }],
 });
-export const newWeight = (shape: number[], fill: (i: number, rng: Rng) => number): Recipe => ({ shape, terms: [], fill });
+export const newWeight = (shape: number[], fill: Recipe['fill']): Recipe => ({ shape, terms: [], fill });
 
 /** The recipe's values from `read` (weights, or one moment kind: power 2 squares the scales for v). */
 function build(recipe: Recipe, read: ReadTensor, sourceCols: (name: string) => number, power: 1 | 2, fillRng?: Rng): Float32Array {
   const [rows, cols = 1] = recipe.shape;
   const out = new Float32Array(rows * cols);
-  const reached = fillRng && recipe.fill ? new Uint8Array(rows * cols) : undefined;
+  const fill = recipe.fill;
+  const reached = fillRng && fill ? new Uint8Array(rows * cols) : undefined; // a fill of 0 needs no record
   for (const term of recipe.terms) {
     const old = read(term.from);
     const oldCols = sourceCols(term.from);
@@ -58,7 +60,8 @@ function build(recipe: Recipe, read: ReadTensor, sourceCols: (name: string) => n
       }
     }
   }
-  if (reached) for (let i = 0; i < out.length; i++) if (!reached[i]) out[i] = recipe.fill!(i, fillRng!);
+  if (reached && typeof fill === 'number') for (let i = 0; i < out.length; i++) if (!reached[i]) out[i] = fill;
+  if (reached && typeof fill === 'function') for (let i = 0; i < out.length; i++) if (!reached[i]) out[i] = fill(i, fillRng!);
   return out;
 }
 

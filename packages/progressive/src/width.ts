@@ -83,7 +83,7 @@ export function planWidth(config: ModelConfig, options: WidthPlanOptions): Trans
   // lossless: the uneven shares are drawn here, once, in plan order; the new units' weights per output.
   const uneven = method === 'lossless' ? createRng(seed, 'lossless-shares') : undefined;
   const noise = options.noiseStd ?? 0.02;
-  const consumerFill: Recipe['fill'] = method === 'lossless' ? (_i, rng) => noise * rng.normal() : () => 0;
+  const consumerFill: Recipe['fill'] = method === 'lossless' ? (_i, rng) => noise * rng.normal() : 0;
   const hd = d.headDim;
   const H = after.hidden;
 
@@ -91,10 +91,10 @@ export function planWidth(config: ModelConfig, options: WidthPlanOptions): Trans
   const consumer = () => splitAxis(hid, uneven);
   const norm = (): Recipe['terms'][number]['rows'] => copyAxis(hid, () => true, Math.sqrt(hid.alpha));
   const recipes: Recipes = {};
-  recipes['model.embed_tokens.weight'] = { shape: [d.vocab, H], terms: [{ from: 'model.embed_tokens.weight', rows: identity(d.vocab), cols: producer }], fill: () => 0 };
+  recipes['model.embed_tokens.weight'] = { shape: [d.vocab, H], terms: [{ from: 'model.embed_tokens.weight', rows: identity(d.vocab), cols: producer }], fill: 0 };
   // Tied head: the embedding's columns are copies, so the final norm carries the split instead.
   const finalNorm = d.tied ? splitAxis(hid, uneven, () => true, Math.sqrt(hid.alpha)) : norm();
-  recipes['model.norm.weight'] = { shape: [H], terms: [{ from: 'model.norm.weight', rows: finalNorm }], fill: () => 1 };
+  recipes['model.norm.weight'] = { shape: [H], terms: [{ from: 'model.norm.weight', rows: finalNorm }], fill: 1 };
   if (!d.tied) recipes['lm_head.weight'] = { shape: [d.vocab, H], terms: [{ from: 'lm_head.weight', rows: identity(d.vocab), cols: consumer() }], fill: consumerFill };
 
   const q = perHead(heads.q, hd);
@@ -126,15 +126,15 @@ export function planWidth(config: ModelConfig, options: WidthPlanOptions): Trans
     const set = (w: string, shape: number[], terms: Term[], fill: Recipe['fill']) => {
       recipes[cur + w] = { shape, terms, fill };
     };
-    set('input_layernorm.weight', [H], [{ from: cur + 'input_layernorm.weight', rows: norm() }], () => 1);
-    set('post_attention_layernorm.weight', [H], [{ from: cur + 'post_attention_layernorm.weight', rows: norm() }], () => 1);
+    set('input_layernorm.weight', [H], [{ from: cur + 'input_layernorm.weight', rows: norm() }], 1);
+    set('post_attention_layernorm.weight', [H], [{ from: cur + 'post_attention_layernorm.weight', rows: norm() }], 1);
     set('self_attn.q_proj.weight', [after.heads * hd, H], rowsGrown('self_attn.q_proj.weight', q), consumerFill);
     set('self_attn.k_proj.weight', [after.kvHeads * hd, H], rowsGrown('self_attn.k_proj.weight', kv), consumerFill);
     set('self_attn.v_proj.weight', [after.kvHeads * hd, H], rowsGrown('self_attn.v_proj.weight', kv), consumerFill);
-    set('self_attn.o_proj.weight', [H, after.heads * hd], colsGrown('self_attn.o_proj.weight', q), () => 0);
+    set('self_attn.o_proj.weight', [H, after.heads * hd], colsGrown('self_attn.o_proj.weight', q), 0);
     set('mlp.gate_proj.weight', [after.ffn, H], rowsGrown('mlp.gate_proj.weight', ffn), consumerFill);
     set('mlp.up_proj.weight', [after.ffn, H], rowsGrown('mlp.up_proj.weight', ffn), consumerFill);
-    set('mlp.down_proj.weight', [H, after.ffn], colsGrown('mlp.down_proj.weight', ffn), () => 0);
+    set('mlp.down_proj.weight', [H, after.ffn], colsGrown('mlp.down_proj.weight', ffn), 0);
   }
 
   const eps = d.eps * hid.alpha;

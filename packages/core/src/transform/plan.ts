@@ -53,11 +53,18 @@ export const withoutMoments = (outputs: PlanOutput[]): PlanOutput[] => outputs.m
 export const mapsMoments = (plan: TransformPlan) => plan.outputs.some((o) => o.moment !== undefined);
 
 /**
- * A reader that keeps the last `keep` tensors it read, so that outputs computed one after the other from
- * the same source (an FFN copied into every expert) read it once. Memory stays at `keep` tensors.
+ * A reader that keeps the last `keep` tensors it read (and no more than `maxBytes` of them besides the
+ * latest), so that outputs computed one after the other from the same source (an FFN copied into every
+ * expert) read it once, while memory stays near the largest tensor.
  */
-export function cachedReader(read: ReadTensor, keep = 3): ReadTensor {
+export function cachedReader(read: ReadTensor, keep = 3, maxBytes = 128 * 2 ** 20): ReadTensor {
   const recent = new Map<string, Float32Array>();
+  let bytes = 0;
+  const evictOldest = () => {
+    const [name, data] = recent.entries().next().value as [string, Float32Array];
+    recent.delete(name);
+    bytes -= data.byteLength;
+  };
   return (name) => {
     const hit = recent.get(name);
     if (hit) {
@@ -67,7 +74,8 @@ export function cachedReader(read: ReadTensor, keep = 3): ReadTensor {
     }
     const data = read(name);
     recent.set(name, data);
-    if (recent.size > keep) recent.delete(recent.keys().next().value as string);
+    bytes += data.byteLength;
+    while (recent.size > 1 && (recent.size > keep || bytes - data.byteLength > maxBytes)) evictOldest();
     return data;
   };
 }
