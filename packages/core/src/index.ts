@@ -23,6 +23,8 @@ export { logitGap, probeTokens, type LogitGap } from './transform/probe.js';
 export { dimsOf, ffnKinds, parseConfig, validateConfig, llamaConfig, type ModelConfig, type Dims, type EfficientScaleExtras } from './model/config.js';
 export { registerFfnKind, getFfnKind, registeredFfnKinds, averageFfnMetrics, readDeviceMetrics, type FfnKind, type FfnContext, type FfnOutput, type FfnMetrics, type FfnDeviceMetrics } from './model/ffn-slot.js';
 export { denseFfn } from './model/dense-ffn.js';
+export { modelSpec, type ModelSpec } from './model/spec.js';
+export { withFfnKinds, withFfnOptions } from './model/config-edit.js';
 export { weightTable, residualWriters, type WeightInfo, type WeightRole, type WeightSpec } from './model/weights.js';
 export { paramShapes, checkParams, countParams, initParams, layerPrefix, type Params } from './model/params.js';
 export { forward, forwardWithAux, type ForwardResult, type ForwardTap, type ForwardOptions, type ForwardPoint } from './model/forward.js';

@@ -8,6 +8,8 @@ import {
   tf,
   transformInMemory,
   weightTable,
+  withFfnKinds,
+  withFfnOptions,
   withoutMoments,
   type ModelConfig,
   type Params,
@@ -225,9 +227,8 @@ export function planLowRank(config: ModelConfig, options: LowRankPlanOptions, st
     }
     layerRanks[String(i)] = ranks;
   });
-  const es = config.efficientscale ?? {};
   const lowrank = { layer_ranks: layerRanks, ...(shared ? { share_gate_up_v: true } : {}), ...(options.force ? { force: true } : {}) };
-  const newConfig: ModelConfig = { ...config, efficientscale: { ...es, ffn_kinds: newKinds, ffn_options: { ...es.ffn_options, lowrank } } };
+  const newConfig = withFfnOptions(withFfnKinds(config, newKinds), 'lowrank', lowrank);
   const report: LowRankPlanReport = { weights: [], paramsBefore: countParams(config), paramsAfter: countParams(newConfig) };
 
   // Factors of a weight computed once: what is not yet written waits here (memory: a few factors).

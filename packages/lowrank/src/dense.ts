@@ -1,4 +1,4 @@
-import { applyPlan, copyOutput, countParams, dimsOf, ffnKinds, layerPrefix, tf, weightTable, withoutMoments, type ModelConfig, type Params, type PlanOutput, type TransformPlan } from '@efficientscale/core/node';
+import { applyPlan, copyOutput, countParams, dimsOf, ffnKinds, layerPrefix, tf, weightTable, withFfnKinds, withFfnOptions, withoutMoments, type ModelConfig, type Params, type PlanOutput, type TransformPlan } from '@efficientscale/core/node';
 import { layerRanks, lowRankOptions } from './options.js';
 import { sharedVName, uName, vName } from './ffn.js';
 
@@ -18,17 +18,7 @@ export function planDense(config: ModelConfig): TransformPlan<ToDenseReport> {
   const d = dimsOf(config);
   const kinds = ffnKinds(config);
   const layers = kinds.flatMap((k, i) => (k === 'lowrank' ? [i] : []));
-  const newKinds = kinds.map((k) => (k === 'lowrank' ? 'dense' : k));
-  const es = { ...config.efficientscale };
-  const options = { ...es.ffn_options };
-  delete options.lowrank;
-  if (Object.keys(options).length > 0) es.ffn_options = options;
-  else delete es.ffn_options;
-  if (newKinds.every((k) => k === 'dense')) delete es.ffn_kinds;
-  else es.ffn_kinds = newKinds;
-  const newConfig: ModelConfig = { ...config };
-  if (Object.keys(es).length > 0) newConfig.efficientscale = es;
-  else delete newConfig.efficientscale;
+  const newConfig = withFfnOptions(withFfnKinds(config, kinds.map((k) => (k === 'lowrank' ? 'dense' : k))), 'lowrank', undefined);
 
   const lowrank = new Set(layers);
   const o = layers.length > 0 ? lowRankOptions(config) : {};

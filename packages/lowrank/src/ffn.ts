@@ -1,7 +1,7 @@
-import { tf, denseFfn, type FfnKind, type WeightSpec } from '@efficientscale/core';
+import { tf, denseFfn, type Dims, type FfnKind, type ModelConfig, type WeightSpec } from '@efficientscale/core';
 import { swiglu } from './swiglu.js';
 import { mismatch } from '@efficientscale/core';
-import { layerRanks, lowRankOptions } from './options.js';
+import { layerRanks, lowRankOptions, type LowRankOptions } from './options.js';
 
 /** Weight names of the factors: W [out, in] ≈ U [out, r] · V [r, in]. */
 export const uName = (w: string) => `mlp.${w}.weight_u`;
@@ -50,10 +50,10 @@ export const lowrankFfn: FfnKind = {
     }
     return stds;
   },
+  prepare: (config, d, layer) => prepared(config, d, layer),
   forward(ctx, x) {
-    const o = lowRankOptions(ctx.config);
+    const { o, alpha } = (ctx.settings as Prepared | undefined) ?? prepared(ctx.config, ctx.dims, ctx.layer);
     const p = ctx.param;
-    const alpha = o.self_guided ? guideAlphaOf(o.guide_alpha) : 0;
     // α·W·x + (1−α)·U·(V·x); only the dense products run at α = 1 and only the low-rank ones at α = 0
     // (the stochastic self-guided variant draws α ∈ {0, 1} per step).
     const dense = (proj: string, input: tf.Tensor2D) => linear(input, p(`mlp.${proj}.weight`));
@@ -74,6 +74,19 @@ export const lowrankFfn: FfnKind = {
     return gateUp + r.down_proj * (d.hidden + d.ffn) + guided;
   },
 };
+
+interface Prepared {
+  o: LowRankOptions;
+  /** The dense branch's weight α (0: low-rank only). */
+  alpha: number;
+}
+
+/** A layer's options and ranks, checked once per config. */
+function prepared(config: ModelConfig, d: Dims, layer: number): Prepared {
+  layerRanks(config, d, layer);
+  const o = lowRankOptions(config);
+  return { o, alpha: o.self_guided ? guideAlphaOf(o.guide_alpha) : 0 };
+}
 
 function guideAlphaOf(alpha: unknown): number {
   if (alpha === undefined) return 1;

@@ -60,7 +60,7 @@ describe('self-guided training in core\'s run loop', () => {
       const o = mid.config.efficientscale?.ffn_options?.lowrank;
       // Before step 4 the checkpoint carries W and the schedule; from step 4 on it is plain low-rank.
       if (stop < 4) expect(o).toMatchObject({ self_guided: true, guide_steps: 4 });
-      else expect(o).toEqual({ rank: 4 });
+      else expect(o).toEqual({ layer_ranks: { 1: { gate_proj: 4, up_proj: 4, down_proj: 4 } } });
       expect('model.layers.1.mlp.up_proj.weight' in mid.params).toBe(stop < 4);
       disposeModel(mid);
       const before = tf.memory().numTensors;
@@ -95,7 +95,7 @@ describe('self-guided training in core\'s run loop', () => {
     expect(drawn.slice(0, 20).reduce((a, b) => a + b, 0)).toBeGreaterThan(drawn.slice(80).reduce((a, b) => a + b, 0) + 10);
     trainer.state = { ...trainer.state, step: 100 };
     selfGuidedBetweenSteps(trainer, { totalSteps: 200 });
-    expect(trainer.config.efficientscale?.ffn_options?.lowrank).toEqual({ rank: 2 });
+    expect(trainer.config.efficientscale?.ffn_options?.lowrank).toEqual({ layer_ranks: { 1: { gate_proj: 2, up_proj: 2, down_proj: 2 } } });
     expect('model.layers.1.mlp.up_proj.weight' in trainer.params).toBe(false);
     trainer.dispose();
   });

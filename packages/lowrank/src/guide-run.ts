@@ -1,4 +1,4 @@
-import { tf, dimsOf, ffnKinds, layerPrefix, type ModelConfig, type Params, type Trainer } from '@efficientscale/core';
+import { tf, dimsOf, ffnKinds, layerPrefix, withFfnOptions, type ModelConfig, type Params, type Trainer } from '@efficientscale/core';
 import { dropGuide, guideAlpha } from './guide.js';
 import { layerRanks, type LowRankOptions } from './options.js';
 import { sharedVName, uName, vName } from './ffn.js';
@@ -24,9 +24,7 @@ export function guideWeightsFromFactors(config: ModelConfig, params: Params): Pa
 }
 
 function withOptions(config: ModelConfig, extra: Partial<LowRankOptions>): ModelConfig {
-  const es = config.efficientscale ?? {};
-  const lowrank = { ...(es.ffn_options?.lowrank as LowRankOptions), ...extra };
-  return { ...config, efficientscale: { ...es, ffn_options: { ...es.ffn_options, lowrank } } };
+  return withFfnOptions(config, 'lowrank', { ...(config.efficientscale?.ffn_options?.lowrank as LowRankOptions), ...extra });
 }
 
 /** Replaces the trainer's model by its low-rank part, keeping the factors' Adam moments. */

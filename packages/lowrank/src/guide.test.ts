@@ -27,7 +27,7 @@ describe('self-guided training', () => {
     expect(maxDiff(atOne, denseOut)).toBeLessThan(1e-5);
     expect(maxDiff(atZero, lowOut)).toBeLessThan(1e-5);
     expect(maxDiff(atOne, atZero)).toBeGreaterThan(1e-3);
-    expect(lowOnly.config.efficientscale?.ffn_options?.lowrank).toEqual({ rank: 3 });
+    expect(lowOnly.config.efficientscale?.ffn_options?.lowrank).toEqual({ layer_ranks: { 1: { gate_proj: 3, up_proj: 3, down_proj: 3 } } });
     expect(guideAlpha(0, 10)).toBe(1);
     expect(guideAlpha(5, 10)).toBeCloseTo(0.5, 12);
     expect(guideAlpha(10, 10)).toBe(0);

@@ -1,4 +1,4 @@
-import { tf, dimsOf, ffnKinds, layerPrefix, type ModelConfig, type Params } from '@efficientscale/core';
+import { tf, dimsOf, ffnKinds, layerPrefix, withFfnOptions, type ModelConfig, type Params } from '@efficientscale/core';
 import { lowRankOptions } from './options.js';
 
 /** Cosine schedule of the self-guided mix: α = 1 at step 0 (dense), 0 at `total` (low-rank only). */
@@ -9,9 +9,7 @@ export function guideAlpha(step: number, total: number): number {
 
 /** A copy of the config with the self-guided α set (a Trainer reads `trainer.config` every step). */
 export function withGuideAlpha(config: ModelConfig, alpha: number): ModelConfig {
-  const es = config.efficientscale ?? {};
-  const lowrank = { ...lowRankOptions(config), self_guided: true, guide_alpha: alpha };
-  return { ...config, efficientscale: { ...es, ffn_options: { ...es.ffn_options, lowrank } } };
+  return withFfnOptions(config, 'lowrank', { ...lowRankOptions(config), self_guided: true, guide_alpha: alpha });
 }
 
 /** Ends self-guided training: drops the dense weights of lowrank layers and the guide options. */
@@ -26,6 +24,5 @@ export function dropGuide(config: ModelConfig, params: Params): { config: ModelC
   const out: Params = {};
   for (const [name, t] of Object.entries(params)) if (!drop.has(name)) out[name] = tf.clone(t);
   const { self_guided: _s, guide_alpha: _a, guide_fraction: _f, guide_steps: _n, guide_stochastic: _r, ...rest } = lowRankOptions(config);
-  const es = config.efficientscale ?? {};
-  return { config: { ...config, efficientscale: { ...es, ffn_options: { ...es.ffn_options, lowrank: rest } } }, params: out };
+  return { config: withFfnOptions(config, 'lowrank', rest), params: out };
 }

@@ -1,5 +1,5 @@
 import { readsAreAsync, tf, type FfnKind, type FfnOutput, type WeightSpec } from '@efficientscale/core';
-import { expertWeight, moeSettings, routerWeight, sharedWeight } from './moe-config.js';
+import { expertWeight, moeSettings, routerWeight, sharedWeight, type MoeSettings } from './moe-config.js';
 import { dispatch, expertForward, groupByExpert, type ExpertWeights } from './dispatch.js';
 import { loadBalancingLoss, routerZLoss, routingWeights, topKIndices } from './routing.js';
 import { droppedMetric, expertLoad, expertLoadMetric } from './expert-load.js';
@@ -44,8 +44,9 @@ export const moeFfn: FfnKind = {
     if (s.sharedFfn > 0) stds[sharedWeight('w2')] = residual;
     return stds;
   },
+  prepare: (config, d) => moeSettings(config, d),
   forward(ctx, x) {
-    const s = moeSettings(ctx.config, ctx.dims);
+    const s = (ctx.settings as MoeSettings | undefined) ?? moeSettings(ctx.config, ctx.dims);
     const tokens = x.shape[0];
     const logits = tf.matMul(x, ctx.param(routerWeight) as tf.Tensor2D, false, true) as tf.Tensor2D;
     if (onDevice()) return forwardOnDevice(ctx, x, logits, s);

@@ -9,6 +9,8 @@ import {
   tf,
   transformInMemory,
   weightTable,
+  withFfnKinds,
+  withFfnOptions,
   type ModelConfig,
   type Params,
   type PlanOutput,
@@ -85,26 +87,19 @@ function upcycledConfig(config: ModelConfig, o: CheckedOptions, kinds: string[])
   const ffn = dimsOf(config).ffn;
   const moeLayers = new Set(o.layers);
   const newKinds = kinds.map((k, i) => (moeLayers.has(i) ? 'moe' : k));
-  const out: ModelConfig = {
+  let out: ModelConfig = {
     ...structuredClone(config),
     num_local_experts: o.experts * o.granularity,
     num_experts_per_tok: o.topK * o.granularity,
     router_aux_loss_coef: (config.router_aux_loss_coef as number | undefined) ?? 0.001,
   };
-  const extras = { ...(out.efficientscale ?? {}) };
   const mixtral = newKinds.every((k) => k === 'moe');
   if (mixtral) {
-    out.architectures = ['MixtralForCausalLM'];
-    out.model_type = 'mixtral';
-    out.intermediate_size = ffn / o.granularity;
-    delete extras.ffn_kinds;
-  } else {
-    extras.ffn_kinds = newKinds;
-    if (o.granularity > 1) extras.ffn_options = { ...extras.ffn_options, moe: { ...extras.ffn_options?.moe, expert_intermediate_size: ffn / o.granularity } };
+    out = { ...out, architectures: ['MixtralForCausalLM'], model_type: 'mixtral', intermediate_size: ffn / o.granularity };
+  } else if (o.granularity > 1) {
+    out = withFfnOptions(out, 'moe', { ...out.efficientscale?.ffn_options?.moe, expert_intermediate_size: ffn / o.granularity });
   }
-  if (Object.keys(extras).length > 0) out.efficientscale = extras;
-  else delete out.efficientscale;
-  return { config: out, mixtral };
+  return { config: withFfnKinds(out, newKinds), mixtral };
 }
 
 /** Population standard deviation of an array. */

@@ -1,4 +1,4 @@
-import { transformInMemory, countParams, dimsOf, layerPrefix, mismatch, paramShapes, residualWriters, weightTable, type ModelConfig, type Params, type TransformPlan } from '@efficientscale/core';
+import { transformInMemory, withFfnKinds, countParams, dimsOf, layerPrefix, mismatch, paramShapes, residualWriters, weightTable, type ModelConfig, type Params, type TransformPlan } from '@efficientscale/core';
 import { requireDense } from './dims.js';
 import { fresh, newWeight, recipeOutputs, sameAs, type OptimizerState, type Recipe, type Recipes } from './remap.js';
 
@@ -88,8 +88,7 @@ export function planDepth(config: ModelConfig, options: DepthPlanOptions): Trans
   const copying = method === 'copy' || method === 'interpolate' || method === 'stack';
   const exact = method === 'zero' || (copying && options.exact !== false);
   const std = options.initStd ?? 0.02;
-  const newConfig: ModelConfig = { ...config, num_hidden_layers: target };
-  if (config.efficientscale?.ffn_kinds) newConfig.efficientscale = { ...config.efficientscale, ffn_kinds: Array.from({ length: target }, () => 'dense') };
+  const newConfig = withFfnKinds(config, Array.from({ length: target }, () => 'dense'));
   // One layer's weights (suffix → shape) and which of them write the residual stream, from the weight table.
   const layerRows = target > 0 ? weightTable(newConfig).filter((w) => w.layer === 0) : [];
   const suffix = (name: string) => name.slice(layerPrefix(0).length);

@@ -29,8 +29,8 @@ describe('efficientscale train --ffn lowrank', () => {
     expect(r.code, r.stderr).toBe(0);
     const config = savedConfig(low);
     expect(config.efficientscale.ffn_kinds).toEqual(['dense', 'lowrank']);
-    // 0.32 · 3·16·32 / (3·(16+32)) = 3.41 → rank 3.
-    expect(config.efficientscale.ffn_options.lowrank).toEqual({ fraction: 0.32 });
+    // 0.32 · 3·16·32 / (3·(16+32)) = 3.41 → rank 3, stored resolved.
+    expect(config.efficientscale.ffn_options.lowrank).toEqual({ layer_ranks: { 1: { gate_proj: 3, up_proj: 3, down_proj: 3 } } });
     const names = weightNames(low);
     expect(names).toContain('model.layers.1.mlp.up_proj.weight_u');
     expect(names).not.toContain('model.layers.1.mlp.up_proj.weight');
@@ -53,7 +53,7 @@ describe('efficientscale train --ffn lowrank', () => {
     expect(r.code, r.stderr).toBe(0);
     const config = savedConfig(dir);
     expect(config.efficientscale.ffn_kinds).toEqual(['lowrank', 'lowrank']);
-    expect(config.efficientscale.ffn_options.lowrank).toEqual({ rank: 4 });
+    expect(config.efficientscale.ffn_options.lowrank).toEqual({ layer_ranks: { 0: { gate_proj: 4, up_proj: 4, down_proj: 4 }, 1: { gate_proj: 4, up_proj: 4, down_proj: 4 } } });
     expect(weightNames(dir).filter((n) => n.includes('mlp') && n.endsWith('.weight'))).toEqual([]);
     expect(optimizerNames(dir).filter((n) => n.includes('mlp') && n.endsWith('.weight'))).toEqual([]);
     const m = metrics(dir);
@@ -69,7 +69,7 @@ describe('efficientscale train --ffn lowrank', () => {
     const stochastic = path.join(tmp, 'stochastic');
     const s = await cli('train', ...quick, '--steps', '4', '--out', stochastic, '--ffn', 'lowrank', '--rank', '4', '--self-guided', '0.5', '--guide-stochastic');
     expect(s.code, s.stderr).toBe(0);
-    expect(savedConfig(stochastic).efficientscale.ffn_options.lowrank).toEqual({ rank: 4 });
+    expect(savedConfig(stochastic).efficientscale.ffn_options.lowrank).toEqual({ layer_ranks: { 1: { gate_proj: 4, up_proj: 4, down_proj: 4 } } });
   });
 
   it('refuses low-rank flags without --ffn lowrank, a missing or doubled rank, and a rank at break-even', async () => {

@@ -16,6 +16,8 @@ export interface FfnContext {
   name(suffix: string): string;
   /** The tensor for a suffix; throws a clear error if absent. */
   param(suffix: string): Tensor;
+  /** What the kind's `prepare` made of the config for this layer (once per config, not per step). */
+  settings?: unknown;
 }
 
 export interface FfnOutput {
@@ -67,6 +69,8 @@ export function averageFfnMetrics(list: FfnMetrics[]): FfnMetrics | undefined {
  */
 export interface FfnKind {
   kind: string;
+  /** This layer's settings read and checked from the config once (kept in the model spec, handed to forward as ctx.settings). */
+  prepare?(config: ModelConfig, dims: Dims, layer: number): unknown;
   /** Weight suffixes (relative to `model.layers.{i}.`), their `[out, in]` shapes and roles: this kind's rows of core's weight table. */
   weights(config: ModelConfig, dims: Dims, layer: number): Record<string, WeightSpec>;
   /** Standard deviation to initialise each weight with (suffix → std); weights not listed get `initStd`. */

@@ -1,5 +1,5 @@
-import { dimsOf, ffnKinds, type ModelConfig } from './config.js';
-import { getFfnKind } from './ffn-slot.js';
+import type { ModelConfig } from './config.js';
+import { modelSpec } from './spec.js';
 
 export interface FlopCount {
   /** Parameters that take part in matrix products for one token (embedding lookup excluded, LM head included). */
@@ -17,14 +17,13 @@ export interface FlopCount {
  * appendix F counts it).
  */
 export function flopsPerToken(config: ModelConfig, seqLen: number): FlopCount {
-  const d = dimsOf(config);
-  const kinds = ffnKinds(config);
+  const { dims: d, kinds } = modelSpec(config);
   const attnWidth = d.heads * d.headDim;
   let active = d.vocab * d.hidden; // LM head
   let attentionFlops = 0;
   for (let i = 0; i < d.layers; i++) {
     active += d.hidden * attnWidth * 2 + d.hidden * d.kvHeads * d.headDim * 2;
-    active += getFfnKind(kinds[i]).activeParamsPerToken(config, d, i);
+    active += kinds[i].activeParamsPerToken(config, d, i);
     attentionFlops += 4 * seqLen * attnWidth;
   }
   const forwardPerToken = 2 * active + attentionFlops;

@@ -1,7 +1,8 @@
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
-import { dimsOf, ffnKinds, type Dims, type ModelConfig } from './config.js';
-import { getFfnKind, type FfnContext, type FfnDeviceMetrics, type FfnMetrics } from './ffn-slot.js';
+import type { Dims, ModelConfig } from './config.js';
+import type { FfnContext, FfnDeviceMetrics, FfnMetrics } from './ffn-slot.js';
+import { modelSpec } from './spec.js';
 import { layerPrefix, type Params } from './params.js';
 import { embeddingLookup } from './embedding.js';
 import { causalSoftmax, rmsNorm, rope } from '../ops/fused.js';
@@ -56,8 +57,7 @@ export interface ForwardOptions {
 
 /** The decoder: tokens [batch, seq] (int32) → logits [batch, seq, vocab], plus the FFN slots' aux loss. */
 export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.Tensor2D, options: ForwardOptions = {}): ForwardResult {
-  const d = dimsOf(config);
-  const kinds = ffnKinds(config).map(getFfnKind);
+  const { dims: d, kinds, settings } = modelSpec(config);
   const [batch, seq] = tokens.shape;
   if (tokens.dtype !== 'int32') throw mismatch('input tokens', 'dtype int32', tokens.dtype);
   if (seq > d.maxPositions) throw mismatch('input tokens', `at most max_position_embeddings (${d.maxPositions}) positions`, `${seq}`);
@@ -78,7 +78,7 @@ export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.T
       const p = (suffix: string) => need(prefix + suffix);
       h = tf.add(h, attention(rmsNorm(h, p('input_layernorm.weight'), d.eps), p, d, batch, seq, angles));
       options.trace?.({ part: 'attention', layer: i }, h);
-      const ctx: FfnContext = { config, dims: d, layer: i, name: (s) => prefix + s, param: p };
+      const ctx: FfnContext = { config, dims: d, layer: i, name: (s) => prefix + s, param: p, settings: settings[i] };
       const ffnInput = rmsNorm(h, p('post_attention_layernorm.weight'), d.eps);
       options.tap?.(i, ffnInput);
       const out = kinds[i].forward(ctx, ffnInput);

@@ -5,8 +5,9 @@
  */
 import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
-import { dimsOf, ffnKinds, type Dims, type ModelConfig } from './config.js';
-import { getFfnKind, type FfnContext, type FfnKind } from './ffn-slot.js';
+import type { Dims, ModelConfig } from './config.js';
+import type { FfnContext } from './ffn-slot.js';
+import { modelSpec } from './spec.js';
 import { layerPrefix, type Params } from './params.js';
 import { rmsNorm, rope } from '../ops/fused.js';
 import { ropeTables } from './rope.js';
@@ -64,8 +65,7 @@ function cachedAttention(x: tf.Tensor2D, p: (s: string) => tf.Tensor, d: Dims, c
  * returns the logits of the last token. A prompt is one call (prefill); each new token one more.
  */
 export function decodeStep(config: ModelConfig, params: Params, cache: KvCache, tokens: number[]): Float32Array {
-  const d = dimsOf(config);
-  const kinds: FfnKind[] = ffnKinds(config).map(getFfnKind);
+  const { dims: d, kinds, settings } = modelSpec(config);
   const n = tokens.length;
   if (n === 0) throw mismatch('decodeStep tokens', 'at least one token', 'none');
   if (cache.length + n > d.maxPositions) {
@@ -83,7 +83,7 @@ export function decodeStep(config: ModelConfig, params: Params, cache: KvCache, 
       const prefix = layerPrefix(i);
       const p = (suffix: string) => need(prefix + suffix);
       h = tf.add(h, cachedAttention(rmsNorm(h, p('input_layernorm.weight'), d.eps), p, d, cache, i, angles));
-      const ctx: FfnContext = { config, dims: d, layer: i, name: (s) => prefix + s, param: p };
+      const ctx: FfnContext = { config, dims: d, layer: i, name: (s) => prefix + s, param: p, settings: settings[i] };
       h = tf.add(h, kinds[i].forward(ctx, rmsNorm(h, p('post_attention_layernorm.weight'), d.eps)).y);
     }
     const last = rmsNorm(tf.slice(h, [n - 1, 0], [1, d.hidden]), need('model.norm.weight'), d.eps);

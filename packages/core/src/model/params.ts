@@ -2,7 +2,8 @@ import { tf } from '../tf.js';
 import { mismatch } from '../errors.js';
 import { checkTensorSize, checkTotalParams, dimsOf, ffnKinds, type ModelConfig } from './config.js';
 import { getFfnKind } from './ffn-slot.js';
-import { layerPrefix, weightTable } from './weights.js';
+import { layerPrefix } from './weights.js';
+import { modelSpec } from './spec.js';
 
 /** A model's weights: Hugging Face weight names → tensors in `[out, in]` layout. */
 export type Params = Record<string, tf.Tensor>;
@@ -12,7 +13,7 @@ export { layerPrefix };
 /** Every weight the config implies, with its shape (the weight table without roles). */
 export function paramShapes(config: ModelConfig): Record<string, number[]> {
   const shapes: Record<string, number[]> = {};
-  for (const w of weightTable(config)) shapes[w.name] = w.shape;
+  for (const w of modelSpec(config).weights) shapes[w.name] = [...w.shape];
   // FFN kinds registered from outside size their own weights: bound them before anyone allocates.
   let total = 0;
   for (const [name, shape] of Object.entries(shapes)) {
