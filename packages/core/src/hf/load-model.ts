@@ -25,11 +25,17 @@ function unused(name: string, tied: boolean): boolean {
 }
 
 export function readHfConfig(dir: string): ModelConfig {
+  const file = checkpointConfigFile(dir);
+  return validateConfig(readJsonObject(file), file);
+}
+
+/** `dir`'s config.json, after one clear line when `dir` is missing, a file, or holds no config.json. */
+export function checkpointConfigFile(dir: string): string {
   if (!fs.existsSync(dir)) throw mismatch(dir, 'a checkpoint directory', `nothing at that path${interruptedSaveHint(dir)}`);
   if (!fs.statSync(dir).isDirectory()) throw mismatch(dir, 'a checkpoint directory', 'a file');
   const file = path.join(dir, CONFIG_FILE);
   if (!fs.existsSync(file)) throw mismatch(dir, `a checkpoint directory containing ${CONFIG_FILE}`, `no ${CONFIG_FILE}${interruptedSaveHint(dir)}`);
-  return validateConfig(readJsonObject(file), file);
+  return file;
 }
 
 /**

@@ -126,4 +126,12 @@ describe('a checkpoint holds its tokenizer', () => {
     expect(tokenizerForCheckpoint(small)).toBeInstanceOf(ByteTokenizer);
     expect(() => tokenizerForCheckpoint(small, new Gpt2Tokenizer())).toThrow(/tokenizer: expected one of at most the model's vocab_size \(256\) tokens, found gpt2 with 50257/);
   });
+
+  it('a missing checkpoint directory is named as one (eval and generate said "config.json: expected a JSON file, found no such file")', () => {
+    const missing = path.join(tmp(), 'nothing-here');
+    expect(() => tokenizerForCheckpoint(missing)).toThrow(UserError);
+    expect(() => tokenizerForCheckpoint(missing)).toThrow(/nothing-here: expected a checkpoint directory, found nothing at that path/);
+    expect(() => tokenizerForCheckpoint(missing, new ByteTokenizer())).toThrow(/nothing-here: expected a checkpoint directory, found nothing at that path/);
+    expect(() => tokenizerForCheckpoint(tmp())).toThrow(/expected a checkpoint directory containing config\.json, found no config\.json/);
+  });
 });

@@ -12,6 +12,7 @@ import { readJsonObject, readText } from '../io/read-file.js';
 import { ByteTokenizer, type Tokenizer } from '../data/tokenizer.js';
 import { builtInOrItself, tokenizerFromJSON } from '../data/load-tokenizer.js';
 import { readTokenizerJson, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../data/tokenizer-json.js';
+import { checkpointConfigFile } from './load-model.js';
 
 export const GENERATION_CONFIG_FILE = 'generation_config.json';
 export const SPECIAL_TOKENS_FILE = 'special_tokens_map.json';
@@ -64,7 +65,7 @@ export function checkpointTokenizer(dir: string): Tokenizer | undefined {
  * tokenizer's (256); otherwise guessing would give wrong ids silently, so it is refused.
  */
 export function tokenizerForCheckpoint(dir: string, explicit?: Tokenizer): Tokenizer {
-  const vocab = readJsonObject(path.join(dir, 'config.json')).vocab_size;
+  const vocab = readJsonObject(checkpointConfigFile(dir)).vocab_size; // a missing dir is named as such, not as a missing file
   const tokenizer = explicit ?? checkpointTokenizer(dir);
   if (tokenizer) {
     if (typeof vocab === 'number' && tokenizer.vocabSize > vocab) {
