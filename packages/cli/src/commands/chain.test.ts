@@ -9,8 +9,8 @@ import { spawnCli } from './spawn-cli.js';
  * train → grow → train --resume → upcycle → train --resume → lowrank → train --init-from → export --dense
  * → eval → generate, once with the byte tokenizer and once with GPT-2 BPE. Tiny models and a few steps:
  * what is tested is that each output is a checkpoint the next command takes, whole (weights, config,
- * tokenizer files, and the trainer state exactly where a run continues). The README's chain section runs
- * these commands.
+ * tokenizer files, and the trainer state exactly where a run continues). The commands are the README's
+ * chain section, read from it, so what the README shows is what runs here.
  */
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-chain-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -23,6 +23,18 @@ async function run(cwd: string, ...args: string[]): Promise<Record<string, unkno
   expect(r.timedOut, `efficientscale ${args.join(' ')} still running after 240 s`).toBe(false);
   expect(r.code, `efficientscale ${args.join(' ')}\n${r.stderr}`).toBe(0);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+/** The commands of the README's chain section (its sh block), as argument lists. */
+function readmeChain(): string[][] {
+  const readme = fs.readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+  const section = readme.split('\n## ').find((s) => s.startsWith('Chaining the commands'));
+  const block = section && /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('README.md: expected a "## Chaining the commands" section with an sh block, found none');
+  return block
+    .split('\n')
+    .filter((line) => line.startsWith('efficientscale '))
+    .map((line) => (line.match(/"[^"]*"|\S+/g) ?? []).slice(1).map((word) => word.replace(/^"(.*)"$/, '$1')));
 }
 
 const steps = (run: string) => fs.readFileSync(run + '/metrics.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l).step as number);
@@ -45,55 +57,62 @@ describe.each([
       }),
     );
     const data = ['--corpus', 'corpus.txt', '--batch', '2', '--seq', '16'];
+    const evalArgs = [...data, '--batches', '2'];
 
-    const first = await run(dir, 'train', '--config', 'config.json', '--tokenizer', tokenizer, '--steps', '2', '--out', 'r1', ...data);
-    expect(first.steps).toBe(2);
-    const tokenizerJson = fs.readFileSync(path.join(dir, 'r1/checkpoint/tokenizer.json'));
+    // The README's commands in order, each with what keeps it small here: this config and corpus instead
+    // of the preset and the embedded corpus, two steps a leg, hidden 32 (the flags given last win).
+    let step = 0;
+    const results: Array<Record<string, unknown>> = [];
+    for (const args of readmeChain()) {
+      const [command] = args;
+      let extra: string[] = [];
+      if (command === 'train') {
+        const fresh = !args.includes('--resume') && !args.includes('--init-from');
+        step = args.includes('--resume') ? step + 2 : 2;
+        extra = [...(fresh ? ['--config', 'config.json', '--tokenizer', tokenizer] : []), ...(args.includes('--resume') ? [] : data), '--steps', String(step)];
+      } else if (command === 'grow') extra = ['--hidden', '32'];
+      else if (command === 'eval') extra = evalArgs;
+      else if (command === 'generate') extra = ['--tokens', '6', '--temperature', '0'];
+      const result = await run(dir, ...args, ...extra);
+      results.push(result);
+      if (command === 'train') {
+        const out = args[args.indexOf('--out') + 1];
+        expect(steps(path.join(dir, out)), args.join(' ')).toEqual([step - 1, step]);
+      }
+    }
+    const byCommand = (name: string) => results.filter((_, i) => readmeChain()[i][0] === name);
+    expect(readmeChain().map((a) => a[0])).toEqual(['train', 'grow', 'train', 'upcycle', 'train', 'lowrank', 'train', 'export', 'eval', 'generate']);
+    const tokenizerJson = fs.readFileSync(path.join(dir, 'runs/c1/checkpoint/tokenizer.json'));
 
-    // Scale-Up, function-preserving: the grown model continues the run (its step counter and AdamW moments).
-    const grown = await run(dir, 'grow', 'r1', '--out', 'g1', '--hidden', '32', '--layers', '2');
-    expect(grown).toMatchObject({ exact: true, resumable: true, paramsAfter: expect.any(Number) });
-    await run(dir, 'train', '--resume', 'g1', '--steps', '4', '--out', 'r2');
-    expect(steps(path.join(dir, 'r2'))).toEqual([3, 4]);
-
-    // Scale-Out: layer 0 to experts (layer 1 stays dense for lowrank below), same function, resumable.
-    const upcycled = await run(dir, 'upcycle', 'r2', '--out', 'u1', '--experts', '4', '--top-k', '2', '--layers', '0');
-    expect(upcycled.resumable).toBe(true);
-    expect(upcycled.maxAbsLogitDiff).toBeLessThan(1e-5);
-    await run(dir, 'train', '--resume', 'u1', '--steps', '6', '--out', 'r3');
-    expect(steps(path.join(dir, 'r3'))).toEqual([5, 6]);
-
-    // Low-rank: the factors start a new run (counters at 0); export multiplies them out again.
-    const factored = await run(dir, 'lowrank', 'r3', '--out', 'l1', '--rank', '4');
-    expect(factored.resumable).toBe(false);
-    await run(dir, 'train', '--init-from', 'l1', '--steps', '2', '--out', 'r4', ...data);
-    expect(steps(path.join(dir, 'r4'))).toEqual([1, 2]);
-    const exported = await run(dir, 'export', 'r4', '--dense', '--out', 'e1');
-    expect(exported.layers).toEqual([1]);
+    // Scale-Up and Scale-Out keep the function and continue the run (step counter, AdamW moments);
+    // low-rank factors start a new run; export multiplies them out again.
+    expect(byCommand('grow')[0]).toMatchObject({ exact: true, resumable: true });
+    expect(byCommand('upcycle')[0]).toMatchObject({ resumable: true, layers: [0, 2] });
+    expect(byCommand('upcycle')[0].maxAbsLogitDiff).toBeLessThan(1e-5);
+    expect(byCommand('lowrank')[0].resumable).toBe(false);
+    expect(byCommand('export')[0].layers).toEqual([1, 3]);
 
     // Every output is a whole Hugging Face directory with the run's tokenizer; only grow and upcycle
     // (continued with --resume) carry the trainer state and moments.
-    for (const [out, resumable] of [['g1', true], ['u1', true], ['l1', false], ['r4/checkpoint', true], ['e1', false]] as const) {
+    for (const [out, resumable] of [['runs/c1-grown', true], ['runs/c2-moe', true], ['runs/c3-lowrank', false], ['runs/c4/checkpoint', true], ['runs/c4-dense', false]] as const) {
       const at = path.join(dir, out);
       for (const file of ['config.json', 'model.safetensors', 'tokenizer_config.json', 'generation_config.json']) expect(has(at, file), `${out}/${file}`).toBe(true);
       expect(fs.readFileSync(path.join(at, 'tokenizer.json')).equals(tokenizerJson), `${out}/tokenizer.json`).toBe(true);
       expect(has(at, 'trainer_state.json') && has(at, 'optimizer.safetensors'), out).toBe(resumable);
     }
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'e1/config.json'), 'utf8'))).toMatchObject({ vocab_size: vocab, hidden_size: 32, num_hidden_layers: 2 });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'runs/c4-dense/config.json'), 'utf8'))).toMatchObject({ vocab_size: vocab, hidden_size: 32, num_hidden_layers: 4 });
 
     // The exported dense model computes what the low-rank run does: the same loss on the same text, the
     // same greedy tokens, read with the tokenizer from its own directory.
-    const evalArgs = ['--corpus', 'corpus.txt', '--batch', '2', '--seq', '16', '--batches', '2'];
-    const dense = await run(dir, 'eval', 'e1', ...evalArgs);
-    const factors = await run(dir, 'eval', 'r4', ...evalArgs);
+    const dense = byCommand('eval')[0];
+    const factors = await run(dir, 'eval', 'runs/c4', ...evalArgs);
     expect(dense.tokens).toBe(factors.tokens);
     expect(Math.abs((dense.eval_loss as number) - (factors.eval_loss as number))).toBeLessThan(1e-4);
-    const prompt = ['--prompt', 'It was the', '--tokens', '6', '--temperature', '0'];
-    const said = await run(dir, 'generate', 'e1', ...prompt);
-    const saidBefore = await run(dir, 'generate', 'r4', ...prompt);
-    expect(said).toMatchObject({ tokenizer, prompt: 'It was the', completion_ids: saidBefore.completion_ids });
+    const said = byCommand('generate')[0];
+    const saidBefore = await run(dir, 'generate', 'runs/c4', '--prompt', said.prompt as string, '--tokens', '6', '--temperature', '0');
+    expect(said).toMatchObject({ tokenizer, prompt: 'It was', completion_ids: saidBefore.completion_ids });
     expect((said.completion_ids as number[]).length).toBe(6);
-    if (tokenizer === 'gpt2') expect(said.prompt_ids).toEqual([1026, 373, 262]); // GPT-2's ids for "It", " was", " the"
-    else expect(said.prompt_ids).toEqual([...Buffer.from('It was the')]);
+    if (tokenizer === 'gpt2') expect(said.prompt_ids).toEqual([1026, 373]); // GPT-2's ids for "It", " was"
+    else expect(said.prompt_ids).toEqual([...Buffer.from('It was')]);
   }, 900_000);
 });

@@ -84,6 +84,19 @@ describe('a pipeline output is read as its stages', () => {
     expect(JSON.parse(r.stdout).fit).toMatchObject({ modelSizes: 2 });
   });
 
+  it('by the transforms: a stage folder is a checkpoint (lowrank and export --dense refused it for its trainer_state.json)', async () => {
+    const low = path.join(root, 'stage-lowrank');
+    for (const args of [
+      ['lowrank', path.join(out, '01-dense'), '--out', low, '--rank', '4', '--no-keep-first-dense'],
+      ['export', low, '--dense', '--out', path.join(root, 'stage-dense')],
+      ['upcycle', path.join(out, '01-dense'), '--out', path.join(root, 'stage-moe'), '--experts', '2', '--top-k', '1', '--stream'],
+    ]) {
+      const r = await cli(...args, '--backend', 'cpu', '--json');
+      expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(0);
+    }
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'stage-dense', 'config.json'), 'utf8')).efficientscale).toBeUndefined();
+  });
+
   it('fit of a missing file says "no such file"', async () => {
     expect(await refused('fit', path.join(root, 'missing.csv'))).toMatch(/missing\.csv: expected a readable CSV file, found no such file/);
   });
