@@ -42,6 +42,11 @@ describe('entry points', () => {
     const inNode = main.forward(config, main.initParams(config, 7), main.tf.tensor2d(tokens, [1, 4], 'int32'));
     expect(inBrowser.shape).toEqual([1, 4, config.vocab_size]);
     expect(Array.from(inBrowser.dataSync())).toEqual(Array.from(inNode.dataSync()));
+    // The checkpoint files the browser page zips: byte for byte what Node makes (no Buffer there).
+    const inBrowserFiles = bundled.modelFiles(config, bundled.initParams(config, 7), new bundled.ByteTokenizer());
+    const inNodeFiles = main.modelFiles(config, main.initParams(config, 7), new main.ByteTokenizer());
+    expect(Object.keys(inBrowserFiles).sort()).toEqual(Object.keys(inNodeFiles).sort());
+    for (const [name, content] of Object.entries(inNodeFiles)) expect(Array.from(new TextEncoder().encode(String(inBrowserFiles[name]))), name).toEqual(Array.from(new TextEncoder().encode(String(content))));
   });
 
   it('/node re-exports every export of the main entry, as the same objects', () => {

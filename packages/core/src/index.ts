@@ -16,9 +16,11 @@ export { createRng, restoreRng, type Rng, type RngState } from './data/rng.js';
 export { splitTrainVal, BatchSampler, evalBatches, type Batch, type SamplerOptions, type SamplerState } from './data/batches.js';
 export { unigramEntropy } from './data/unigram.js';
 export { float32Config } from './hf/write-config.js';
+export { checkpointFiles, modelFiles, CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE, type CheckpointFileContents } from './io/checkpoint-files.js';
+export { tokenizerFiles, generationConfig, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, GENERATION_CONFIG_FILE, SPECIAL_TOKENS_FILE, TOKENIZER_FILES } from './hf/tokenizer-file-set.js';
 export { copyOutput, withoutMoments, chainPlans, cachedReader, mapsMoments, elementsOf, type PlanOutput, type TransformPlan, type ReadTensor, type MomentKind } from './transform/plan.js';
 export { applyPlan, checkPlan, transformInMemory, type AppliedPlan, type InMemoryResult } from './transform/run.js';
-export { logitGap, probeTokens, type LogitGap } from './transform/probe.js';
+export { logitGap, logitGapAsync, probeTokens, type LogitGap } from './transform/probe.js';
 
 export { dimsOf, ffnKinds, parseConfig, validateConfig, llamaConfig, type ModelConfig, type Dims, type EfficientScaleExtras } from './model/config.js';
 export { registerFfnKind, getFfnKind, registeredFfnKinds, averageFfnMetrics, readDeviceMetrics, type FfnKind, type FfnContext, type FfnOutput, type FfnMetrics, type FfnDeviceMetrics } from './model/ffn-slot.js';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ByteTokenizer, countParams, defaultAdamW, llamaConfig, loadCheckpointFiles, loadModel, disposeModel, initParams, saveModel, continueRun, startRun, tf, UserError, type RunSpec } from '@efficientscale/core/node';
-import { growCheckpoint } from './checkpoint.js';
+import { growCheckpoint } from './grow-checkpoint.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -1,4 +1,4 @@
-import { chainPlans, transformInMemory, mismatch, transformCheckpoint, type ModelConfig, type Params, type TransformOptions, type TransformPlan } from '@efficientscale/core/node';
+import { chainPlans, transformInMemory, mismatch, type ModelConfig, type Params, type TransformPlan } from '@efficientscale/core';
 import { planDepth, type DepthMethod, type DepthReport } from './depth.js';
 import { planWidth, type WidthMethod, type WidthReport } from './width.js';
 import type { OptimizerState } from './remap.js';
@@ -24,16 +24,6 @@ export interface GrowPlanReport {
   exact: boolean;
   width?: WidthReport;
   depth?: DepthReport;
-}
-
-export interface GrowReport extends GrowPlanReport {
-  inDir: string;
-  outDir: string;
-  /** max |logits before − logits after| on a fixed probe batch, measured (absent when streamed: neither model is whole in memory). */
-  maxLogitGap?: number;
-  optimizerState: boolean;
-  /** How the checkpoint was run through the plan. */
-  mode: 'memory' | 'stream';
 }
 
 export interface GrowModelResult {
@@ -65,22 +55,4 @@ export function planGrow(config: ModelConfig, o: GrowOptions): TransformPlan<Gro
 export function growModel(config: ModelConfig, params: Params, o: GrowOptions, optimizer?: OptimizerState): GrowModelResult {
   const r = transformInMemory(planGrow(config, o), params, { sourceConfig: config, optimizer });
   return { config: r.config, params: r.params, optimizer: r.optimizer, report: { ...r.report, maxLogitGap: r.probe!.maxAbsLogitDiff, optimizerState: optimizer !== undefined } };
-}
-
-/**
- * Reads a checkpoint (a run directory or a Hugging Face directory works too), grows it, and writes the
- * grown checkpoint to a new directory atomically, the optimizer moments grown alongside when present and
- * trainer_state.json carried over so the run can resume from the grown model. `stream` reads and writes
- * tensor by tensor (any size); in memory the logit gap is measured.
- */
-export function growCheckpoint(inDir: string, outDir: string, options: GrowOptions, run: TransformOptions = {}): GrowReport {
-  const r = transformCheckpoint(inDir, outDir, ({ config }) => planGrow(config, options), run);
-  return {
-    inDir: r.from,
-    outDir: r.out,
-    ...r.report,
-    ...(r.probe ? { maxLogitGap: r.probe.maxAbsLogitDiff } : {}),
-    optimizerState: r.resumable,
-    mode: r.mode,
-  };
 }

@@ -1,4 +1,5 @@
-import { layerPrefix, learningRate, mismatch, type ModelConfig, type ScheduleSpec, type StartOptions } from '@efficientscale/core/node';
+import { layerPrefix, learningRate, mismatch, type ModelConfig, type ScheduleSpec } from '@efficientscale/core';
+import type { StartOptions } from '@efficientscale/core/node';
 import { growModel, type GrowModelResult, type GrowOptions } from './checkpoint.js';
 
 /**

@@ -12,8 +12,9 @@ import { describeJson, isPlainObject } from '../io/read.js';
 import { readJsonObject } from '../io/read-file.js';
 import type { HuggingFaceTokenizer, Tokenizer } from './tokenizer.js';
 
-export const TOKENIZER_FILE = 'tokenizer.json';
-export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../hf/tokenizer-file-set.js';
+
+export { TOKENIZER_FILE, TOKENIZER_CONFIG_FILE } from '../hf/tokenizer-file-set.js';
 
 export interface TokenizerJsonDescription {
   kind: 'tokenizer.json';

@@ -11,35 +11,14 @@ import { isPlainObject, parseJsonObject } from '../io/read.js';
 import { readJsonObject, readText } from '../io/read-file.js';
 import { ByteTokenizer, type Tokenizer } from '../data/tokenizer.js';
 import { builtInOrItself, tokenizerFromJSON } from '../data/load-tokenizer.js';
-import { readTokenizerJson, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../data/tokenizer-json.js';
+import { readTokenizerJson } from '../data/tokenizer-json.js';
 import { checkpointConfigFile } from './load-model.js';
+import { generationConfigText, tokenizerFiles, GENERATION_CONFIG_FILE, TOKENIZER_FILE, TOKENIZER_FILES } from './tokenizer-file-set.js';
 
-export const GENERATION_CONFIG_FILE = 'generation_config.json';
-export const SPECIAL_TOKENS_FILE = 'special_tokens_map.json';
-/** Every file of a checkpoint that belongs to its tokenizer (written by checkpointTokenizerFiles only). */
-export const TOKENIZER_FILES: readonly string[] = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_FILE, GENERATION_CONFIG_FILE];
+export { generationConfig, tokenizerFiles, GENERATION_CONFIG_FILE, SPECIAL_TOKENS_FILE, TOKENIZER_FILES } from './tokenizer-file-set.js';
 
 /** Where a new checkpoint's tokenizer comes from: a tokenizer, a checkpoint directory whose files are carried, or none. */
 export type TokenizerSource = Tokenizer | string | null;
-
-const pretty = (value: object) => `${JSON.stringify(value, null, 2)}\n`;
-
-/** generation_config.json as transformers derives it from a model config: the special token ids it names. */
-export function generationConfig(config: object): Record<string, unknown> {
-  const c = config as Record<string, unknown>;
-  const ids = Object.fromEntries(['bos_token_id', 'eos_token_id', 'pad_token_id'].filter((k) => c[k] !== undefined && c[k] !== null).map((k) => [k, c[k]]));
-  return { _from_model_config: true, ...ids };
-}
-
-/** The files of `tokenizer` in a checkpoint whose model config is `config`. */
-export function tokenizerFiles(tokenizer: Tokenizer, config: object): Record<string, string> {
-  const hf = tokenizer.huggingFace();
-  return {
-    [TOKENIZER_FILE]: JSON.stringify(hf.tokenizer),
-    [TOKENIZER_CONFIG_FILE]: pretty(hf.config),
-    [GENERATION_CONFIG_FILE]: pretty(generationConfig(config)),
-  };
-}
 
 /** The tokenizer a trainer_state.json written before checkpoints held tokenizer.json names, if any. */
 function legacyStateTokenizer(dir: string): Tokenizer | undefined {
@@ -95,6 +74,6 @@ export function checkpointTokenizerFiles(source: TokenizerSource, config: object
     const legacy = legacyStateTokenizer(source);
     if (legacy) return { ...tokenizerFiles(legacy, config), ...files };
   }
-  if (files[TOKENIZER_FILE] && !files[GENERATION_CONFIG_FILE]) files[GENERATION_CONFIG_FILE] = pretty(generationConfig(config));
+  if (files[TOKENIZER_FILE] && !files[GENERATION_CONFIG_FILE]) files[GENERATION_CONFIG_FILE] = generationConfigText(config);
   return files;
 }

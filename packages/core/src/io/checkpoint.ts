@@ -14,17 +14,13 @@ import { mismatch } from '../errors.js';
 import { findInterruptedDirSwap, isPlainFileName, writeDirAtomic } from './atomic.js';
 import { isPlainObject, describeJson } from './read.js';
 import { readJsonObject, readText } from './read-file.js';
-import { encodeSafetensors, type RawTensor } from './safetensors.js';
+import type { RawTensor } from './safetensors.js';
 import { readSafetensors } from './safetensors-fs.js';
 import { assertFinite } from './nonfinite.js';
-import { checkpointTokenizerFiles, TOKENIZER_FILES, type TokenizerSource } from '../hf/tokenizer-files.js';
+import { checkpointTokenizerFiles, type TokenizerSource } from '../hf/tokenizer-files.js';
+import { checkpointFiles, CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE } from './checkpoint-files.js';
 
-export const CONFIG_FILE = 'config.json';
-export const MODEL_FILE = 'model.safetensors';
-export const MODEL_INDEX_FILE = 'model.safetensors.index.json';
-export const OPTIMIZER_FILE = 'optimizer.safetensors';
-export const TRAINER_STATE_FILE = 'trainer_state.json';
-const RESERVED = new Set([CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE, ...TOKENIZER_FILES]);
+export { CONFIG_FILE, MODEL_FILE, MODEL_INDEX_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE } from './checkpoint-files.js';
 
 export interface CheckpointContents {
   config: object;
@@ -43,37 +39,10 @@ export interface LoadedCheckpoint {
   trainerState?: Record<string, unknown>;
 }
 
-const prettyJson = (value: object): string => `${JSON.stringify(value, null, 2)}\n`;
-
-/**
- * Every weight's AdamW moments: the ones given, and zeros (what AdamW starts from) for a weight that has
- * none (a transform added it, or could not carry them). A resume then refuses any missing moment.
- */
-function withAllMoments(optimizer: Record<string, RawTensor>, params: Record<string, RawTensor>): Record<string, RawTensor> {
-  const out = { ...optimizer };
-  for (const [name, p] of Object.entries(params)) {
-    for (const key of [`m.${name}`, `v.${name}`]) {
-      if (!Object.hasOwn(out, key)) out[key] = { dtype: 'F32', shape: [...p.shape], data: new Float32Array(p.data.length) };
-    }
-  }
-  return out;
-}
-
 /** Writes a checkpoint atomically: `dir` holds either the previous checkpoint or this one. */
 export function saveCheckpoint(dir: string, contents: CheckpointContents): void {
-  const files: Record<string, Uint8Array | string> = {
-    [CONFIG_FILE]: prettyJson(contents.config),
-    // transformers refuses safetensors files whose metadata lacks format: 'pt'.
-    [MODEL_FILE]: encodeSafetensors(contents.params, { format: 'pt' }),
-  };
-  if (contents.optimizer) files[OPTIMIZER_FILE] = encodeSafetensors(withAllMoments(contents.optimizer, contents.params), { format: 'pt' });
-  if (contents.trainerState) files[TRAINER_STATE_FILE] = prettyJson(contents.trainerState);
-  Object.assign(files, checkpointTokenizerFiles(contents.tokenizer, contents.config));
-  for (const [name, text] of Object.entries(contents.extraFiles ?? {})) {
-    if (RESERVED.has(name)) throw mismatch(`${dir}: extra file name`, 'a name not used by the checkpoint itself', name);
-    files[name] = text;
-  }
-  writeDirAtomic(dir, files);
+  const { tokenizer, ...rest } = contents;
+  writeDirAtomic(dir, checkpointFiles(dir, { ...rest, tokenizerFiles: checkpointTokenizerFiles(tokenizer, contents.config) }));
 }
 
 /** Reads the parameters of a sharded checkpoint: the index's weight_map names each tensor's shard. */

@@ -42,8 +42,14 @@ function isShape(value: unknown): value is number[] {
 
 /** Rust's `str` ordering: by UTF-8 bytes (differs from JS's UTF-16 order beyond the BMP). */
 function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
+
+// TextEncoder, not Buffer: this file is part of core's browser-safe main entry.
+const utf8 = new TextEncoder();
 
 // The reference writer orders tensors by dtype (descending in its enum: F32 > I32 > BF16 > F16), then
 // name; matching it makes our files byte-identical to Hugging Face's for the same tensors.
@@ -98,7 +104,7 @@ export function safetensorsHeader(
     offsets.set(e.name, offset);
     offset += bytes;
   }
-  const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
+  const json = utf8.encode(`{${parts.join(',')}}`);
   const headerLength = json.length + ((8 - (json.length % 8)) % 8);
   const header = new Uint8Array(8 + headerLength);
   new DataView(header.buffer).setBigUint64(0, BigInt(headerLength), true);

@@ -20,16 +20,40 @@ export function probeTokens(config: ModelConfig, batch = 2, seq = 16, seed = 1):
   return tf.tensor2d(ids, [batch, length], 'int32');
 }
 
+type Model = { config: ModelConfig; params: Params };
+
+/** max |Δlogits|, ‖Δlogits‖², ‖logits before‖² as scalars on the backend (the caller reads and disposes them). */
+function gapScalars(before: Model, after: Model, probe: tf.Tensor2D): tf.Scalar[] {
+  return tf.tidy(() => {
+    const a = forward(before.config, before.params, probe);
+    const diff = tf.sub(forward(after.config, after.params, probe), a);
+    return [tf.max(tf.abs(diff)), tf.sum(tf.square(diff)), tf.sum(tf.square(a))] as tf.Scalar[];
+  });
+}
+
+const gapOf = ([max, diff2, before2]: number[]): LogitGap => ({ maxAbsLogitDiff: max, relativeLogitDiff: Math.sqrt(diff2) / Math.sqrt(before2) });
+
 /** The logit gap between two models on `tokens` (default: probeTokens of the first). */
-export function logitGap(before: { config: ModelConfig; params: Params }, after: { config: ModelConfig; params: Params }, tokens?: tf.Tensor2D): LogitGap {
+export function logitGap(before: Model, after: Model, tokens?: tf.Tensor2D): LogitGap {
   const probe = tokens ?? probeTokens(before.config);
   try {
-    return tf.tidy(() => {
-      const a = forward(before.config, before.params, probe);
-      const diff = tf.sub(forward(after.config, after.params, probe), a);
-      const norm = (t: tf.Tensor) => Math.sqrt(tf.sum(tf.square(t)).dataSync()[0]);
-      return { maxAbsLogitDiff: tf.max(tf.abs(diff)).dataSync()[0], relativeLogitDiff: norm(diff) / norm(a) };
-    });
+    const scalars = gapScalars(before, after, probe);
+    const values = scalars.map((t) => t.dataSync()[0]);
+    tf.dispose(scalars);
+    return gapOf(values);
+  } finally {
+    if (!tokens) probe.dispose();
+  }
+}
+
+/** logitGap read without blocking (webgpu: no synchronous read from the GPU). */
+export async function logitGapAsync(before: Model, after: Model, tokens?: tf.Tensor2D): Promise<LogitGap> {
+  const probe = tokens ?? probeTokens(before.config);
+  try {
+    const scalars = gapScalars(before, after, probe);
+    const values = await Promise.all(scalars.map(async (t) => (await t.data())[0]));
+    tf.dispose(scalars);
+    return gapOf(values);
   } finally {
     if (!tokens) probe.dispose();
   }
