@@ -57,6 +57,29 @@ async function act(button: string, status: string): Promise<string> {
   return text;
 }
 
+let grownDir: string | undefined;
+
+/** Clicks Download, saves the zip, unzips it in Node; returns the checkpoint directory inside. */
+async function downloadAndUnzip(name: string): Promise<string> {
+  const downloaded = page.waitForEvent('download');
+  await act('download', 'download-status');
+  const zipFile = path.join(root, `${name}.zip`);
+  await (await downloaded).saveAs(zipFile);
+  const out = path.join(root, name);
+  for (const [entry, bytes] of Object.entries(unzipSync(new Uint8Array(fs.readFileSync(zipFile))))) {
+    fs.mkdirSync(path.dirname(path.join(out, entry)), { recursive: true });
+    fs.writeFileSync(path.join(out, entry), bytes);
+  }
+  return path.join(out, 'efficientscale-model');
+}
+
+/** `efficientscale eval DIR` (the built command, on cpu): the held-out loss it prints. */
+function evalLoss(dir: string): number {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run pnpm build first`);
+  const out = execFileSync(process.execPath, [CLI, 'eval', dir, '--backend', 'cpu', '--batches', '2', '--json'], { encoding: 'utf8' });
+  return (JSON.parse(out.trim().split('\n').at(-1)!) as { eval_loss: number }).eval_loss;
+}
+
 describe.skipIf(missing !== undefined)('browser page (Chromium, WebGPU on SwiftShader)', () => {
   it('trains the tiny preset, grows it, trains on, and downloads a checkpoint that efficientscale eval loads', async () => {
     const url = server.resolvedUrls!.local[0];
@@ -76,25 +99,29 @@ describe.skipIf(missing !== undefined)('browser page (Chromium, WebGPU on SwiftS
     expect(await page.textContent('#model')).toMatch(/^3 layers, hidden 96, .* 3 steps trained$/);
     expect(await page.locator('#chart path').count()).toBe(1);
 
-    const downloaded = page.waitForEvent('download');
-    await act('download', 'download-status');
-    const zipFile = path.join(root, 'model.zip');
-    await (await downloaded).saveAs(zipFile);
+    grownDir = await downloadAndUnzip('grown');
     if (process.env.BROWSER_PAGE_SCREENSHOT) await page.screenshot({ path: process.env.BROWSER_PAGE_SCREENSHOT, fullPage: true });
-
-    const out = path.join(root, 'unzipped');
-    for (const [name, bytes] of Object.entries(unzipSync(new Uint8Array(fs.readFileSync(zipFile))))) {
-      fs.mkdirSync(path.dirname(path.join(out, name)), { recursive: true });
-      fs.writeFileSync(path.join(out, name), bytes);
-    }
-    const dir = path.join(out, 'efficientscale-model');
-    expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
-    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(fs.readdirSync(grownDir).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    const config = JSON.parse(fs.readFileSync(path.join(grownDir, 'config.json'), 'utf8'));
     expect([config.hidden_size, config.num_hidden_layers]).toEqual([96, 3]);
+    expect(Number.isFinite(evalLoss(grownDir))).toBe(true);
+  });
 
-    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run pnpm build first`);
-    const evalOut = execFileSync(process.execPath, [CLI, 'eval', dir, '--backend', 'cpu', '--batches', '2', '--json'], { encoding: 'utf8' });
-    const { eval_loss: evalLoss } = JSON.parse(evalOut.trim().split('\n').at(-1)!) as { eval_loss: number };
-    expect(Number.isFinite(evalLoss), evalOut).toBe(true);
+  it('loads that checkpoint directory, upcycles it to a Mixture-of-Experts, trains on, and the download evaluates', async () => {
+    expect(grownDir, 'the first test made the checkpoint').toBeDefined();
+    await page.setInputFiles('#load-dir', grownDir!);
+    await page.waitForSelector('body[data-busy="0"]', { timeout: 120_000 });
+    expect(await page.textContent('#model')).toMatch(/^loaded: 3 layers, hidden 96, .* 0 steps trained$/);
+    for (const [id, value] of [['experts', '2'], ['top-k', '1'], ['steps', '1']]) await page.fill(`#${id}`, value);
+    expect(await act('upcycle', 'transform-status')).toMatch(/^upcycled; logits moved by at most /);
+    const gap = Number((await page.textContent('#transform-status'))!.match(/at most (\S+)$/)![1]);
+    expect(gap).toBeLessThan(1e-3); // copies of the dense FFN with top-1 routing keep the function
+    expect(await act('train', 'train-status')).toMatch(/^trained 1 step:/);
+    const dir = await downloadAndUnzip('upcycled');
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect([config.num_local_experts, config.num_experts_per_tok, config.hidden_size]).toEqual([2, 1, 96]);
+    // The loaded directory's tokenizer files travel as they were.
+    expect(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8')).toBe(fs.readFileSync(path.join(grownDir!, 'tokenizer.json'), 'utf8'));
+    expect(Number.isFinite(evalLoss(dir))).toBe(true);
   });
 });
