@@ -17,19 +17,19 @@ const params = initParams(config, 1, 0.05);
 const prompt = Array.from({ length: promptLength }, (_, i) => (i * 37 + 11) % shape.vocab);
 const options = { maxNewTokens: newTokens, temperature: 0, topK: 0, seed: 0 };
 
-function timed(cache) {
+async function timed(cache) {
   const start = performance.now();
-  const ids = generate(config, params, prompt, { ...options, cache });
+  const ids = await generate(config, params, prompt, { ...options, cache });
   return { ids, tokensPerSecond: ids.length / ((performance.now() - start) / 1000) };
 }
 
-timed(true); // warm-up: kernels and first-call setup
-timed(false);
+await timed(true); // warm-up: kernels and first-call setup
+await timed(false);
 const speeds = { cached: [], uncached: [] };
 let equal = true;
 for (let r = 0; r < rounds; r++) {
-  const a = timed(true);
-  const b = timed(false);
+  const a = await timed(true);
+  const b = await timed(false);
   speeds.cached.push(a.tokensPerSecond);
   speeds.uncached.push(b.tokensPerSecond);
   equal &&= a.ids.length === b.ids.length && a.ids.every((t, i) => t === b.ids[i]);

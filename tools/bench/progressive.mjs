@@ -44,9 +44,9 @@ function grown(seed, options) {
 const started = performance.now();
 const results = [];
 const pilots = [];
-function run(name, seed, config, stages, growStep) {
+async function run(name, seed, config, stages, growStep) {
   const t0 = performance.now();
-  const r = trainProgressive({ config, trainIds: train, valIds: val, trainer: trainerFor(seed), totalSteps: steps, stages, evalEvery });
+  const r = await trainProgressive({ config, trainIds: train, valIds: val, trainer: trainerFor(seed), totalSteps: steps, stages, evalEvery });
   const out = { name, seed, growStep, evals: r.evals, evalLoss: r.evalLoss, flops: r.flops, tokens: r.tokens, gaps: r.growths.map((g) => g.report.maxLogitGap), seconds: (performance.now() - t0) / 1000 };
   results.push(out);
   console.error(`progressive bench: seed ${seed} ${name}: eval loss ${r.evalLoss.toFixed(4)}, ${r.flops.toExponential(3)} FLOPs, ${out.seconds.toFixed(0)} s`);
@@ -66,30 +66,30 @@ for (const seed of seeds) {
     const samePilot = cached.pilotVersion === PILOT_VERSION;
     results.push(...cached.results.filter((r) => samePilot || r.name !== names.pilot));
     if (samePilot) pilots.push(...cached.pilots);
-    else runPilotFor(seed);
+    else await runPilotFor(seed);
     console.error(`progressive bench: seed ${seed} read from ${cacheFile(seed)}${samePilot ? '' : ' (pilot run again)'}`);
-  } else runSeed(seed);
+  } else await runSeed(seed);
   if (cache) {
     fs.mkdirSync(cache, { recursive: true });
     fs.writeFileSync(cacheFile(seed), JSON.stringify({ pilotVersion: PILOT_VERSION, results: results.filter((r) => r.seed === seed), pilots: pilots.filter((p) => p.seed === seed) }));
   }
 }
-function runSeed(seed) {
-  run(names.scratch, seed, target, []);
+async function runSeed(seed) {
+  await run(names.scratch, seed, target, []);
   const one = grown(seed, { fromLayers: 1 });
-  run(names.one, seed, one.config, one.stages, one.growStep);
+  await run(names.one, seed, one.config, one.stages, one.growStep);
   const zero = grown(seed, { fromLayers: 0 });
-  run(names.zero, seed, zero.config, zero.stages, zero.growStep);
-  runPilotFor(seed);
+  await run(names.zero, seed, zero.config, zero.stages, zero.growStep);
+  await runPilotFor(seed);
 }
-function runPilotFor(seed) {
+async function runPilotFor(seed) {
   const t0 = performance.now();
-  const pilot = runPilot({ target, progressive: { fromLayers: 1, seed }, trainIds: train, valIds: val, trainer: trainerFor(seed), totalSteps: steps });
+  const pilot = await runPilot({ target, progressive: { fromLayers: 1, seed }, trainIds: train, valIds: val, trainer: trainerFor(seed), totalSteps: steps });
   pilots.push({ seed, steps: pilot.steps, grewAt: pilot.grewAt, catchUpSteps: pilot.catchUpSteps, growStep: pilot.growStep, flops: pilot.flops, note: pilot.note, seconds: (performance.now() - t0) / 1000 });
   console.error(`progressive bench: seed ${seed} pilot: ${pilot.note}`);
   if (pilot.growAt !== undefined) {
     const placed = grown(seed, { fromLayers: 1, growAt: [pilot.growAt] });
-    run(names.pilot, seed, placed.config, placed.stages, placed.growStep);
+    await run(names.pilot, seed, placed.config, placed.stages, placed.growStep);
   }
 }
 const wall = (performance.now() - started) / 1000;

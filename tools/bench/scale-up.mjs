@@ -39,9 +39,9 @@ const methods = (process.env.SCALEUP_METHODS ?? 'fpi+copy,aki+copy').split(',').
 
 const started = performance.now();
 const results = [];
-function run(name, seed, config, n, stages) {
+async function run(name, seed, config, n, stages) {
   const t0 = performance.now();
-  const r = trainProgressive({ config, trainIds: train, valIds: val, trainer: trainerFor(seed, n), totalSteps: n, stages, evalEvery: Math.max(1, Math.round(n / 32)) });
+  const r = await trainProgressive({ config, trainIds: train, valIds: val, trainer: trainerFor(seed, n), totalSteps: n, stages, evalEvery: Math.max(1, Math.round(n / 32)) });
   const out = { name, seed, steps: n, growStep: stages.length ? Math.round(stages[0].at * n) : undefined, evals: r.evals, evalLoss: r.evalLoss, flops: r.flops, tokens: r.tokens, gaps: r.growths.map((g) => g.report.maxLogitGap), seconds: (performance.now() - t0) / 1000 };
   results.push(out);
   console.error(`scale-up bench: seed ${seed} ${name}: ${n} steps, eval loss ${r.evalLoss.toFixed(4)}, ${r.flops.toExponential(3)} FLOPs, ${out.seconds.toFixed(0)} s`);
@@ -57,8 +57,8 @@ for (const seed of seeds) {
     console.error(`scale-up bench: seed ${seed} read from ${cacheFile(seed)}`);
     continue;
   }
-  run(scratchName, seed, target, steps, []);
-  for (const [w, d] of methods) run(nameOf(w, d), seed, small, grownSteps, [{ at: growAt, grow: { ...growTo, widthMethod: w, depthMethod: d, seed } }]);
+  await run(scratchName, seed, target, steps, []);
+  for (const [w, d] of methods) await run(nameOf(w, d), seed, small, grownSteps, [{ at: growAt, grow: { ...growTo, widthMethod: w, depthMethod: d, seed } }]);
   if (cache) {
     fs.mkdirSync(cache, { recursive: true });
     fs.writeFileSync(cacheFile(seed), JSON.stringify({ results: results.filter((r) => r.seed === seed) }));

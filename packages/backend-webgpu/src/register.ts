@@ -23,6 +23,22 @@ export interface WebGPUOptions {
 if (findBackendFactory(WEBGPU_BACKEND_NAME)) removeBackend(WEBGPU_BACKEND_NAME);
 registerWebGPUKernels();
 
+/**
+ * tfjs reads a GPU tensor synchronously through an OffscreenCanvas, which Node does not have: there a
+ * synchronous read (dataSync, arraySync, or another backend taking the tensor over) says in one line what
+ * to do instead of failing on a missing OffscreenCanvas.
+ */
+export const SYNC_READ_IN_NODE =
+  'webgpu in Node: a tensor on the GPU cannot be read synchronously (dataSync, arraySync, or host work on it); read it with await tensor.data(), or first await prefetchToHost(tensors) from @efficientscale/core';
+
+class NodeWebGPUBackend extends WebGPUBackend {
+  override readSync(dataId: object): ReturnType<WebGPUBackend['readSync']> {
+    const data = this.tensorMap.get(dataId);
+    if (data && data.values == null && data.dtype !== 'string' && data.dtype !== 'complex64') throw new Error(SYNC_READ_IN_NODE);
+    return super.readSync(dataId);
+  }
+}
+
 let registered: Extract<WebGPURegistration, { ok: true }> | undefined;
 let pending: Promise<WebGPURegistration> | undefined;
 
@@ -77,7 +93,8 @@ async function register(options: WebGPUOptions): Promise<WebGPURegistration> {
     Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
   }
   if (findBackendFactory(WEBGPU_BACKEND_NAME)) removeBackend(WEBGPU_BACKEND_NAME);
-  registerBackend(WEBGPU_BACKEND_NAME, () => new WebGPUBackend(device, info), 0);
+  const Backend = inNode() ? NodeWebGPUBackend : WebGPUBackend;
+  registerBackend(WEBGPU_BACKEND_NAME, () => new Backend(device, info), 0);
   registered = { ok: true, name: 'webgpu', adapter: described, via };
   return registered;
 }

@@ -1,5 +1,8 @@
 import { tf } from './tf.js';
 import { UserError } from './errors.js';
+import { readsAreAsync, setHostBackend } from './host.js';
+
+export { readsAreAsync };
 
 export const backendNames = ['auto', 'cuda', 'webgpu', 'native', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof backendNames)[number];
@@ -46,6 +49,12 @@ async function tryWebGPU(hardwareOnly: boolean): Promise<WebGPUResult> {
   return (loaded.module.registerWebGPUBackend as (o: { hardwareOnly: boolean }) => Promise<WebGPUResult>)({ hardwareOnly });
 }
 
+/** Host work beside a GPU backend (see host.ts) runs on native when it loads, else on cpu. */
+async function pickHostBackend(): Promise<void> {
+  const native = await tryNative();
+  setHostBackend(native.ok ? native.name : 'cpu');
+}
+
 const webgpuDetail = (r: Extract<WebGPUResult, { ok: true }>) =>
   `WebGPU on ${r.adapter.label}${r.adapter.software ? ': correct but slow, for tests and per-step overhead only' : ''}`;
 
@@ -56,16 +65,6 @@ async function activate(name: string): Promise<void> {
 }
 
 let announced = false;
-
-/**
- * Whether the active backend keeps tensors where the host cannot read them synchronously (webgpu: a
- * read is a round trip to the GPU, and in Node `dataSync()` is not possible at all). Training then keeps
- * its numbers on the device and reads them asynchronously, once per step or less.
- */
-export function readsAreAsync(): boolean {
-  const name = tf.getBackend();
-  return name === 'webgpu' || name === 'webgl';
-}
 
 /**
  * Picks the tfjs backend once at start-up. Explicit choices fail with a clear message when their package
@@ -90,6 +89,7 @@ export async function selectBackend(requested: BackendName = 'auto'): Promise<Ba
     case 'webgpu': {
       const r = await tryWebGPU(false);
       if (!r.ok) throw new UserError(`backend webgpu: expected a WebGPU adapter through @efficientscale/backend-webgpu, found: ${r.reason}`);
+      await pickHostBackend();
       await activate(r.name);
       return { name: r.name, requested, detail: webgpuDetail(r) };
     }
@@ -117,6 +117,7 @@ export async function selectBackend(requested: BackendName = 'auto'): Promise<Ba
       if (!gpu.reason.includes('not installed')) skipped.push(`cuda: ${gpu.reason}`);
       const webgpu = await tryWebGPU(true);
       if (webgpu.ok) {
+        await pickHostBackend();
         await activate(webgpu.name);
         return { name: webgpu.name, requested, detail: `${webgpuDetail(webgpu)} (auto)` };
       }

@@ -34,9 +34,11 @@ export { locateNonfinite, describePoint } from './model/diagnose.js';
 export { trainingMemory, formatBytes, type MemoryEstimate } from './model/memory.js';
 export { flopsPerToken, type FlopCount } from './model/flops.js';
 export { generate, eosTokens, type GenerateOptions } from './model/generate.js';
-export { toRaw, fromRaw, mapValues, prefetchToHost } from './model/raw.js';
+export { toRaw, fromRaw, mapValues } from './model/raw.js';
+export { onHost, prefetchToHost } from './host.js';
 
 export { crossEntropy } from './train/loss.js';
+export { evaluateLoss, type EvaluatedLoss } from './train/evaluate.js';
 export { AdamW, defaultAdamW, type AdamWOptions } from './train/adamw.js';
 export { clipByGlobalNorm, clipByGlobalNormOnDevice, globalNorm } from './train/clip.js';
 export { learningRate, wsdSchedule, type ScheduleSpec } from './train/schedule.js';

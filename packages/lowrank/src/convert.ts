@@ -287,7 +287,7 @@ function concat(parts: Float32Array[]): Float32Array {
 
 /** Dense layers → `lowrank` layers by truncated SVD in memory (planLowRank run on `params`), with the logit gap on a probe batch. */
 export function toLowRank(config: ModelConfig, params: Params, options: ToLowRankOptions): { config: ModelConfig; params: Params; report: ToLowRankReport } {
-  const stats = lowRankStats(config, params, options, options.aware?.tokens);
-  const out = transformInMemory(planLowRank(config, options, stats), params, { sourceConfig: config, probeTokens: options.probe });
+  const plan = () => planLowRank(config, options, lowRankStats(config, params, options, options.aware?.tokens));
+  const out = transformInMemory(plan, params, { sourceConfig: config, probeTokens: options.probe });
   return { config: out.config, params: out.params, report: { ...out.report, probeMaxAbsLogitDiff: out.probe!.maxAbsLogitDiff, probeRelativeLogitDiff: out.probe!.relativeLogitDiff } };
 }

@@ -50,7 +50,7 @@ async function run(where: 'host' | 'device', cfg: ModelConfig, params: Record<st
 }
 
 describe('MoE routing on the device', () => {
-  it('equals the host-routed layer: loss, expert loads, dropped fraction and every gradient (1e-5)', async () => {
+  it('equals the host-routed layer: loss, expert loads, dropped fraction and every gradient (1e-5), and leaves no tensor behind', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom(0, 1.0, 0.5), fc.boolean(), fc.constantFrom('topk-softmax', 'softmax-topk'), fc.boolean(), fc.integer({ min: 1, max: 1e6 }),
@@ -62,7 +62,9 @@ describe('MoE routing on the device', () => {
           if (zeroRouter) for (const n of Object.keys(params)) if (n.endsWith('block_sparse_moe.gate.weight')) params[n] = tf.zerosLike(params[n]);
           const tokens = tf.tensor2d(Int32Array.from({ length: 2 * 5 }, (_, i) => (i * 7 + seed) % 32), [2, 5], 'int32');
           const host = await run('host', cfg, params, tokens);
+          const before = tf.memory().numTensors;
           const device = await run('device', cfg, params, tokens);
+          expect(tf.memory().numTensors, 'tensors left by the device path').toBe(before);
           expect(device.value).toBeCloseTo(host.value, 4);
           // float32 shares on the device, doubles on the host
           expect(Object.keys(device.metrics).sort()).toEqual(Object.keys(host.metrics).sort());

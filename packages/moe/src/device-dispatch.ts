@@ -23,9 +23,14 @@ export interface DeviceRouting {
 
 /**
  * The same data as a new tensor with no history: gradients do not flow through it (the choice of
- * experts has none, as on the host path, where it is a plain array).
+ * experts has none, as on the host path, where it is a plain array). The new tensor holds its own
+ * reference to the data (as tfjs's reshape does): without it, disposing it freed the source's data, and
+ * disposing the source then left tf.memory().numTensors one too high per MoE layer and step.
  */
-const detached = <T extends tf.Tensor>(t: T) => tf.engine().makeTensorFromDataId(t.dataId, t.shape, t.dtype) as T;
+const detached = <T extends tf.Tensor>(t: T) => {
+  tf.backend().incRef(t.dataId);
+  return tf.engine().makeTensorFromDataId(t.dataId, t.shape, t.dtype) as T;
+};
 
 export function routeOnDevice(logits: tf.Tensor2D, k: number, experts: number, capacity: number): DeviceRouting {
   const selected = run(K.topK, { logits: detached(logits) }, { k }) as tf.Tensor2D;

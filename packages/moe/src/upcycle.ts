@@ -225,8 +225,8 @@ export function planUpcycle(config: ModelConfig, options: UpcyclePlanOptions, st
 export function upcycle(config: ModelConfig, params: Params, options: UpcycleOptions): UpcycleResult {
   const calibration = options.calibrationTokens ?? defaultCalibration(config, options.seed ?? 0);
   try {
-    const stats = options.routerInit === 'kmeans' ? upcycleStats(config, params, calibration) : undefined;
-    const out = transformInMemory(planUpcycle(config, options, stats), params, { sourceConfig: config, optimizer: options.optimizer, probeTokens: calibration });
+    const plan = () => planUpcycle(config, options, options.routerInit === 'kmeans' ? upcycleStats(config, params, calibration) : undefined);
+    const out = transformInMemory(plan, params, { sourceConfig: config, optimizer: options.optimizer, probeTokens: calibration });
     const report: UpcycleReport = {
       ...out.report,
       maxAbsLogitDiff: out.probe!.maxAbsLogitDiff,

@@ -43,10 +43,10 @@ describe('placeGrowth', () => {
 });
 
 describe('runPilot', () => {
-  it('measures the catch-up of a 1 → 3 copy growth right after warmup against the fixed-size run on the same data, and places the growth from it', () => {
+  it('measures the catch-up of a 1 → 3 copy growth right after warmup against the fixed-size run on the same data, and places the growth from it', async () => {
     const total = 400;
     const before = tf.memory().numTensors;
-    const pilot = runPilot({ target, progressive: { fromLayers: 1 }, trainIds: ids, valIds: ids.slice(0, 400), trainer: trainer(total), totalSteps: total, steps: 60 });
+    const pilot = await runPilot({ target, progressive: { fromLayers: 1 }, trainIds: ids, valIds: ids.slice(0, 400), trainer: trainer(total), totalSteps: total, steps: 60 });
     expect(tf.memory().numTensors).toBe(before);
     expect(pilot.steps).toBe(60);
     expect(pilot.grewAt).toBe(8);

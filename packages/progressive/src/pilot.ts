@@ -54,7 +54,7 @@ function stablePhase(schedule: ScheduleSpec, totalSteps: number): { first: numbe
   return { first, last };
 }
 
-export function runPilot(o: PilotOptions): PilotResult {
+export async function runPilot(o: PilotOptions): Promise<PilotResult> {
   const steps = o.steps ?? Math.max(20, Math.round(o.totalSteps / 4));
   const warmup = Math.min(o.trainer.schedule.warmup ?? 0, steps - 2);
   const grewAt = Math.max(1, warmup);
@@ -63,8 +63,8 @@ export function runPilot(o: PilotOptions): PilotResult {
   // The growth itself as planned for the main run (depths, method, seeds), moved to right after warmup.
   const plan = planProgressive(o.target, { ...o.progressive, growAt: [grewAt / steps] }, steps, constant);
   if (plan.schedule.length !== 1) throw mismatch('--pilot', 'a progressive run with one growth (the published recipe)', `${plan.schedule.length} growths`);
-  const fixed = trainProgressive({ config: o.target, trainIds: o.trainIds, valIds: o.valIds, trainer, totalSteps: steps, stages: [], onStep: (m) => o.onStep?.('fixed', m.step) });
-  const grown = trainProgressive({
+  const fixed = await trainProgressive({ config: o.target, trainIds: o.trainIds, valIds: o.valIds, trainer, totalSteps: steps, stages: [], onStep: (m) => o.onStep?.('fixed', m.step) });
+  const grown = await trainProgressive({
     config: plan.config,
     trainIds: o.trainIds,
     valIds: o.valIds,

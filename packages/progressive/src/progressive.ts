@@ -1,4 +1,4 @@
-import { mismatch, tf, Trainer, type ModelConfig, type StepMetrics, type TrainerOptions } from '@efficientscale/core';
+import { mismatch, Trainer, type ModelConfig, type StepMetrics, type TrainerOptions } from '@efficientscale/core';
 import { growModel, type GrowModelResult, type GrowOptions } from './checkpoint.js';
 import { newBlockLrScale } from './schedule.js';
 
@@ -39,10 +39,11 @@ const paramCount = (t: Trainer) => Object.values(t.params).reduce((n, v) => n + 
 
 /**
  * Trains a small model and grows it at given fractions of the step budget. Each growth carries the
- * Adam moments over (Trainer.replaceModel) and keeps the step, so the LR schedule continues; the
- * Trainer counts FLOPs of the model as it is at each step.
+ * Adam moments over (Trainer.transformModel) and keeps the step, so the LR schedule continues; the
+ * Trainer counts FLOPs of the model as it is at each step. Steps and evaluations are read
+ * asynchronously, so any backend trains it (a GPU one included).
  */
-export function trainProgressive(o: ProgressiveOptions): ProgressiveResult {
+export async function trainProgressive(o: ProgressiveOptions): Promise<ProgressiveResult> {
   const stages = [...o.stages].sort((a, b) => a.at - b.at);
   for (const s of stages) if (!(s.at > 0 && s.at < 1)) throw mismatch('growth stage "at"', 'a fraction of the budget in (0, 1)', String(s.at));
   const growAt = stages.map((s) => Math.round(s.at * o.totalSteps));
@@ -55,19 +56,17 @@ export function trainProgressive(o: ProgressiveOptions): ProgressiveResult {
     for (let step = 0; step < o.totalSteps; step++) {
       for (let k = 0; k < stages.length; k++) {
         if (growAt[k] !== step) continue;
-        const grown = growModel(trainer.config, trainer.params, stages[k].grow, trainer.optimizer.stateTensors());
-        trainer.replaceModel(grown.config, grown.params, grown.optimizer);
+        const grown = await trainer.transformModel((config, params, moments) => growModel(config, params, stages[k].grow, moments));
         if (stages[k].depthLrScale) trainer.lrScale = newBlockLrScale(grown);
-        tf.dispose([...Object.values(grown.params), ...Object.values(grown.optimizer ?? {})]);
         growths.push({ step, report: grown.report });
         params = paramCount(trainer);
       }
-      const m = { ...trainer.step(), params };
+      const m = { ...(await trainer.stepAsync()), params };
       history.push(m);
       o.onStep?.(m);
-      if (o.evalEvery && (m.step % o.evalEvery === 0 || m.step === o.totalSteps)) evals.push({ step: m.step, flops: m.flops, tokens: m.tokens, evalLoss: trainer.evaluate() });
+      if (o.evalEvery && (m.step % o.evalEvery === 0 || m.step === o.totalSteps)) evals.push({ step: m.step, flops: m.flops, tokens: m.tokens, evalLoss: await trainer.evaluateAsync() });
     }
-    const evalLoss = evals.at(-1)?.step === o.totalSteps ? evals.at(-1)!.evalLoss : trainer.evaluate();
+    const evalLoss = evals.at(-1)?.step === o.totalSteps ? evals.at(-1)!.evalLoss : await trainer.evaluateAsync();
     return { config: trainer.config, history, growths, evals, evalLoss, flops: trainer.state.flops, tokens: trainer.state.tokens };
   } finally {
     trainer.dispose();

@@ -2,23 +2,22 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
   assertHeldOutBatch,
-  averageFfnMetrics,
-  crossEntropy,
   disposeModel,
   evalBatches,
-  forwardWithAux,
+  evaluateLoss,
   loadModel,
   loadRecordedCorpus,
   loadTextCorpus,
   locateNonfinite,
   mismatch,
+  onHost,
+  prefetchToHost,
   readRunInfo,
   tokenizerByName,
   resolveCheckpointDir,
   splitTrainVal,
   tf,
   type BackendName,
-  type FfnMetrics,
 } from '@efficientscale/core/node';
 import { expertLoadMetric, summarizeExpertLoad } from '@efficientscale/moe';
 import { backendOption, positiveInt, useBackend } from './options.js';
@@ -58,27 +57,21 @@ export function registerEval(program: Command): void {
       assertHeldOutBatch(ids.length, valFraction, flags.batch, flags.seq, corpus.name);
       const { val } = splitTrainVal(ids, valFraction);
       const batches = evalBatches(val, flags.batch, flags.seq, flags.batches);
-      let sum = 0;
-      const metrics: FfnMetrics[] = [];
-      for (const b of batches) {
-        const batchLoss = tf.tidy(() => {
-          const out = forwardWithAux(model.config, model.params, tf.tensor2d(b.inputs, [flags.batch, flags.seq], 'int32'));
-          metrics.push(out.ffnMetrics);
-          return crossEntropy(out.logits, tf.tensor2d(b.targets, [flags.batch, flags.seq], 'int32')).dataSync()[0];
-        });
-        if (!Number.isFinite(batchLoss) && Number.isFinite(sum)) {
-          const where = tf.tidy(() => locateNonfinite(model.config, model.params, tf.tensor2d(b.inputs, [flags.batch, flags.seq], 'int32')));
-          const found = `${batchLoss}${where ? ` (${where})` : ''}`;
-          // --allow-nonfinite asked for the loss of a model known to hold NaN/Inf: report it, and say why.
-          if (!flags.allowNonfinite) throw mismatch('eval loss', 'a finite number', found);
-          process.stderr.write(`warning: eval loss: found ${found} (--allow-nonfinite)\n`);
-        }
-        sum += batchLoss;
+      const evaluated = await evaluateLoss(model.config, model.params, batches, flags.batch, flags.seq);
+      const bad = evaluated.batchLosses.findIndex((l) => !Number.isFinite(l));
+      if (bad >= 0) {
+        const b = batches[bad];
+        await prefetchToHost(Object.values(model.params));
+        const where = onHost(() => tf.tidy(() => locateNonfinite(model.config, model.params, tf.tensor2d(b.inputs, [flags.batch, flags.seq], 'int32'))));
+        const found = `${evaluated.batchLosses[bad]}${where ? ` (${where})` : ''}`;
+        // --allow-nonfinite asked for the loss of a model known to hold NaN/Inf: report it, and say why.
+        if (!flags.allowNonfinite) throw mismatch('eval loss', 'a finite number', found);
+        process.stderr.write(`warning: eval loss: found ${found} (--allow-nonfinite)\n`);
       }
       disposeModel(model);
-      const loss = sum / batches.length;
+      const loss = evaluated.loss;
       // MoE checkpoints: each expert's share of the held-out tokens, per layer.
-      const expertLoad = averageFfnMetrics(metrics)?.[expertLoadMetric];
+      const expertLoad = evaluated.ffnMetrics?.[expertLoadMetric];
       const result = {
         checkpoint: path.resolve(dir),
         corpus: corpus.name,

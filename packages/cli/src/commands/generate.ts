@@ -45,7 +45,7 @@ export function registerGenerate(program: Command): void {
       if (stream) process.stdout.write(flags.prompt);
       let ids: number[];
       try {
-        ids = generate(model.config, model.params, promptIds, {
+        ids = await generate(model.config, model.params, promptIds, {
           maxNewTokens: flags.tokens,
           temperature: flags.temperature,
           topK: flags.topK,

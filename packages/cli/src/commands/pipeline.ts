@@ -47,7 +47,7 @@ export function registerPipeline(program: Command): void {
       if (flags.dryRun) {
         // Refused here whatever the run would refuse before training: corpus, output directory, stages on disk.
         for (const target of flags.seeds ? flags.seeds.map((seed) => p.seedPlan(plan, seed)) : [plan]) p.preflight(target);
-        const d = p.dryRun(plan, backend.name, law);
+        const d = await p.dryRun(plan, backend.name, law);
         const seeds = flags.seeds?.length ?? 1;
         const times = seeds > 1 ? `× ${seeds} seeds: about ${p.formatSeconds(seeds * d.est_seconds)} in all\n` : '';
         process.stdout.write(flags.json ? `${JSON.stringify({ backend: backend.name, seeds, ...d })}\n` : p.formatDryRun(d) + times);

@@ -70,7 +70,7 @@ export function progressiveScheduleSteps(flagsIn: object, trainer: TrainerOption
  * The model a run starts with, its growth schedule, the parameters of the model it ends as (the config
  * unchanged without --progressive) and, with --pilot, what the pilot measured.
  */
-export function progressiveStart(flagsIn: object, config: ModelConfig, spec: RunSpec, data: { text: string; tokenizer: Tokenizer }): { config: ModelConfig; growth?: StartOptions['growth']; finalParams: number; pilot?: PilotResult } {
+export async function progressiveStart(flagsIn: object, config: ModelConfig, spec: RunSpec, data: { text: string; tokenizer: Tokenizer }): Promise<{ config: ModelConfig; growth?: StartOptions['growth']; finalParams: number; pilot?: PilotResult }> {
   const flags = flagsIn as ProgressiveTrainFlags;
   if (!flags.progressive) return { config, finalParams: countParams(config) };
   const options = { fromLayers: flags.fromLayers, growAt: flags.growAt, layers: flags.layers, method: flags.growMethod, seed: spec.trainer.seed, depthLrScale: flags.depthLrScale };
@@ -82,7 +82,7 @@ export function progressiveStart(flagsIn: object, config: ModelConfig, spec: Run
     const steps = flags.pilotSteps ?? Math.max(20, Math.round(spec.totalSteps / 4));
     say(`pilot: ${steps} steps of the target from scratch and of the start grown after warmup, to measure the catch-up time`);
     let last = 0;
-    pilot = runPilot({
+    pilot = await runPilot({
       target: config,
       progressive: options,
       trainIds: train,

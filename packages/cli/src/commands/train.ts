@@ -152,7 +152,7 @@ export function registerTrain(program: Command): void {
             ? parseConfig(readText(flags.config, 'a config.json'), flags.config)
             : { ...preset.config, vocab_size: tokenizer.vocabSize });
           const spec = runSpec(flags, preset.spec, corpus.source);
-          const progressive = progressiveStart(flags, config, spec, { text: corpus.text, tokenizer });
+          const progressive = await progressiveStart(flags, config, spec, { text: corpus.text, tokenizer });
           pilot = progressive.pilot;
           const outDir = flags.out ?? path.join('runs', `${flags.preset}-${timestamp()}`);
           assertNewRunDir(outDir);

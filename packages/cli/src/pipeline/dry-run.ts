@@ -6,7 +6,7 @@
 import { countLabel } from '../plot/index.js';
 import { ESTIMATE_STEPS, ESTIMATE_WARMUP, measureStepSeconds } from './estimate.js';
 import { layoutStages, trains } from './layout.js';
-import type { Plan, TrainStage } from './plan.js';
+import type { Plan, Stage, TrainStage } from './plan.js';
 import { scheduleSummary } from './spec.js';
 import { predictStages, type PipelineLaw, type StagePrediction } from './predict.js';
 
@@ -38,18 +38,22 @@ export interface DryRun {
   prediction?: string;
 }
 
-export function dryRun(plan: Plan, backend: string, law?: PipelineLaw): DryRun {
+const measured = (stage: Stage) => trains(stage) && (stage as TrainStage).trainer === undefined;
+
+export async function dryRun(plan: Plan, backend: string, law?: PipelineLaw): Promise<DryRun> {
   const layout = layoutStages(plan);
   const predicted = law ? predictStages(plan, layout, law.estimate) : [];
   const stepSeconds = new Map<string, number>();
+  for (const p of layout) {
+    const key = JSON.stringify(p.config);
+    if (measured(p.stage) && !stepSeconds.has(key)) stepSeconds.set(key, await measureStepSeconds(plan, p.config));
+  }
   const stages = layout.map((p): DryRunStage => {
     let est = 0;
     let tps: number | undefined;
     // An external trainer's speed is its own: no estimate.
-    if (trains(p.stage) && (p.stage as TrainStage).trainer === undefined) {
-      const key = JSON.stringify(p.config);
-      if (!stepSeconds.has(key)) stepSeconds.set(key, measureStepSeconds(plan, p.config));
-      const step = stepSeconds.get(key)!;
+    if (measured(p.stage)) {
+      const step = stepSeconds.get(JSON.stringify(p.config))!;
       const evals = plan.evalsPerStage + 1;
       est = p.steps * step + (evals * plan.evalBatches * step) / (3 * plan.accumulation);
       tps = (plan.batch * plan.seq * plan.accumulation) / step;

@@ -18,8 +18,8 @@ function syntheticTokens(n: number, vocab: number): Int32Array {
   return ids;
 }
 
-/** Mean seconds of one training step of `config` over ESTIMATE_STEPS steps after ESTIMATE_WARMUP. */
-export function measureStepSeconds(plan: Plan, config: ModelConfig): number {
+/** Mean seconds of one training step of `config` over ESTIMATE_STEPS steps after ESTIMATE_WARMUP (each read, as training reads them). */
+export async function measureStepSeconds(plan: Plan, config: ModelConfig): Promise<number> {
   const tokensPerStep = plan.batch * plan.seq;
   const ids = syntheticTokens(Math.max(tokensPerStep * 4, 4096) + 1, Math.min(config.vocab_size, 256));
   const trainer = Trainer.fresh(config, ids, ids.subarray(0, tokensPerStep + 1), {
@@ -33,9 +33,9 @@ export function measureStepSeconds(plan: Plan, config: ModelConfig): number {
     adamw: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 },
   });
   try {
-    for (let i = 0; i < ESTIMATE_WARMUP; i++) trainer.step();
+    for (let i = 0; i < ESTIMATE_WARMUP; i++) await trainer.stepAsync();
     const t0 = performance.now();
-    for (let i = 0; i < ESTIMATE_STEPS; i++) trainer.step();
+    for (let i = 0; i < ESTIMATE_STEPS; i++) await trainer.stepAsync();
     return (performance.now() - t0) / 1000 / ESTIMATE_STEPS;
   } finally {
     trainer.dispose();

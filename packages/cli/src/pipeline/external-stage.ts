@@ -125,14 +125,14 @@ function stageInput(ctx: TrainContext, p: PlannedStage, previous: PlannedStage |
 }
 
 /** The pipeline's held-out loss of a checkpoint: its eval batches of the plan's corpus, as every train stage measures. */
-function heldOutLoss(ctx: TrainContext, p: PlannedStage, dir: string): number {
+async function heldOutLoss(ctx: TrainContext, p: PlannedStage, dir: string): Promise<number> {
   const spec = stageSpec(ctx.plan, p, ctx.corpus.source);
   const { train, val } = splitTrainVal(ctx.tokenizer.encode(ctx.corpus.text), spec.valFraction);
   const model = loadModel(dir);
   const trainer = Trainer.fromWeights(model.config, model.params, train, val, spec.trainer);
   tf.dispose(Object.values(model.params));
   try {
-    return trainer.evaluate();
+    return await trainer.evaluateAsync();
   } finally {
     trainer.dispose();
   }
@@ -185,7 +185,7 @@ export async function runExternalStage(ctx: ExternalContext, p: PlannedStage, pr
   const tokensPerStep = p.tokens / p.steps;
   const flopsPerTokenTrain = flopsPerToken(config, ctx.plan.seq).trainPerToken;
   const params = countParams(config);
-  const evalLoss = heldOutLoss(ctx, p, checkpoint);
+  const evalLoss = await heldOutLoss(ctx, p, checkpoint);
   const records: MetricsRecord[] = entries.map((e) => {
     const tokens = e.tokens ?? e.step * tokensPerStep;
     return { step: p.startStep + e.step, tokens: ctx.before.tokens + tokens, flops: ctx.before.flops + tokens * flopsPerTokenTrain, params, loss: e.loss!, ...(e.evalLoss !== undefined ? { trainer_eval_loss: e.evalLoss } : {}) };

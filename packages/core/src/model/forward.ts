@@ -1,4 +1,5 @@
 import { tf } from '../tf.js';
+import { onHost } from '../host.js';
 import { mismatch } from '../errors.js';
 import type { Dims, ModelConfig } from './config.js';
 import type { FfnContext, FfnDeviceMetrics, FfnMetrics } from './ffn-slot.js';
@@ -39,7 +40,8 @@ function attention(x: tf.Tensor2D, p: (s: string) => tf.Tensor, d: Dims, batch: 
  * A per-layer look at the forward pass: called with each layer's FFN input (the residual stream after the
  * post-attention norm, [batch·seq, hidden]) inside the pass's tidy scope, so a tap that keeps numbers
  * copies them out (dataSync) or keeps the tensor. For whole-model statistics of a transform (k-means
- * router init, activation-aware SVD) without a second copy of the decoder.
+ * router init, activation-aware SVD) without a second copy of the decoder. A tapped pass hands values to
+ * host code, so it is host work (host.ts) on a GPU backend.
  */
 export type ForwardTap = (layer: number, ffnInput: tf.Tensor2D) => void;
 
@@ -57,6 +59,11 @@ export interface ForwardOptions {
 
 /** The decoder: tokens [batch, seq] (int32) → logits [batch, seq, vocab], plus the FFN slots' aux loss. */
 export function forwardWithAux(config: ModelConfig, params: Params, tokens: tf.Tensor2D, options: ForwardOptions = {}): ForwardResult {
+  if (options.tap) return onHost(() => decoder(config, params, tokens, options));
+  return decoder(config, params, tokens, options);
+}
+
+function decoder(config: ModelConfig, params: Params, tokens: tf.Tensor2D, options: ForwardOptions): ForwardResult {
   const { dims: d, kinds, settings } = modelSpec(config);
   const [batch, seq] = tokens.shape;
   if (tokens.dtype !== 'int32') throw mismatch('input tokens', 'dtype int32', tokens.dtype);

@@ -20,7 +20,7 @@ const llama3: ModelConfig = {
 };
 
 describe('generate with a KV cache', () => {
-  it('each cached step gives the logits forward() gives at that position (prefill, then one token at a time)', () => {
+  it('each cached step gives the logits forward() gives at that position (prefill, then one token at a time)', async () => {
     for (const config of [gqa, llama3]) {
       const params = initParams(config, 4, 0.2);
       const ids = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3];
@@ -30,7 +30,7 @@ describe('generate with a KV cache', () => {
       const steps = [ids.slice(0, 4), ...ids.slice(4).map((t) => [t])];
       let position = -1;
       for (const chunk of steps) {
-        const got = decodeStep(config, params, cache, chunk);
+        const got = await decodeStep(config, params, cache, chunk);
         position += chunk.length;
         let gap = 0;
         for (let v = 0; v < vocab; v++) gap = Math.max(gap, Math.abs(got[v] - full[position * vocab + v]));
@@ -42,35 +42,35 @@ describe('generate with a KV cache', () => {
     }
   });
 
-  it('greedy output with the cache equals without it, past max_position_embeddings too, and leaves no tensors behind', () => {
+  it('greedy output with the cache equals without it, past max_position_embeddings too, and leaves no tensors behind', async () => {
     for (const config of [gqa, llama3]) {
       const params = initParams(config, 8, 0.3);
       const before = tf.memory().numTensors;
       const o = { maxNewTokens: 30, temperature: 0, topK: 0, seed: 0 };
-      const cached = generate(config, params, [7, 2, 9, 4, 1], o);
+      const cached = await generate(config, params, [7, 2, 9, 4, 1], o);
       expect(tf.memory().numTensors).toBe(before);
-      const plain = generate(config, params, [7, 2, 9, 4, 1], { ...o, cache: false });
+      const plain = await generate(config, params, [7, 2, 9, 4, 1], { ...o, cache: false });
       expect(cached).toEqual(plain);
       expect(new Set(cached).size).toBeGreaterThan(1); // not a degenerate constant stream
       tf.dispose(Object.values(params));
     }
   });
 
-  it('sampling is reproducible for a seed, and the cache does not change what is sampled', () => {
+  it('sampling is reproducible for a seed, and the cache does not change what is sampled', async () => {
     const params = initParams(gqa, 2, 0.5);
     const o = { maxNewTokens: 12, temperature: 1, topK: 10, topP: 0.9, seed: 42 };
-    const a = generate(gqa, params, [1, 2, 3], o);
-    expect(generate(gqa, params, [1, 2, 3], o)).toEqual(a);
-    expect(generate(gqa, params, [1, 2, 3], { ...o, cache: false })).toEqual(a);
-    expect(generate(gqa, params, [1, 2, 3], { ...o, seed: 43 })).not.toEqual(a);
-    const stopped = generate(gqa, params, [1, 2, 3], { ...o, stopTokens: [a[2]] });
+    const a = await generate(gqa, params, [1, 2, 3], o);
+    expect(await generate(gqa, params, [1, 2, 3], o)).toEqual(a);
+    expect(await generate(gqa, params, [1, 2, 3], { ...o, cache: false })).toEqual(a);
+    expect(await generate(gqa, params, [1, 2, 3], { ...o, seed: 43 })).not.toEqual(a);
+    const stopped = await generate(gqa, params, [1, 2, 3], { ...o, stopTokens: [a[2]] });
     expect(stopped).toEqual(a.slice(0, a.indexOf(a[2]) + 1));
     expect(eosTokens({ ...gqa, eos_token_id: [2, 7] })).toEqual([2, 7]);
     expect(eosTokens({ ...gqa, eos_token_id: 5 })).toEqual([5]);
     expect(eosTokens(gqa)).toEqual([]);
-    const limited = generate(gqa, params, [1, 2, 3], { ...o, maxNewTokens: 40, topK: 0, topP: 1, temperature: 2, vocabLimit: 5 });
+    const limited = await generate(gqa, params, [1, 2, 3], { ...o, maxNewTokens: 40, topK: 0, topP: 1, temperature: 2, vocabLimit: 5 });
     expect(limited.every((t) => t < 5)).toBe(true);
-    expect(generate(gqa, params, [1, 2, 3], { ...o, maxNewTokens: 40, topK: 0, topP: 1, temperature: 2 }).some((t) => t >= 5)).toBe(true);
+    expect((await generate(gqa, params, [1, 2, 3], { ...o, maxNewTokens: 40, topK: 0, topP: 1, temperature: 2 })).some((t) => t >= 5)).toBe(true);
     tf.dispose(Object.values(params));
   });
 });
@@ -101,10 +101,10 @@ describe('pickToken', () => {
     expect(count / 1000).toBeCloseTo(share1, 2);
   });
 
-  it('refuses impossible settings with a UserError', () => {
+  it('refuses impossible settings with a UserError', async () => {
     const params = initParams(gqa, 1);
-    expect(() => generate(gqa, params, [1], { maxNewTokens: 1, temperature: -1, topK: 0, seed: 0 })).toThrow(UserError);
-    expect(() => generate(gqa, params, [1], { maxNewTokens: 1, temperature: 1, topK: 0, topP: 0, seed: 0 })).toThrow(/top-p: expected a number in \(0, 1\], found 0/);
+    await expect(generate(gqa, params, [1], { maxNewTokens: 1, temperature: -1, topK: 0, seed: 0 })).rejects.toThrow(UserError);
+    await expect(generate(gqa, params, [1], { maxNewTokens: 1, temperature: 1, topK: 0, topP: 0, seed: 0 })).rejects.toThrow(/top-p: expected a number in \(0, 1\], found 0/);
     tf.dispose(Object.values(params));
   });
 });

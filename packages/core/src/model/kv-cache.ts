@@ -62,9 +62,9 @@ function cachedAttention(x: tf.Tensor2D, p: (s: string) => tf.Tensor, d: Dims, c
 
 /**
  * Runs `tokens` (the positions after the cached ones) through the decoder, extends the cache, and
- * returns the logits of the last token. A prompt is one call (prefill); each new token one more.
+ * returns the logits of the last token (read asynchronously). A prompt is one call (prefill); each new token one more.
  */
-export function decodeStep(config: ModelConfig, params: Params, cache: KvCache, tokens: number[]): Float32Array {
+export async function decodeStep(config: ModelConfig, params: Params, cache: KvCache, tokens: number[]): Promise<Float32Array> {
   const { dims: d, kinds, settings } = modelSpec(config);
   const n = tokens.length;
   if (n === 0) throw mismatch('decodeStep tokens', 'at least one token', 'none');
@@ -91,7 +91,9 @@ export function decodeStep(config: ModelConfig, params: Params, cache: KvCache, 
     return tf.matMul(last, head as tf.Tensor2D, false, true);
   });
   cache.length += n;
-  const out = logits.dataSync() as Float32Array;
-  logits.dispose();
-  return out;
+  try {
+    return (await logits.data()) as Float32Array;
+  } finally {
+    logits.dispose();
+  }
 }

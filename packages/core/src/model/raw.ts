@@ -1,16 +1,5 @@
 import { tf } from '../tf.js';
 import type { RawTensor } from '../io/safetensors.js';
-import { readsAreAsync } from '../backend.js';
-
-/**
- * Reads tensors to the host ahead of synchronous reads (toRaw, dataSync): on a backend that keeps them
- * on a GPU (webgpu) one asynchronous round trip for all of them, after which their values are cached on
- * the host; elsewhere nothing to do.
- */
-export async function prefetchToHost(tensors: tf.Tensor[]): Promise<void> {
-  if (!readsAreAsync()) return;
-  await Promise.all(tensors.map((t) => t.data()));
-}
 
 /** tf tensors ↔ plain typed arrays (what the checkpoint files hold). */
 export function toRaw(t: tf.Tensor): RawTensor {

@@ -65,18 +65,13 @@ export function checkGrowthRecord(json: unknown, step: number, source: string): 
   return record;
 }
 
-/** Applies the growth scheduled at the trainer's current step, if any; returns whether the model grew. */
-export function growAt(trainer: Trainer, record: GrowthRecord, grow: GrowFn | undefined): boolean {
+/** Applies the growth scheduled at the trainer's current step, if any (Trainer.transformModel); returns whether the model grew. */
+export async function growAt(trainer: Trainer, record: GrowthRecord, grow: GrowFn | undefined): Promise<boolean> {
   const due = record.schedule.find((g) => g.step === trainer.state.step);
   if (!due || record.done.some((d) => d.step === due.step)) return false;
   if (!grow) throw mismatch(`growth at step ${due.step}`, 'a grow function to apply it (efficientscale train passes one)', 'none');
   const paramsBefore = countParams(trainer.config);
-  const grown = grow(trainer.config, trainer.params, trainer.optimizer.stateTensors(), due.stage);
-  try {
-    trainer.replaceModel(grown.config, grown.params, grown.optimizer);
-  } finally {
-    tf.dispose([...Object.values(grown.params), ...Object.values(grown.optimizer ?? {})]);
-  }
+  const grown = await trainer.transformModel((config, params, moments) => grow(config, params, moments, due.stage));
   trainer.lrScale = { ...grown.lrScale };
   record.lrScale = trainer.lrScale;
   record.done.push({ step: due.step, paramsBefore, paramsAfter: countParams(trainer.config) });

@@ -6,7 +6,8 @@ import { parseJsonObject } from '../io/read.js';
 import { dimsOf, validateConfig, type ModelConfig } from '../model/config.js';
 import { checkParams, countParams, paramShapes } from '../model/params.js';
 import { checkOptimizerTensors, checkSamplerReplay, checkTrainerState, type CheckedTrainerState } from '../io/trainer-state.js';
-import { fromRaw, mapValues, prefetchToHost, toRaw } from '../model/raw.js';
+import { fromRaw, mapValues, toRaw } from '../model/raw.js';
+import { prefetchToHost } from '../host.js';
 import { loadCheckpointFiles, readCheckpointText, RUN_CHECKPOINT_DIR, saveCheckpoint } from '../io/checkpoint.js';
 import { assertFinite } from '../io/nonfinite.js';
 import { recoverInterruptedDirSwap, removeStaleTempFiles, writeFileAtomic } from '../io/atomic.js';
@@ -335,7 +336,7 @@ async function loop(
   try {
     betweenSteps?.(trainer, spec);
     while (trainer.state.step < end) {
-      if (growth && growAt(trainer, growth.record, growth.grow)) params = countParams(trainer.config);
+      if (growth && (await growAt(trainer, growth.record, growth.grow))) params = countParams(trainer.config);
       const m = await trainer.stepAsync();
       if (betweenSteps) {
         betweenSteps(trainer, spec);

@@ -9,8 +9,9 @@ import { flopsPerToken } from '../model/flops.js';
 import { BatchSampler, evalBatches, type SamplerState } from '../data/batches.js';
 import { AdamW, type AdamWOptions } from './adamw.js';
 import { clipByGlobalNorm, clipByGlobalNormOnDevice } from './clip.js';
-import { readsAreAsync } from '../backend.js';
+import { onHost, prefetchToHost, readsAreAsync } from '../host.js';
 import { crossEntropy } from './loss.js';
+import { evaluateLoss } from './evaluate.js';
 import { learningRate, type ScheduleSpec } from './schedule.js';
 
 export interface TrainerOptions {
@@ -306,18 +307,14 @@ export class Trainer {
   async evaluateAsync(): Promise<number> {
     if (!readsAreAsync()) return this.evaluate();
     const { batchSize, seqLen, evalBatches: n } = this.options;
-    const losses = evalBatches(this.valIds, batchSize, seqLen, n).map((b) =>
-      tf.tidy(() => {
-        const inputs = tf.tensor2d(b.inputs, [batchSize, seqLen], 'int32');
-        const targets = tf.tensor2d(b.targets, [batchSize, seqLen], 'int32');
-        return this.lossOf(inputs, targets).ce;
-      }),
-    );
-    const values = await Promise.all(losses.map(async (t) => (await t.data())[0]));
-    tf.dispose(losses);
-    const bad = values.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) throw this.nonFiniteEval(values[bad], evalBatches(this.valIds, batchSize, seqLen, n)[bad].inputs);
-    return values.reduce((s, x) => s + x, 0) / values.length;
+    const batches = evalBatches(this.valIds, batchSize, seqLen, n);
+    const { loss, batchLosses } = await evaluateLoss(this.config, this.vars, batches, batchSize, seqLen);
+    const bad = batchLosses.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) {
+      await prefetchToHost(Object.values(this.vars));
+      throw onHost(() => this.nonFiniteEval(batchLosses[bad], batches[bad].inputs));
+    }
+    return loss;
   }
 
   /** Mean cross-entropy (nats/token) on fixed windows of the held-out split; a non-finite one is an error naming where it came from. */
@@ -359,6 +356,26 @@ export class Trainer {
     else this.optimizer.step = step;
     this.flopsPerStep = this.computeFlopsPerStep();
     this.lrScale = {};
+  }
+
+  /**
+   * Replaces the model by what `transform` makes of it and its AdamW moments (a growth), keeping step,
+   * tokens, FLOPs and the data position. The weights and moments are read to the host first (one
+   * asynchronous read on a GPU backend) and the transform runs as host work (host.ts), so a technique's
+   * in-memory transform works on any backend; what it returns is copied in, then disposed.
+   */
+  async transformModel<T extends { config: ModelConfig; params: Params; optimizer?: Record<string, tf.Tensor> }>(
+    transform: (config: ModelConfig, params: Params, optimizerState: Record<string, tf.Tensor>) => T,
+  ): Promise<T> {
+    const moments = this.optimizer.stateTensors();
+    await prefetchToHost([...Object.values(this.vars), ...Object.values(moments)]);
+    const out = onHost(() => transform(this.config, this.vars, moments));
+    try {
+      this.replaceModel(out.config, out.params, out.optimizer);
+    } finally {
+      tf.dispose([...Object.values(out.params), ...Object.values(out.optimizer ?? {})]);
+    }
+    return out;
   }
 
   /** One AdamW update, weights grouped by LR multiplier (one group, the plain update, without lrScale). */

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tf } from '../tf.js';
+import { onHost } from '../host.js';
 import { CONFIG_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE } from '../io/checkpoint.js';
 import { assertFinite } from '../io/nonfinite.js';
 import { assertNewOutputDir } from '../io/output-path.js';
@@ -120,8 +121,15 @@ function streamSource(tensors: CheckpointTensors, optimizerFile: string | undefi
   };
 }
 
-/** Runs `build`'s plan from the checkpoint at `from` into a new checkpoint directory `to`. */
+/**
+ * Runs `build`'s plan from the checkpoint at `from` into a new checkpoint directory `to`: host work
+ * (host.ts; on a GPU backend the weights load on the host backend, and statistics passes run there).
+ */
 export function transformCheckpoint<R extends object>(from: string, to: string, build: (input: TransformInput) => TransformPlan<R>, options: TransformOptions = {}): TransformResult<R> {
+  return onHost(() => transformOnHost(from, to, build, options));
+}
+
+function transformOnHost<R extends object>(from: string, to: string, build: (input: TransformInput) => TransformPlan<R>, options: TransformOptions): TransformResult<R> {
   assertNewOutputDir(to);
   const dir = resolveCheckpointDir(from);
   const config = readHfConfig(dir);

@@ -1,5 +1,6 @@
 /** How far a transform moved the function: logits before and after on the same tokens. */
 import { tf } from '../tf.js';
+import { onHost } from '../host.js';
 import { createRng } from '../data/rng.js';
 import type { ModelConfig } from '../model/config.js';
 import { forward } from '../model/forward.js';
@@ -33,8 +34,12 @@ function gapScalars(before: Model, after: Model, probe: tf.Tensor2D): tf.Scalar[
 
 const gapOf = ([max, diff2, before2]: number[]): LogitGap => ({ maxAbsLogitDiff: max, relativeLogitDiff: Math.sqrt(diff2) / Math.sqrt(before2) });
 
-/** The logit gap between two models on `tokens` (default: probeTokens of the first). */
+/** The logit gap between two models on `tokens` (default: probeTokens of the first); host work (host.ts). */
 export function logitGap(before: Model, after: Model, tokens?: tf.Tensor2D): LogitGap {
+  return onHost(() => gapOnHost(before, after, tokens));
+}
+
+function gapOnHost(before: Model, after: Model, tokens?: tf.Tensor2D): LogitGap {
   const probe = tokens ?? probeTokens(before.config);
   try {
     const scalars = gapScalars(before, after, probe);

@@ -1,5 +1,6 @@
 /** Running a plan: the checks every run makes, and the in-memory runner (Params in, Params out). */
 import { tf } from '../tf.js';
+import { onHost } from '../host.js';
 import { mismatch } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { paramShapes, type Params } from '../model/params.js';
@@ -48,8 +49,16 @@ export interface AppliedPlan {
   optimizer?: Params;
 }
 
-/** Runs a plan in memory: new tf tensors for every output (inputs are not changed or disposed). */
+/**
+ * Runs a plan in memory: new tf tensors for every output (inputs are not changed or disposed). A plan
+ * computes host arrays, so it runs as host work (host.ts): weights computed on a GPU are read with
+ * `await prefetchToHost(...)` first.
+ */
 export function applyPlan(plan: TransformPlan, params: Params, optimizer?: Params): AppliedPlan {
+  return onHost(() => applyOnHost(plan, params, optimizer));
+}
+
+function applyOnHost(plan: TransformPlan, params: Params, optimizer?: Params): AppliedPlan {
   checkPlan(plan);
   const read = paramsReader(params);
   const out: Params = {};
@@ -80,19 +89,24 @@ export interface InMemoryResult<R extends object> extends AppliedPlan {
 
 /**
  * A plan run on a model in memory, with its logit gap measured (on `probeTokens`, else core's seeded
- * probe batch): what the techniques' in-memory functions (growModel, upcycle, toLowRank) return.
+ * probe batch): what the techniques' in-memory functions (growModel, upcycle, toLowRank) return. `plan`
+ * may be a function that builds it (from statistics of a forward pass, say): building, running and
+ * probing are host work (host.ts), whichever backend trains.
  */
 export function transformInMemory<R extends object>(
-  plan: TransformPlan<R>,
+  plan: TransformPlan<R> | (() => TransformPlan<R>),
   params: Params,
   o: { optimizer?: Params; probe?: boolean; probeTokens?: tf.Tensor2D; sourceConfig: ModelConfig },
 ): InMemoryResult<R> {
-  const out = applyPlan(plan, params, o.optimizer);
-  try {
-    const probe = o.probe === false ? undefined : logitGap({ config: o.sourceConfig, params }, { config: plan.config, params: out.params }, o.probeTokens);
-    return { config: plan.config, report: plan.report, ...out, ...(probe ? { probe } : {}) };
-  } catch (err) {
-    tf.dispose([...Object.values(out.params), ...Object.values(out.optimizer ?? {})]);
-    throw err;
-  }
+  return onHost(() => {
+    const built = typeof plan === 'function' ? plan() : plan;
+    const out = applyOnHost(built, params, o.optimizer);
+    try {
+      const probe = o.probe === false ? undefined : logitGap({ config: o.sourceConfig, params }, { config: built.config, params: out.params }, o.probeTokens);
+      return { config: built.config, report: built.report, ...out, ...(probe ? { probe } : {}) };
+    } catch (err) {
+      tf.dispose([...Object.values(out.params), ...Object.values(out.optimizer ?? {})]);
+      throw err;
+    }
+  });
 }
