@@ -7,9 +7,10 @@
 // after growth measured on a short run, and a progressive run grown where the pilot says. Prints a
 // Markdown section; writes the plots and the raw curves to packages/progressive/bench/. Needs a build.
 // Run alone: `node tools/bench/progressive.mjs`; PROGRESSIVE_SEEDS (default 0,1,2), PROGRESSIVE_TPP
-// (tokens per parameter, default 50) and PROGRESSIVE_BACKEND (default native) change it. PROGRESSIVE_CACHE
-// names a directory keeping each seed's runs (seed-N.json): a seed found there is not run again, so seeds
-// can run as separate processes side by side and one last run with every seed writes the section.
+// (tokens per parameter, default 50), PROGRESSIVE_HIDDEN (the target's width, default 16) and
+// PROGRESSIVE_BACKEND (default native) change it. PROGRESSIVE_CACHE names a directory keeping each seed's
+// runs (seed-N-STEPS.json): a seed found there is not run again, so seeds can run as separate processes
+// side by side and one last run with every seed writes the section.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,11 @@ const corpus = loadDefaultCorpus();
 const { train, val } = splitTrainVal(new ByteTokenizer().encode(corpus.text), 0.02);
 
 const L = 6;
-const target = llamaConfig({ vocab: 256, hidden: 16, ffn: 44, layers: L, heads: 2, maxPositions: 64 });
+// PROGRESSIVE_HIDDEN widens the target (default 16); heads keep 8 dimensions each and the SwiGLU width is 2.75×.
+const hidden = Number(process.env.PROGRESSIVE_HIDDEN ?? 16);
+const heads = Math.max(1, Math.round(hidden / 8));
+const ffn = Math.round(hidden * 2.75);
+const target = llamaConfig({ vocab: 256, hidden, ffn, layers: L, heads, maxPositions: 64 });
 const params = countParams(target);
 const batch = 16;
 const seq = 64;
@@ -128,7 +133,7 @@ const lines = [
   '',
   `Command: \`pnpm bench progressive\` (\`node tools/bench/progressive.mjs\`; seeds ${seeds.join(', ')}). Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores shared with other jobs (load average ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} at the end), backend ${backend.detail}; ${(runSeconds / 60).toFixed(1)} min of run time in all (seeds may run side by side as separate processes). Losses and FLOPs do not depend on the machine's load.`,
   '',
-  `Target: Llama-style, ${L} layers, hidden 16, 2 heads, SwiGLU 44, byte vocabulary (${params.toLocaleString('en')} parameters); every run trains ${steps} steps of ${batch} × ${seq} tokens (${(steps * tokensPerStep).toLocaleString('en')} tokens, ${((steps * tokensPerStep) / params).toFixed(1)} per parameter of the target) on the embedded corpus with the recipe's schedule: wsd, peak LR ${lr}, warmup ${schedule.warmup} steps (2%), linear decay to 0 over the last ${Math.round(0.1 * steps)} (10%), no re-warmup at the growth; AdamW, weight decay 0.01, clip 1. Each seed sets the initial weights and the data order; each run is compared with the scratch run of its own seed. Eval loss on 8 fixed held-out batches every ${evalEvery} steps. FLOPs: training FLOPs counted per step at the size the model had then. Catch-up: the tokens after the growth until the run's eval curve is at or below the scratch run's at equal tokens (read at the evaluations).`,
+  `Target: Llama-style, ${L} layers, hidden ${hidden}, ${heads} heads, SwiGLU ${ffn}, byte vocabulary (${params.toLocaleString('en')} parameters); every run trains ${steps} steps of ${batch} × ${seq} tokens (${(steps * tokensPerStep).toLocaleString('en')} tokens, ${((steps * tokensPerStep) / params).toFixed(1)} per parameter of the target) on the embedded corpus with the recipe's schedule: wsd, peak LR ${lr}, warmup ${schedule.warmup} steps (2%), linear decay to 0 over the last ${Math.round(0.1 * steps)} (10%), no re-warmup at the growth; AdamW, weight decay 0.01, clip 1. Each seed sets the initial weights and the data order; each run is compared with the scratch run of its own seed. Eval loss on 8 fixed held-out batches every ${evalEvery} steps. FLOPs: training FLOPs counted per step at the size the model had then. Catch-up: the tokens after the growth until the run's eval curve is at or below the scratch run's at equal tokens (read at the evaluations).`,
   '',
   '| run | final eval loss | vs scratch | FLOPs (share of scratch) | FLOPs to reach scratch\'s final loss | catch-up after growth (tokens) |',
   '|---|---|---|---|---|---|',
