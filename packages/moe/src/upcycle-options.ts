@@ -22,6 +22,10 @@ export interface UpcyclePlanOptions {
   seed?: number;
   /** Start the experts' moments from zero instead of copying the dense ones. */
   resetOptimizer?: boolean;
+  /** Load-balancing loss coefficient (Mixtral's `router_aux_loss_coef`). Default: the dense config's, else 0.001. */
+  auxLossCoef?: number;
+  /** ST-MoE router z-loss coefficient (`efficientscale.ffn_options.moe.router_z_loss_coef`). Default: none (0). */
+  zLossCoef?: number;
 }
 
 export interface UpcycleOptions extends UpcyclePlanOptions {
@@ -41,10 +45,21 @@ export interface CheckedOptions {
   granularity: number;
   layers: number[];
   seed: number;
+  /** Undefined: keep the dense config's coefficient (or 0.001). */
+  auxLossCoef?: number;
+  /** Undefined: write no z-loss coefficient. */
+  zLossCoef?: number;
 }
 
 function positiveInt(what: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw mismatch(what, 'an integer >= 1', String(v));
+  return v;
+}
+
+/** A loss coefficient: absent, or a finite number >= 0. */
+function coefficient(what: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw mismatch(what, 'a number >= 0', typeof v === 'string' ? JSON.stringify(v) : String(v));
   return v;
 }
 
@@ -63,6 +78,8 @@ export function checkOptions(o: UpcyclePlanOptions, ffn: number, kinds: string[]
   if (!(dropFraction >= 0 && dropFraction <= 1)) throw mismatch('upcycle dropFraction', 'a number in [0, 1]', String(dropFraction));
   const routerStd = o.routerStd ?? 0.02;
   if (!(routerStd >= 0)) throw mismatch('upcycle routerStd', 'a number >= 0', String(routerStd));
+  const auxLossCoef = coefficient('upcycle auxLossCoef', o.auxLossCoef);
+  const zLossCoef = coefficient('upcycle zLossCoef', o.zLossCoef);
   if (kinds.length === 0) throw mismatch('upcycle input', 'a model with at least one layer (an FFN to copy into experts)', '0 layers');
   if (kinds.includes('moe')) throw mismatch('upcycle input', 'a dense model', `a model that already has MoE layers (${kinds.map((k, i) => `${i}:${k}`).filter((s) => s.endsWith(':moe')).join(', ')})`);
   const all = kinds.map((_, i) => i);
@@ -76,5 +93,5 @@ export function checkOptions(o: UpcyclePlanOptions, ffn: number, kinds: string[]
     if (layers.length === 0) throw mismatch('upcycle layers', 'at least one layer', 'an empty list');
   } else throw mismatch('upcycle layers', '"all", "even" or a list of layer indices', JSON.stringify(spec));
   for (const i of layers) if (kinds[i] !== 'dense') throw new UserError(`upcycle layers: expected dense layers, found layer ${i} of kind "${kinds[i]}"`);
-  return { experts, topK, routerInit, routerStd, noise, dropFraction, granularity, layers, seed: o.seed ?? 0 };
+  return { experts, topK, routerInit, routerStd, noise, dropFraction, granularity, layers, seed: o.seed ?? 0, auxLossCoef, zLossCoef };
 }

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ByteTokenizer, checkParams, defaultAdamW, forward, initParams, llamaConfig, Trainer, tf, UserError, type ModelConfig } from '@efficientscale/core';
+import { ByteTokenizer, checkParams, defaultAdamW, dimsOf, forward, forwardWithAux, initParams, llamaConfig, Trainer, tf, UserError, type ModelConfig } from '@efficientscale/core';
 import { upcycle } from './upcycle.js';
+import { moeSettings } from './moe-config.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -111,5 +112,77 @@ describe('upcycle', () => {
     const router1 = trainer.vars['model.layers.0.block_sparse_moe.gate.weight'].arraySync() as number[][];
     expect(router1.flat().some((v, i) => v !== router0.flat()[i])).toBe(true);
     tf.dispose([...Object.values(params), ...Object.values(up.params)]);
+  });
+
+  it('writes the load-balancing and z-loss coefficients the MoE layer reads, and keeps the dense logits (1e-4) whatever they are', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          aux: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+          z: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+          denseAux: fc.option(fc.constantFrom(0, 0.02), { nil: undefined }),
+          layerSpec: fc.constantFrom('all' as const, 'even' as const),
+          granularity: fc.constantFrom(1, 2),
+          seed: fc.integer({ min: 0, max: 1000 }),
+        }),
+        (c) => {
+          const base = llamaConfig({ vocab: 32, hidden: 8, ffn: 8, layers: 2, heads: 2 });
+          const config: ModelConfig = c.denseAux === undefined ? base : { ...base, router_aux_loss_coef: c.denseAux };
+          const params = initParams(config, c.seed, 0.3);
+          const out = upcycle(config, params, { experts: 3, topK: 2, granularity: c.granularity, routerStd: 1, layers: c.layerSpec, seed: c.seed, auxLossCoef: c.aux, zLossCoef: c.z });
+          // Default as before: the dense config's coefficient, else Mixtral's 0.001; no z-loss unless asked.
+          const aux = c.aux ?? c.denseAux ?? 0.001;
+          expect(out.config.router_aux_loss_coef).toBe(aux);
+          expect(out.config.efficientscale?.ffn_options?.moe?.router_z_loss_coef).toBe(c.z);
+          const settings = moeSettings(out.config, dimsOf(out.config));
+          expect(settings.auxLossCoef).toBe(aux);
+          expect(settings.zLossCoef).toBe(c.z ?? 0);
+          expect(out.report.auxLossCoef).toBe(aux);
+          expect(out.report.zLossCoef).toBe(c.z ?? 0);
+          const tokens = tokensOf(32, c.seed);
+          const before = forward(config, params, tokens);
+          const after = forward(out.config, out.params, tokens);
+          expect(maxDiff(before, after)).toBeLessThan(1e-4);
+          expect(out.report.maxAbsLogitDiff).toBeLessThan(1e-4);
+          tf.dispose([tokens, before, after, ...Object.values(params), ...Object.values(out.params)]);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
+  it('the forward\'s auxiliary loss scales with the written load-balancing coefficient', () => {
+    const config = llamaConfig({ vocab: 32, hidden: 8, ffn: 8, layers: 2, heads: 2 });
+    const params = initParams(config, 6, 0.3);
+    const one = upcycle(config, params, { experts: 4, topK: 1, routerStd: 1, seed: 6, auxLossCoef: 1 });
+    const tenth = upcycle(config, params, { experts: 4, topK: 1, routerStd: 1, seed: 6, auxLossCoef: 0.1 });
+    const tokens = tokensOf(32, 6);
+    const a = forwardWithAux(one.config, one.params, tokens);
+    const b = forwardWithAux(tenth.config, tenth.params, tokens);
+    const auxOne = a.auxLoss.dataSync()[0];
+    expect(auxOne).toBeGreaterThan(0);
+    expect(b.auxLoss.dataSync()[0]).toBeCloseTo(auxOne * 0.1, 6);
+    tf.dispose([tokens, a.logits, a.auxLoss, b.logits, b.auxLoss, ...Object.values(params), ...[one, tenth].flatMap((r) => Object.values(r.params))]);
+  });
+
+  it('refuses a negative or non-numeric loss coefficient with one line naming expected and found', () => {
+    const config = llamaConfig({ vocab: 32, hidden: 8, ffn: 8, layers: 1, heads: 2 });
+    const params = initParams(config, 7, 0.3);
+    const refusal = (extra: object) => {
+      try {
+        upcycle(config, params, { experts: 2, topK: 1, ...extra });
+      } catch (err) {
+        expect(err).toBeInstanceOf(UserError);
+        expect((err as Error).message).not.toContain('\n');
+        return (err as Error).message;
+      }
+      throw new Error('the options were accepted');
+    };
+    expect(refusal({ auxLossCoef: -0.01 })).toBe('upcycle auxLossCoef: expected a number >= 0, found -0.01');
+    expect(refusal({ auxLossCoef: Number.NaN })).toBe('upcycle auxLossCoef: expected a number >= 0, found NaN');
+    expect(refusal({ auxLossCoef: '0.01' })).toBe('upcycle auxLossCoef: expected a number >= 0, found "0.01"');
+    expect(refusal({ zLossCoef: -1 })).toBe('upcycle zLossCoef: expected a number >= 0, found -1');
+    expect(refusal({ zLossCoef: Number.POSITIVE_INFINITY })).toBe('upcycle zLossCoef: expected a number >= 0, found Infinity');
+    tf.dispose(Object.values(params));
   });
 });

@@ -33,6 +33,9 @@ export interface UpcyclePlanReport {
   routerInit: string;
   noise: number;
   dropFraction: number;
+  /** The load-balancing and router z-loss coefficients the upcycled model trains with. */
+  auxLossCoef: number;
+  zLossCoef: number;
   /** True when the result is a plain MixtralForCausalLM config that transformers loads as it is. */
   mixtral: boolean;
   paramsBefore: number;
@@ -91,8 +94,9 @@ function upcycledConfig(config: ModelConfig, o: CheckedOptions, kinds: string[])
     ...structuredClone(config),
     num_local_experts: o.experts * o.granularity,
     num_experts_per_tok: o.topK * o.granularity,
-    router_aux_loss_coef: (config.router_aux_loss_coef as number | undefined) ?? 0.001,
+    router_aux_loss_coef: o.auxLossCoef ?? (config.router_aux_loss_coef as number | undefined) ?? 0.001,
   };
+  if (o.zLossCoef !== undefined) out = withFfnOptions(out, 'moe', { ...out.efficientscale?.ffn_options?.moe, router_z_loss_coef: o.zLossCoef });
   const mixtral = newKinds.every((k) => k === 'moe');
   if (mixtral) {
     out = { ...out, architectures: ['MixtralForCausalLM'], model_type: 'mixtral', intermediate_size: ffn / o.granularity };
@@ -212,6 +216,8 @@ export function planUpcycle(config: ModelConfig, options: UpcyclePlanOptions, st
     routerInit: o.routerInit,
     noise: o.noise,
     dropFraction: o.dropFraction,
+    auxLossCoef: newConfig.router_aux_loss_coef as number,
+    zLossCoef: (newConfig.efficientscale?.ffn_options?.moe?.router_z_loss_coef as number | undefined) ?? 0,
     mixtral,
     paramsBefore: countParams(config),
     paramsAfter: countParams(newConfig),

@@ -61,8 +61,25 @@ describe('efficientscale upcycle', () => {
     const r = await cli('upcycle', run, '--out', out, '--experts', '2', '--top-k', '1', '--granularity', '4', '--layers', '1', '--reset-optimizer', '--backend', 'cpu');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/upcycled layers 1 to 8 experts \(top-4, ffn 8\)/);
+    expect(r.stdout).toMatch(/load-balancing coefficient 0\.001; max \|Δlogit\|/);
     const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
     expect(config.efficientscale.ffn_kinds).toEqual(['dense', 'moe']);
+    expect(config.router_aux_loss_coef).toBe(0.001);
+    expect(config.efficientscale.ffn_options.moe).toEqual({ expert_intermediate_size: 8 });
+  });
+
+  it('writes --aux-loss-coef and --z-loss-coef into the config and keeps the function', async () => {
+    const out = path.join(tmp, 'coef');
+    const r = await cli('upcycle', run, '--out', out, '--experts', '4', '--top-k', '2', '--aux-loss-coef', '0.02', '--z-loss-coef', '1e-3', '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ auxLossCoef: 0.02, zLossCoef: 0.001, mixtral: true });
+    expect(report.maxAbsLogitDiff).toBeLessThan(1e-4);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    expect(config.router_aux_loss_coef).toBe(0.02);
+    expect(config.efficientscale.ffn_options.moe).toEqual({ router_z_loss_coef: 0.001 });
+    const text = await cli('upcycle', run, '--out', path.join(tmp, 'coef-text'), '--experts', '4', '--top-k', '2', '--aux-loss-coef', '0.02', '--z-loss-coef', '1e-3', '--backend', 'cpu');
+    expect(text.stdout).toMatch(/load-balancing coefficient 0\.02, router z-loss 0\.001; max \|Δlogit\|/);
   });
 
   it('refuses impossible options with one line', async () => {
@@ -73,5 +90,13 @@ describe('efficientscale upcycle', () => {
     expect(again.stderr).toMatch(/expected a dense model/);
     const layers = await cli('upcycle', run, '--out', path.join(tmp, 'z'), '--experts', '2', '--top-k', '1', '--layers', 'odd', '--backend', 'cpu');
     expect(layers.code).toBe(2);
+    for (const [flag, value] of [['--aux-loss-coef', '-0.1'], ['--z-loss-coef', 'x']]) {
+      const coef = await cli('upcycle', run, '--out', path.join(tmp, 'c'), '--experts', '2', '--top-k', '1', flag, value, '--backend', 'cpu');
+      expect(coef.code).toBe(2);
+      // one line saying what was expected and found (and commander's hint where help is)
+      expect(coef.stderr.trim().split('\n').filter((l) => l !== '(run with --help for usage)')).toHaveLength(1);
+      expect(coef.stderr).toContain(`error: option '${flag} <c>' argument '${value}' is invalid. Expected a non-negative number, found "${value}".`);
+      expect(fs.existsSync(path.join(tmp, 'c'))).toBe(false);
+    }
   });
 });

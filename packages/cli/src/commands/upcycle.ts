@@ -15,6 +15,8 @@ interface UpcycleFlags extends TransformFlags {
   layers: UpcyclePlanOptions['layers'];
   seed: number;
   resetOptimizer?: boolean;
+  auxLossCoef?: number;
+  zLossCoef?: number;
   corpus?: string;
   backend: BackendName;
 }
@@ -52,7 +54,7 @@ function describe(run: TransformRun<UpcyclePlanReport>, optimizer: string): stri
     `upcycled layers ${r.layers.join(',')} to ${r.experts} experts (top-${r.topK}, ffn ${r.expertIntermediateSize})\n` +
     `parameters ${r.paramsBefore.toLocaleString('en')} → ${r.paramsAfter.toLocaleString('en')}; active per token ` +
     `${r.activeMatmulParamsBefore.toLocaleString('en')} → ${r.activeMatmulParamsAfter.toLocaleString('en')}; ` +
-    `max |Δlogit| ${run.probe ? run.probe.maxAbsLogitDiff.toExponential(2) : 'not measured (streamed)'}; optimizer state ${optimizer}${r.mixtral ? '; a MixtralForCausalLM checkpoint' : ''}\n` +
+    `load-balancing coefficient ${r.auxLossCoef}${r.zLossCoef > 0 ? `, router z-loss ${r.zLossCoef}` : ''}; max |Δlogit| ${run.probe ? run.probe.maxAbsLogitDiff.toExponential(2) : 'not measured (streamed)'}; optimizer state ${optimizer}${r.mixtral ? '; a MixtralForCausalLM checkpoint' : ''}\n` +
     runLine(run)
   );
 }
@@ -71,6 +73,8 @@ export function registerUpcycle(program: Command): void {
     .option('--granularity <g>', 'split each copy into g fine-grained experts (experts·g experts, top-k·g active)', positiveInt, 1)
     .option('--layers <which>', 'all, even, or indices like 0,2,5', layersFlag, 'all')
     .option('--seed <n>', 'seed for router, noise and drop', nonNegativeInt, 0)
+    .option('--aux-loss-coef <c>', 'load-balancing loss coefficient, router_aux_loss_coef (default: the dense config\'s, else 0.001 as in Mixtral)', nonNegativeNumber)
+    .option('--z-loss-coef <c>', 'router z-loss coefficient, efficientscale.ffn_options.moe.router_z_loss_coef (default: none, 0)', nonNegativeNumber)
     .option('--reset-optimizer', 'start the experts\' AdamW moments at zero instead of copying the dense ones')
     .option('--corpus <file>', 'calibration text for --router-init kmeans and the logit check (default: the embedded corpus)');
   addTransformFlags(cmd)
@@ -90,6 +94,8 @@ export function registerUpcycle(program: Command): void {
         layers: flags.layers,
         seed: flags.seed,
         resetOptimizer: flags.resetOptimizer,
+        auxLossCoef: flags.auxLossCoef,
+        zLossCoef: flags.zLossCoef,
       };
       const calibration = flags.stream ? undefined : calibrationTokens(dir, readHfConfig(dir), flags.corpus);
       try {

@@ -51,12 +51,25 @@ describe('plan validation', () => {
     expect(layout[5].flops).toBeGreaterThan(layout[4].flops * 2.9);
   });
 
+  it('passes an upcycle stage\'s loss coefficients into the upcycled config (default as without them)', () => {
+    const stages = (extra: object) => withStages({ type: 'train', model, steps: 4 }, { type: 'upcycle', experts: 4, topK: 2, ...extra }, { type: 'train', steps: 4 });
+    const set = layoutStages(parsePlan(stages({ auxLossCoef: 0.02, zLossCoef: 0.001 }), 'plan.json'));
+    expect(set[1].config.router_aux_loss_coef).toBe(0.02);
+    expect(set[1].config.efficientscale?.ffn_options?.moe?.router_z_loss_coef).toBe(0.001);
+    expect(set[2].config).toEqual(set[1].config);
+    const plain = layoutStages(parsePlan(stages({}), 'plan.json'));
+    expect(plain[1].config.router_aux_loss_coef).toBe(0.001);
+    expect(plain[1].config.efficientscale).toBeUndefined();
+  });
+
   it.each([
     [{ ...valid, batch: 0 }, 'plan.json: "batch": expected a positive integer, found 0'],
     [{ ...valid, out: undefined }, 'plan.json: "out": expected an output directory, found nothing (missing)'],
     [withStages({ type: 'train', model, steps: 4 }, { type: 'grwo' }), 'plan.json: "stages[1].type": expected a stage whose "type" is one of train|grow|upcycle|lowrank|baseline, found "grwo"'],
     [withStages({ type: 'train', model, steps: 4 }, { type: 'upcycle', experts: 4, topk: 2 }), 'plan.json: "stages[1]": expected only the fields this stage type knows (see the README\'s plan format), found unknown field "topk"'],
     [withStages({ type: 'train', model, steps: 4 }, { type: 'upcycle', experts: '8', topK: 2 }), 'plan.json: "stages[1].experts": expected a positive integer, found "8"'],
+    [withStages({ type: 'train', model, steps: 4 }, { type: 'upcycle', experts: 4, topK: 2, auxLossCoef: -0.01 }), 'plan.json: "stages[1].auxLossCoef": expected a number >= 0, found -0.01'],
+    [withStages({ type: 'train', model, steps: 4 }, { type: 'upcycle', experts: 4, topK: 2, zLossCoef: '0.001' }), 'plan.json: "stages[1].zLossCoef": expected a number >= 0, found "0.001"'],
     [withStages({ type: 'train', model, steps: 4, schedule: 'linear' }), 'plan.json: "stages[0].schedule": expected one of cosine|wsd|constant, found "linear"'],
     [withStages({ type: 'grow', layers: 2 }), 'stages[0]: expected a train stage (the model to start from), found a grow stage'],
     [withStages({ type: 'train', steps: 4 }), 'stages[0] (train): expected exactly one of "preset", "model", "config", "from"'],

@@ -114,6 +114,10 @@ const upcycleStage = z.strictObject({
   layers: z.union([z.literal('all'), z.literal('even'), z.array(count).min(1)], { error: '"all", "even" or a list of layer indices' }).optional(),
   seed: count.optional(),
   resetOptimizer: z.boolean({ error: 'true or false' }).optional(),
+  /** Load-balancing loss coefficient (router_aux_loss_coef); default the dense config's, else 0.001. */
+  auxLossCoef: unit('a number >= 0', 0, Infinity).optional(),
+  /** Router z-loss coefficient (efficientscale.ffn_options.moe.router_z_loss_coef); default none. */
+  zLossCoef: unit('a number >= 0', 0, Infinity).optional(),
 });
 
 const lowrankStage = z.strictObject({

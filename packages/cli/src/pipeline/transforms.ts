@@ -25,7 +25,7 @@ export function stagePlan(stage: TransformStage, m: StageInput): TransformPlan<o
     return planGrow(m.config, { hidden: stage.hidden, heads: stage.heads, kvHeads: stage.kvHeads, ffn: stage.ffn, layers: stage.layers, widthMethod: stage.widthMethod as never, depthMethod: stage.depthMethod as never, depthExact: stage.depthExact, seed: stage.seed });
   }
   if (stage.type === 'upcycle') {
-    const options = { experts: stage.experts, topK: stage.topK, routerInit: stage.routerInit, noise: stage.noise, dropFraction: stage.dropFraction, granularity: stage.granularity, layers: stage.layers, seed: stage.seed, resetOptimizer: stage.resetOptimizer };
+    const options = { experts: stage.experts, topK: stage.topK, routerInit: stage.routerInit, noise: stage.noise, dropFraction: stage.dropFraction, granularity: stage.granularity, layers: stage.layers, seed: stage.seed, resetOptimizer: stage.resetOptimizer, auxLossCoef: stage.auxLossCoef, zLossCoef: stage.zLossCoef };
     return planUpcycle(m.config, options, stage.routerInit === 'kmeans' ? upcycleStats(m.config, m.params!, m.calibration!) : undefined);
   }
   const options = { rank: stage.rank, fraction: stage.fraction, energy: stage.energy, keepFirstDense: stage.keepFirstDense, shareGateUpV: stage.shareGateUpV };
