@@ -116,9 +116,15 @@ export function layoutStages(plan: Plan): PlannedStage[] {
       steps = stepsOf(i, s, tokensPerStep, 'train');
       step += steps;
     } else if (s.type === 'baseline') {
-      const trained = out.filter((p) => p.stage.type !== 'baseline').reduce((n, p) => n + p.steps, 0);
+      const pipeline = out.filter((p) => p.stage.type !== 'baseline');
+      const trained = pipeline.reduce((n, p) => n + p.steps, 0);
       if (trained === 0) throw mismatch(where(i, s), 'a train stage before it (the baseline trains on the same tokens)', 'none');
-      steps = s.tokens !== undefined ? Math.max(1, Math.ceil(s.tokens / tokensPerStep)) : trained;
+      if (s.tokens !== undefined && s.match !== undefined) throw mismatch(where(i, s), 'at most one of "tokens" and "match"', 'both');
+      if (s.match === 'flops') {
+        // As many steps of the final architecture as the pipeline's training FLOPs buy (the nearest step).
+        const pipelineFlops = pipeline.reduce((n, p) => n + p.flops, 0);
+        steps = Math.max(1, Math.round(pipelineFlops / (tokensPerStep * flopsPerToken(model.config, plan.seq).trainPerToken)));
+      } else steps = s.tokens !== undefined ? Math.max(1, Math.ceil(s.tokens / tokensPerStep)) : trained;
       startStep = 0;
     } else {
       checkKinds(i, s, model.config, lastTransform, plan.stages);

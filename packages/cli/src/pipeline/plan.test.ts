@@ -51,6 +51,20 @@ describe('plan validation', () => {
     expect(layout[5].flops).toBeGreaterThan(layout[4].flops * 2.9);
   });
 
+  it('gives a baseline with "match": "flops" as many steps as the pipeline\'s training FLOPs buy at the final size', () => {
+    const matched = layoutStages(parsePlan({ ...valid, stages: [...valid.stages.slice(0, -1), { type: 'baseline', match: 'flops' }] }, 'plan.json'));
+    const pipelineFlops = matched.slice(0, -1).reduce((n, p) => n + p.flops, 0);
+    const baseline = matched.at(-1)!;
+    const stepFlops = baseline.flops / baseline.steps;
+    // The nearest whole step: within half a step's FLOPs of the pipeline's, and fewer steps than equal tokens.
+    expect(Math.abs(baseline.flops - pipelineFlops)).toBeLessThanOrEqual(stepFlops / 2);
+    expect(baseline.steps).toBeLessThan(12);
+    expect(baseline.config).toEqual(matched[4].config);
+    // "tokens" is the default.
+    const byTokens = layoutStages(parsePlan({ ...valid, stages: [...valid.stages.slice(0, -1), { type: 'baseline', match: 'tokens' }] }, 'plan.json'));
+    expect(byTokens.at(-1)!.steps).toBe(12);
+  });
+
   it('passes an upcycle stage\'s loss coefficients into the upcycled config (default as without them)', () => {
     const stages = (extra: object) => withStages({ type: 'train', model, steps: 4 }, { type: 'upcycle', experts: 4, topK: 2, ...extra }, { type: 'train', steps: 4 });
     const set = layoutStages(parsePlan(stages({ auxLossCoef: 0.02, zLossCoef: 0.001 }), 'plan.json'));
@@ -76,6 +90,8 @@ describe('plan validation', () => {
     [withStages({ type: 'train', model, steps: 4, tokens: 100 }), 'stages[0] (train): expected at most one of "steps" and "tokens", found both'],
     [withStages({ type: 'train', model, steps: 4 }, { type: 'train', preset: 'tiny', steps: 4 }), 'stages[1] (train).preset: expected nothing'],
     [withStages({ type: 'train', model, steps: 4 }, { type: 'baseline' }, { type: 'train', steps: 4 }), 'stages[1] (baseline): expected the last stage'],
+    [withStages({ type: 'train', model, steps: 4 }, { type: 'baseline', tokens: 64, match: 'flops' }), 'stages[1] (baseline): expected at most one of "tokens" and "match", found both'],
+    [withStages({ type: 'train', model, steps: 4 }, { type: 'baseline', match: 'compute' }), 'plan.json: "stages[1].match": expected one of tokens|flops, found "compute"'],
     [
       withStages({ type: 'train', model, steps: 4 }, { type: 'upcycle', experts: 4, topK: 2 }, { type: 'grow', layers: 2 }),
       'stages[2] (grow): expected a dense model before it (progressive grows dense SwiGLU FFNs only; grow before upcycle or lowrank), found a model with moe FFNs (made by stages[1] (upcycle))',

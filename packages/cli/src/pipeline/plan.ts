@@ -135,6 +135,8 @@ const baselineStage = z.strictObject({
   name: stageName.optional(),
   /** Default: the pipeline's total training tokens. */
   tokens: positiveInt.optional(),
+  /** What the baseline gets as much of as the pipeline: its tokens (default) or its training FLOPs (a compute-matched baseline). */
+  match: oneOf(['tokens', 'flops'] as const).optional(),
   ...lrFields,
 });
 
